@@ -1,0 +1,141 @@
+"""`Store`: where the file is, reading a snapshot, and the transaction every change goes through."""
+
+from __future__ import annotations
+
+import os
+import pwd
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+
+from .errors import StoreMissing
+from .schema import migrate
+from .snapshot import Snapshot
+from .storage import MemoryStorage, check_writable, locked, parse, read_raw, write_atomic
+
+ENV = "TEAMBOARD_STORE"
+
+
+def default_path() -> Path:
+    """`TEAMBOARD_STORE`, else `teamboard.json` in the user data folder."""
+    env = os.environ.get(ENV)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_path  # only when needed: it costs start-up time
+
+    return user_data_path("teamboard") / "teamboard.json"
+
+
+def whoami() -> str:
+    """The OS login of the real uid: not $USER, which anyone can set."""
+    uid = os.getuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid{uid}"
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Tx:
+    """One read-modify-write: a fresh TinyDB over the parsed file, and who is writing when."""
+
+    db: TinyDB
+    raw: dict[str, Any]
+    path: Path
+    who: str
+    at: str
+    _snapshot: Snapshot | None = None
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The store as it was when the lock was taken (rebuilt after `touch`)."""
+        if self._snapshot is None:
+            self._snapshot = Snapshot.from_raw(self.raw, str(self.path))
+        return self._snapshot
+
+    def next_id(self, table: str) -> int:
+        """Our own stable ids (TinyDB's doc_ids are cached per instance; see STACK-NOTES)."""
+        meta = self.db.storage.data["meta"]["1"]
+        seq = meta.setdefault("seq", {})
+        if table not in seq:
+            docs = self.db.storage.data.get(table, {}).values()
+            seq[table] = max((d.get("id", 0) for d in docs), default=0)
+        seq[table] += 1
+        return int(seq[table])
+
+    def insert(self, table: str, doc: dict[str, Any]) -> dict[str, Any]:
+        doc = {"id": self.next_id(table), **doc, "who": self.who, "at": self.at}
+        self.db.table(table, cache_size=0).insert(doc)
+        self._snapshot = None
+        return doc
+
+    def update(self, table: str, obj_id: int, fields: dict[str, Any]) -> None:
+        from tinydb import where
+
+        self.db.table(table, cache_size=0).update(fields, where("id") == obj_id)
+        self._snapshot = None
+
+    def doc(self, table: str, obj_id: int) -> dict[str, Any]:
+        for d in self.db.storage.data[table].values():
+            if d.get("id") == obj_id:
+                return dict(d)
+        raise KeyError(obj_id)
+
+    def touch(self, what: str) -> None:
+        """Record who changed the store last, and when: the board's header shows it."""
+        meta = self.db.storage.data["meta"]["1"]
+        meta["last_change"] = {"who": self.who, "at": self.at, "what": what}
+        self.db.storage.dirty = True
+
+
+class Store:
+    """A teamboard store file. Cheap to create; every method opens the file afresh."""
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path).expanduser() if path is not None else default_path()
+
+    def read(self) -> Snapshot:
+        """The store now, without the lock. Raises StoreMissing / StoreCorrupt."""
+        raw = read_raw(self.path)
+        migrate(raw)
+        return Snapshot.from_raw(raw, str(self.path))
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    @contextmanager
+    def transaction(self, create: bool = False) -> Iterator[Tx]:
+        """Lock, parse, let the caller change things through `Tx`, then replace atomically.
+
+        Nothing is written when the body raises, or when it changed nothing.
+        """
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif not self.path.exists():
+            read_raw(self.path)  # raises StoreMissing with the how-to
+        check_writable(self.path)
+        with locked(self.path):
+            try:
+                with open(self.path, "rb") as f:
+                    raw = parse(self.path, f.read())
+            except FileNotFoundError:
+                if not create:
+                    raise StoreMissing(f"{self.path} vanished; create it again with init") from None
+                raw = {}
+            changed = migrate(raw)
+            storage = MemoryStorage(raw)
+            storage.dirty = changed
+            db = TinyDB(storage=lambda: storage)
+            tx = Tx(db=db, raw=raw, path=self.path, who=whoami(), at=utcnow())
+            yield tx
+            if storage.dirty:
+                write_atomic(self.path, storage.data)

@@ -1,0 +1,147 @@
+"""The domain: plain frozen dataclasses, built from the store's documents and never touching the file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+
+class Direction(StrEnum):
+    UP = "up"  # higher is better
+    DOWN = "down"  # lower is better
+
+
+class Frequency(StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
+
+class Kind(StrEnum):
+    LEADING = "leading"
+    LAGGING = "lagging"
+
+
+class Stage(StrEnum):
+    PLAN = "plan"
+    DO = "do"
+    CHECK = "check"
+    ACT = "act"
+    DONE = "done"
+
+    @property
+    def next(self) -> Stage:
+        """The stage after this one in the PDCA cycle; `act` leads to `done`."""
+        order = list(Stage)
+        return order[min(order.index(self) + 1, len(order) - 1)]
+
+
+class Status(StrEnum):
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+    STALE = "stale"
+    NO_DATA = "no-data"
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    id: int
+    name: str
+    description: str = ""
+    parent: int | None = None
+    kpi_limit: int = 7
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A target value in force from `since` on; `since=None` means from the beginning."""
+
+    value: float
+    since: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Kpi:
+    id: int
+    board: int
+    name: str
+    targets: tuple[Target, ...]
+    direction: Direction = Direction.UP
+    unit: str = ""
+    amber: float | None = None
+    frequency: Frequency = Frequency.DAILY
+    owner: str = ""
+    goal: str = ""
+    kind: Kind = Kind.LAGGING
+    counter: int | None = None
+    description: str = ""
+    archived: bool = False
+
+    def target_on(self, day: date) -> float:
+        """The target in force on `day`: the latest one that started on or before it."""
+        chosen = self.targets[0].value
+        for t in self.targets:
+            if t.since is None or t.since <= day:
+                chosen = t.value
+        return chosen
+
+    @property
+    def target(self) -> float:
+        """The target in force today (the newest one)."""
+        return self.targets[-1].value
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """An actual for one period. A later entry for the same KPI and date supersedes it."""
+
+    id: int
+    kpi: int
+    day: date
+    value: float
+    plan: float | None = None
+    note: str = ""
+    who: str = ""
+    at: str = ""  # UTC ISO timestamp
+
+
+@dataclass(frozen=True, slots=True)
+class StageChange:
+    stage: Stage
+    who: str
+    at: str
+    field: str = "stage"  # or "owner", "due", "title"
+    old: str = ""
+    new: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    id: int
+    title: str
+    board: int
+    kpi: int | None = None
+    owner: str = ""
+    due: date | None = None
+    stage: Stage = Stage.PLAN
+    who: str = ""
+    at: str = ""
+    history: tuple[StageChange, ...] = field(default_factory=tuple)
+
+    @property
+    def open(self) -> bool:
+        return self.stage is not Stage.DONE
+
+    def overdue(self, today: date) -> bool:
+        return self.open and self.due is not None and self.due < today
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """Who changed the store last, and when: shown in the board's header."""
+
+    who: str
+    at: str
+    what: str

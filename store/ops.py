@@ -1,0 +1,401 @@
+"""Every change to the store, each one read-modify-write under the lock (`Store.transaction`).
+
+Callers (the command line, the app's forms) parse text with `store.validate`; these functions
+check what only the store can know (names taken, limits, which board) and write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from .db import Store, Tx
+from .errors import BadInput
+from .model import Action, Board, Direction, Entry, Frequency, Kind, Kpi, Stage
+from .rules import KpiView
+from .snapshot import Snapshot, action_from, board_from, entry_from, kpi_from
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def _board_id(snap: Snapshot, board: str | None) -> int:
+    return snap.board_named(board).id if board else snap.default_board().id
+
+
+def init(store: Store) -> None:
+    """Create an empty store (or do nothing to one that exists, bar a schema upgrade)."""
+    with store.transaction(create=True) as tx:
+        tx.touch("created the store")
+
+
+# --- boards ---------------------------------------------------------------------------------
+
+
+def add_board(
+    store: Store,
+    name: str,
+    parent: str | None = None,
+    description: str = "",
+    kpi_limit: int = 7,
+) -> Board:
+    with store.transaction() as tx:
+        snap = tx.snapshot
+        if any(b.name.casefold() == name.casefold() for b in snap.boards.values()):
+            raise BadInput(f"a board named {name!r} exists already; pick another name")
+        parent_id = snap.board_named(parent).id if parent else None
+        doc = tx.insert(
+            "boards",
+            {"name": name, "description": description, "parent": parent_id, "kpi_limit": kpi_limit},
+        )
+        tx.touch(f"added board {name}")
+        return board_from(doc)
+
+
+def edit_board(
+    store: Store,
+    board: str,
+    new_name: str | None = None,
+    description: str | None = None,
+    parent: str | None = None,
+    kpi_limit: int | None = None,
+) -> Board:
+    with store.transaction() as tx:
+        snap = tx.snapshot
+        b = snap.board_named(board)
+        fields: dict[str, Any] = {}
+        if new_name is not None and new_name.casefold() != b.name.casefold():
+            if any(o.name.casefold() == new_name.casefold() for o in snap.boards.values()):
+                raise BadInput(f"a board named {new_name!r} exists already; pick another name")
+        if new_name is not None:
+            fields["name"] = new_name
+        if description is not None:
+            fields["description"] = description
+        if parent is not None:
+            if parent == "":
+                fields["parent"] = None
+            else:
+                p = snap.board_named(parent)
+                ancestor: int | None = p.id
+                while ancestor is not None:  # the KPI tree must stay a tree
+                    if ancestor == b.id:
+                        raise BadInput(f"{p.name!r} is under {b.name!r}: a board cannot be its own parent")
+                    ancestor = snap.boards[ancestor].parent
+                fields["parent"] = p.id
+        if kpi_limit is not None:
+            fields["kpi_limit"] = kpi_limit
+        if not fields:
+            raise BadInput("nothing to change: give --name, --description, --parent or --kpi-limit")
+        tx.update("boards", b.id, fields)
+        tx.touch(f"edited board {fields.get('name', b.name)}")
+        return board_from(tx.doc("boards", b.id))
+
+
+# --- KPIs -----------------------------------------------------------------------------------
+
+
+def _check_amber(direction: Direction, target: float, amber: float | None) -> None:
+    if amber is None:
+        return
+    if direction is Direction.UP and amber >= target:
+        raise BadInput(
+            f"amber {amber:g} must be below the target {target:g} when higher is better "
+            "(values between amber and target show amber)"
+        )
+    if direction is Direction.DOWN and amber <= target:
+        raise BadInput(
+            f"amber {amber:g} must be above the target {target:g} when lower is better "
+            "(values between target and amber show amber)"
+        )
+
+
+def _counter_id(snap: Snapshot, board_id: int, counter: str | None, self_id: int | None) -> int | None:
+    if not counter:
+        return None
+    k = snap.kpi_named(counter, snap.boards[board_id].name)
+    if k.id == self_id:
+        raise BadInput("a KPI cannot be its own counter-metric: name another KPI of the board")
+    return k.id
+
+
+def add_kpi(
+    store: Store,
+    name: str,
+    board: str | None,
+    target: float,
+    direction: Direction = Direction.UP,
+    unit: str = "",
+    amber: float | None = None,
+    frequency: Frequency = Frequency.DAILY,
+    owner: str = "",
+    goal: str = "",
+    kind: Kind = Kind.LAGGING,
+    counter: str | None = None,
+    description: str = "",
+    force: bool = False,
+) -> Kpi:
+    _check_amber(direction, target, amber)
+    with store.transaction() as tx:
+        snap = tx.snapshot
+        board_id = _board_id(snap, board)
+        b = snap.boards[board_id]
+        live = snap.kpis_of(board_id)
+        if any(k.name.casefold() == name.casefold() for k in snap.kpis_of(board_id, archived=True)):
+            raise BadInput(f"board {b.name!r} has a KPI named {name!r} already; pick another name")
+        if len(live) >= b.kpi_limit and not force:
+            raise BadInput(
+                f"board {b.name!r} has {len(live)} KPIs, its limit of the vital few: a board "
+                f"tracks what matters most. Archive one first, raise the limit with "
+                f"`board edit {b.name} --kpi-limit N`, or add --force"
+            )
+        doc = tx.insert(
+            "kpis",
+            {
+                "board": board_id,
+                "name": name,
+                "targets": [{"value": target, "who": tx.who, "at": tx.at}],
+                "direction": direction.value,
+                "unit": unit,
+                "amber": amber,
+                "frequency": frequency.value,
+                "owner": owner,
+                "goal": goal,
+                "kind": kind.value,
+                "counter": _counter_id(snap, board_id, counter, None),
+                "description": description,
+                "archived": False,
+            },
+        )
+        tx.touch(f"added KPI {name}")
+        return kpi_from(doc)
+
+
+def edit_kpi(store: Store, kpi: str, board: str | None = None, **changes: Any) -> Kpi:
+    """Change a KPI's fields (name, unit, direction, amber, frequency, owner, goal, kind,
+    counter, description). The target has its own command: it changes over time."""
+    with store.transaction() as tx:
+        snap = tx.snapshot
+        k = snap.kpi_named(kpi, board)
+        fields: dict[str, Any] = {}
+        for key, value in changes.items():
+            if value is None:
+                continue
+            if key == "name":
+                others = snap.kpis_of(k.board, archived=True)
+                if any(o.name.casefold() == value.casefold() and o.id != k.id for o in others):
+                    raise BadInput(f"the board has a KPI named {value!r} already")
+            if key == "counter":
+                value = _counter_id(snap, k.board, value, k.id) if value else None
+            if key == "amber" and value == "":
+                value = None
+            if isinstance(value, (Direction, Frequency, Kind)):
+                value = value.value
+            fields[key] = value
+        if not fields:
+            raise BadInput("nothing to change: give at least one option, see `kpi edit --help`")
+        direction = Direction(fields.get("direction", k.direction))
+        _check_amber(direction, k.target, fields.get("amber", k.amber))
+        tx.update("kpis", k.id, fields)
+        tx.touch(f"edited KPI {fields.get('name', k.name)}")
+        return kpi_from(tx.doc("kpis", k.id))
+
+
+def archive_kpi(store: Store, kpi: str, board: str | None = None, restore: bool = False) -> Kpi:
+    with store.transaction() as tx:
+        k = tx.snapshot.kpi_named(kpi, board, archived=restore)
+        tx.update("kpis", k.id, {"archived": not restore})
+        tx.touch(f"{'restored' if restore else 'archived'} KPI {k.name}")
+        return kpi_from(tx.doc("kpis", k.id))
+
+
+def set_target(
+    store: Store, kpi: str, value: float, since: date, board: str | None = None
+) -> Kpi:
+    """A new target from `since` on; earlier periods keep the target that was in force then."""
+    with store.transaction() as tx:
+        k = tx.snapshot.kpi_named(kpi, board)
+        _check_amber(k.direction, value, k.amber)
+        doc = tx.doc("kpis", k.id)
+        targets = [t for t in doc["targets"] if t.get("from") != since.isoformat()]
+        targets.append({"value": value, "from": since.isoformat(), "who": tx.who, "at": tx.at})
+        targets.sort(key=lambda t: t.get("from") or "")
+        tx.update("kpis", k.id, {"targets": targets})
+        tx.touch(f"set the target of {k.name} to {value:g}")
+        return kpi_from(tx.doc("kpis", k.id))
+
+
+# --- entries --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recorded:
+    entry: Entry
+    view: KpiView
+    superseded: Entry | None
+
+
+def record(
+    store: Store,
+    kpi: str,
+    value: float,
+    day: date,
+    today: date,
+    board: str | None = None,
+    plan: float | None = None,
+    note: str = "",
+) -> Recorded:
+    """Record an actual. The same KPI and date again supersedes it; the old value stays."""
+    with store.transaction() as tx:
+        snap = tx.snapshot
+        k = snap.kpi_named(kpi, board)
+        before = [e for e in snap.entries.get(k.id, ()) if e.day == day]
+        doc: dict[str, Any] = {"kpi": k.id, "date": day.isoformat(), "value": value}
+        if plan is not None:
+            doc["plan"] = plan
+        if note:
+            doc["note"] = note
+        entry = entry_from(tx.insert("entries", doc))
+        tx.touch(f"recorded {k.name} = {value:g}")
+        view = next(x for x in tx.snapshot.views(k.board, today) if x.kpi.id == k.id)
+        return Recorded(entry, view, before[-1] if before else None)
+
+
+def add_note(store: Store, kpi: str, note: str, board: str | None = None) -> Entry:
+    """Add a note to the KPI's latest entry: a new version of it, so the history keeps both."""
+    with store.transaction() as tx:
+        snap = tx.snapshot
+        k = snap.kpi_named(kpi, board)
+        entries = snap.entries.get(k.id)
+        if not entries:
+            raise BadInput(f"{k.name} has no entry to note yet: record a value first")
+        latest = max(entries, key=lambda e: (e.day, e.id))
+        text = f"{latest.note}\n{note}".strip() if latest.note else note
+        doc: dict[str, Any] = {"kpi": k.id, "date": latest.day.isoformat(), "value": latest.value}
+        if latest.plan is not None:
+            doc["plan"] = latest.plan
+        doc["note"] = text
+        entry = entry_from(tx.insert("entries", doc))
+        tx.touch(f"noted {k.name}")
+        return entry
+
+
+# --- actions --------------------------------------------------------------------------------
+
+
+def add_action(
+    store: Store,
+    title: str,
+    board: str | None = None,
+    kpi: str | None = None,
+    owner: str = "",
+    due: date | None = None,
+) -> Action:
+    with store.transaction() as tx:
+        snap = tx.snapshot
+        kpi_id: int | None = None
+        if kpi:
+            k = snap.kpi_named(kpi, board)
+            board_id, kpi_id = k.board, k.id
+        else:
+            board_id = _board_id(snap, board)
+        doc = tx.insert(
+            "actions",
+            {
+                "title": title,
+                "board": board_id,
+                "kpi": kpi_id,
+                "owner": owner,
+                "due": _iso(due),
+                "stage": Stage.PLAN.value,
+                "history": [
+                    {"field": "stage", "new": "plan", "stage": "plan", "who": tx.who, "at": tx.at}
+                ],
+            },
+        )
+        tx.touch(f"added action #{doc['id']}")
+        return action_from(doc)
+
+
+def move_action(store: Store, action_id: int, stage: Stage | None = None) -> Action:
+    """Move an action to `stage`, or to the next PDCA stage when none is given."""
+    with store.transaction() as tx:
+        a = tx.snapshot.action(action_id)
+        new = stage or a.stage.next
+        if new is a.stage:
+            raise BadInput(f"action #{a.id} is in {a.stage.value} already")
+        doc = tx.doc("actions", a.id)
+        history = [
+            *doc.get("history", []),
+            {"field": "stage", "old": a.stage.value, "new": new.value, "stage": new.value,
+             "who": tx.who, "at": tx.at},
+        ]
+        tx.update("actions", a.id, {"stage": new.value, "history": history})
+        tx.touch(f"moved action #{a.id} to {new.value}")
+        return action_from(tx.doc("actions", a.id))
+
+
+def edit_action(
+    store: Store,
+    action_id: int,
+    title: str | None = None,
+    owner: str | None = None,
+    due: date | None = None,
+    kpi: str | None = None,
+    clear_due: bool = False,
+) -> Action:
+    with store.transaction() as tx:
+        snap = tx.snapshot
+        a = snap.action(action_id)
+        doc = tx.doc("actions", a.id)
+        fields: dict[str, Any] = {}
+        if title is not None:
+            fields["title"] = title
+        if owner is not None:
+            fields["owner"] = owner
+        if due is not None or clear_due:
+            fields["due"] = _iso(due)
+        if kpi is not None:
+            k = snap.kpi_named(kpi, snap.boards[a.board].name)
+            fields["kpi"] = k.id
+        if not fields:
+            raise BadInput("nothing to change: give --title, --owner, --due or --kpi")
+        history = list(doc.get("history", []))
+        for key, value in fields.items():
+            if doc.get(key) != value:
+                history.append({"field": key, "old": doc.get(key) or "", "new": value or "",
+                                "stage": a.stage.value, "who": tx.who, "at": tx.at})
+        fields["history"] = history
+        tx.update("actions", a.id, fields)
+        tx.touch(f"edited action #{a.id}")
+        return action_from(tx.doc("actions", a.id))
+
+
+# --- huddles --------------------------------------------------------------------------------
+
+
+def save_huddle(store: Store, minutes: dict[str, Any]) -> int:
+    """Keep a huddle's minutes; returns the record's id."""
+    with store.transaction() as tx:
+        doc = tx.insert("huddles", minutes)
+        tx.touch(f"kept the minutes of huddle #{doc['id']}")
+        return int(doc["id"])
+
+
+__all__ = [
+    "Recorded",
+    "add_action",
+    "add_board",
+    "add_kpi",
+    "add_note",
+    "archive_kpi",
+    "edit_action",
+    "edit_board",
+    "edit_kpi",
+    "init",
+    "move_action",
+    "record",
+    "save_huddle",
+    "set_target",
+]

@@ -1,0 +1,226 @@
+"""A read model of the whole store at one instant, built from the raw TinyDB tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from .errors import NotFound, StoreCorrupt
+from .model import (
+    Action,
+    Board,
+    Change,
+    Direction,
+    Entry,
+    Frequency,
+    Kind,
+    Kpi,
+    Stage,
+    StageChange,
+    Target,
+)
+from .rules import KpiView, view_kpis
+
+Doc = dict[str, Any]
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def board_from(d: Doc) -> Board:
+    return Board(
+        id=d["id"],
+        name=d["name"],
+        description=d.get("description", ""),
+        parent=d.get("parent"),
+        kpi_limit=d.get("kpi_limit", 7),
+    )
+
+
+def kpi_from(d: Doc) -> Kpi:
+    targets = tuple(Target(float(t["value"]), _day(t.get("from"))) for t in d["targets"])
+    return Kpi(
+        id=d["id"],
+        board=d["board"],
+        name=d["name"],
+        targets=targets,
+        direction=Direction(d.get("direction", "up")),
+        unit=d.get("unit", ""),
+        amber=d.get("amber"),
+        frequency=Frequency(d.get("frequency", "daily")),
+        owner=d.get("owner", ""),
+        goal=d.get("goal", ""),
+        kind=Kind(d.get("kind", "lagging")),
+        counter=d.get("counter"),
+        description=d.get("description", ""),
+        archived=d.get("archived", False),
+    )
+
+
+def entry_from(d: Doc) -> Entry:
+    return Entry(
+        id=d["id"],
+        kpi=d["kpi"],
+        day=date.fromisoformat(d["date"]),
+        value=float(d["value"]),
+        plan=d.get("plan"),
+        note=d.get("note", ""),
+        who=d.get("who", ""),
+        at=d.get("at", ""),
+    )
+
+
+def action_from(d: Doc) -> Action:
+    return Action(
+        id=d["id"],
+        title=d["title"],
+        board=d["board"],
+        kpi=d.get("kpi"),
+        owner=d.get("owner", ""),
+        due=_day(d.get("due")),
+        stage=Stage(d.get("stage", "plan")),
+        who=d.get("who", ""),
+        at=d.get("at", ""),
+        history=tuple(
+            StageChange(
+                stage=Stage(h.get("stage", d.get("stage", "plan"))),
+                who=h.get("who", ""),
+                at=h.get("at", ""),
+                field=h.get("field", "stage"),
+                old=str(h.get("old", "")),
+                new=str(h.get("new", "")),
+            )
+            for h in d.get("history", ())
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The store at one instant. Widgets and commands read this, never the file."""
+
+    boards: dict[int, Board] = field(default_factory=dict)
+    kpis: dict[int, Kpi] = field(default_factory=dict)
+    entries: dict[int, list[Entry]] = field(default_factory=dict)  # by KPI id, in record order
+    actions: dict[int, Action] = field(default_factory=dict)
+    huddles: list[Doc] = field(default_factory=list)
+    last_change: Change | None = None
+    entry_count: int = 0
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any], path: str = "store") -> Snapshot:
+        table = ""
+        try:
+            table = "boards"
+            boards = {b.id: b for b in map(board_from, raw["boards"].values())}
+            table = "kpis"
+            kpis = {k.id: k for k in map(kpi_from, raw["kpis"].values())}
+            table = "entries"
+            entries: dict[int, list[Entry]] = {}
+            for d in raw["entries"].values():
+                e = entry_from(d)
+                entries.setdefault(e.kpi, []).append(e)
+            for lst in entries.values():
+                lst.sort(key=lambda e: e.id)
+            table = "actions"
+            actions = {a.id: a for a in map(action_from, raw["actions"].values())}
+            table = "meta"
+            huddles = sorted(raw["huddles"].values(), key=lambda h: h.get("id", 0))
+            change = None
+            for doc in raw["meta"].values():
+                if "last_change" in doc:
+                    lc = doc["last_change"]
+                    change = Change(lc.get("who", ""), lc.get("at", ""), lc.get("what", ""))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            detail = f"a document in '{table}' is malformed ({type(exc).__name__}: {exc})"
+            raise StoreCorrupt(path, detail) from None
+        return cls(
+            boards=boards,
+            kpis=kpis,
+            entries=entries,
+            actions=actions,
+            huddles=huddles,
+            last_change=change,
+            entry_count=len(raw["entries"]),
+        )
+
+    # --- look-ups by the names people type -------------------------------------------------
+
+    def board_named(self, name: str) -> Board:
+        want = name.strip().casefold()
+        for b in self.boards.values():
+            if b.name.casefold() == want:
+                return b
+        known = ", ".join(sorted(b.name for b in self.boards.values())) or "none yet"
+        raise NotFound(f"no board named {name!r} (boards: {known}); see `teamboard board list`")
+
+    def default_board(self) -> Board:
+        """The board to show when none is named: the first top-level one."""
+        if not self.boards:
+            raise NotFound("the store has no board yet: add one with `teamboard board add NAME`")
+        roots = [b for b in self.boards.values() if b.parent is None] or list(self.boards.values())
+        return min(roots, key=lambda b: b.id)
+
+    def kpi_named(self, name: str, board: str | None = None, archived: bool = False) -> Kpi:
+        """A KPI by name, case-insensitive; the board may be left out when the name is unique."""
+        want = name.strip().casefold()
+        pool = [k for k in self.kpis.values() if k.name.casefold() == want]
+        if not archived:
+            pool = [k for k in pool if not k.archived]
+        if board is not None:
+            b = self.board_named(board)
+            pool = [k for k in pool if k.board == b.id]
+        if not pool:
+            where = f" on board {board!r}" if board else ""
+            raise NotFound(f"no KPI named {name!r}{where}; see `teamboard kpi list`")
+        if len(pool) > 1:
+            names = ", ".join(sorted(self.boards[k.board].name for k in pool))
+            raise NotFound(f"KPI {name!r} is on several boards ({names}): add --board")
+        return pool[0]
+
+    def action(self, action_id: int) -> Action:
+        try:
+            return self.actions[action_id]
+        except KeyError:
+            raise NotFound(f"no action #{action_id}; see `teamboard action list`") from None
+
+    # --- derived views -------------------------------------------------------------------
+
+    def kpis_of(self, board_id: int | None, archived: bool = False) -> list[Kpi]:
+        return [
+            k
+            for k in self.kpis.values()
+            if (board_id is None or k.board == board_id) and (archived or not k.archived)
+        ]
+
+    def actions_of(self, board_id: int | None, open_only: bool = True) -> list[Action]:
+        acts = [
+            a
+            for a in self.actions.values()
+            if (board_id is None or a.board == board_id) and (a.open or not open_only)
+        ]
+        return sorted(acts, key=lambda a: (a.due or date.max, a.id))
+
+    def views(self, board_id: int | None, today: date) -> list[KpiView]:
+        """Evaluate the board's KPIs (all boards when None), in the order they were added.
+
+        A counter-metric on another board is evaluated too, so its flag is right.
+        """
+        kpis = self.kpis_of(board_id)
+        wanted = {k.id for k in kpis}
+        extra = [
+            self.kpis[k.counter]
+            for k in kpis
+            if k.counter is not None and k.counter not in wanted and k.counter in self.kpis
+        ]
+        names = {b.id: b.name for b in self.boards.values()}
+        all_views = view_kpis(
+            kpis + extra, self.entries, list(self.actions.values()), names, today
+        )
+        return sorted((v for v in all_views if v.kpi.id in wanted), key=lambda v: v.kpi.id)
+
+    def children(self, board_id: int) -> Iterable[Board]:
+        return (b for b in self.boards.values() if b.parent == board_id)
