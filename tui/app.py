@@ -1,0 +1,333 @@
+"""The teamboard app: holds the current snapshot, follows the store, and runs every write.
+
+One source of truth: the app keeps the latest good `Snapshot`; screens redraw from it when the
+`data_changed` signal fires. Parsing happens in a thread worker; bursts of changes coalesce into
+one reload; a broken or missing file keeps the last good data under a banner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.signal import Signal
+
+from store import ops
+from store.db import Store
+from store.errors import StoreError
+from store.present import STATUS_GLYPH, STATUS_WORD
+from store.snapshot import Snapshot
+
+from .board_screen import BoardScreen
+from .commands import BoardCommands
+from .follow import follow_store
+from .forms import action_form, parse_action, parse_record, record_form
+from .messages import StoreFailed, StoreLoaded
+from .themes import WALL
+
+Clock = Callable[[], datetime]
+
+
+def local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+class TeamboardApp(App[int]):
+    TITLE = "teamboard"
+    COMMANDS = App.COMMANDS | {BoardCommands}
+    BINDINGS = [Binding("q", "quit", "Quit"), Binding("ctrl+c", "quit", "Quit", show=False)]
+
+    def __init__(
+        self,
+        store_path: Path,
+        board: str | None = None,
+        wall: bool = False,
+        rotate: float = 0,
+        poll: bool = False,
+        huddle: bool = False,
+        minutes: int = 15,
+        clock: Clock = local_now,
+    ) -> None:
+        super().__init__()
+        self.store = Store(store_path)
+        self.board_name = board
+        self.wall = wall
+        self.rotate = rotate
+        self.poll = poll
+        self.huddle_at_start = huddle
+        self.huddle_minutes = minutes
+        self.clock = clock
+        self.snapshot: Snapshot | None = None
+        self.board_id: int | None = None
+        self.banner: str | None = None
+        self.banner_info = False
+        self.reloads = 0  # completed loads, good or bad: tests wait on it
+        self.data_changed: Signal[None] = Signal(self, "data_changed")
+        self._loading = False
+        self._again = False
+        self._failing_since: datetime | None = None
+        self._stop = asyncio.Event()
+        self.register_theme(WALL)
+        if wall:
+            self.theme = WALL.name
+
+    # --- time ------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        return self.clock().date()
+
+    # --- life cycle ------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.push_screen(BoardScreen())
+        self.request_reload()
+        self.follow()
+        if self.rotate > 0:
+            self.set_interval(self.rotate, lambda: self.cycle_board(1))
+
+    async def on_unmount(self) -> None:
+        self._stop.set()
+
+    @work(exclusive=True, group="follow")
+    async def follow(self) -> None:
+        """Follow the store's folder for as long as the app runs."""
+        await follow_store(self.store.path, self.request_reload, self._stop, poll=self.poll)
+
+    def request_reload(self) -> None:
+        """Reload soon; a burst of requests while one load runs leads to one more load."""
+        if self._loading:
+            self._again = True
+            return
+        self._loading = True
+        self._load()
+
+    @work(thread=True, group="load")
+    def _load(self) -> None:
+        try:
+            snapshot = self.store.read()
+        except StoreError as exc:
+            self.post_message(StoreFailed(str(exc), missing=not self.store.exists()))
+        else:
+            self.post_message(StoreLoaded(snapshot))
+
+    def _loaded(self) -> None:
+        self.reloads += 1
+        self._loading = False
+        if self._again:
+            self._again = False
+            self.request_reload()
+        self.data_changed.publish(None)
+
+    @on(StoreLoaded)
+    def _store_loaded(self, message: StoreLoaded) -> None:
+        snap = message.snapshot
+        self.snapshot = snap
+        if self.board_id not in snap.boards:
+            self.board_id = self._pick_board(snap)
+        self._failing_since = None
+        self.banner = None
+        self._loaded()
+
+    @on(StoreFailed)
+    def _store_failed(self, message: StoreFailed) -> None:
+        if self._failing_since is None:
+            self._failing_since = self.now()
+        since = self._failing_since.strftime("%H:%M")
+        if self.snapshot is None:
+            self.banner = None if message.missing else message.error
+        else:
+            self.banner = f"⚠ Since {since}: {message.error} Showing the last good data."
+        self.banner_info = False
+        self._loaded()
+
+    def _pick_board(self, snap: Snapshot) -> int | None:
+        if self.board_name:
+            try:
+                return snap.board_named(self.board_name).id
+            except StoreError:
+                self.notify(
+                    f"No board named {self.board_name!r}; showing the first board.",
+                    severity="warning",
+                )
+        return snap.default_board().id if snap.boards else None
+
+    def empty_message(self) -> str:
+        path = self.store.path
+        if self.snapshot is None and not self.store.exists():
+            return (
+                f"No store at {path} yet.\n\nCreate one from a shell and this board fills in "
+                f"by itself:\n  teamboard --store {path} init --demo   (sample data)\n"
+                f"  teamboard --store {path} init          (empty)"
+            )
+        if self.snapshot is None:
+            return "Loading…" if self.banner is None else self.banner
+        return (
+            f"The store {path} has no board yet. Add one:\n"
+            f"  teamboard --store {path} board add NAME"
+        )
+
+    # --- boards ----------------------------------------------------------------------------
+
+    def boards_in_order(self) -> list[int]:
+        """Department boards first, each followed by its teams (the KPI tree, depth first)."""
+        snap = self.snapshot
+        if snap is None:
+            return []
+        order: list[int] = []
+
+        def walk(ids: Iterable[int]) -> None:
+            for i in sorted(ids):
+                order.append(i)
+                walk(b.id for b in snap.children(i))
+
+        walk(b.id for b in snap.boards.values() if b.parent is None or b.parent not in snap.boards)
+        return order
+
+    def board_title(self) -> str:
+        snap = self.snapshot
+        if snap is None or self.board_id is None:
+            return "teamboard"
+        names = []
+        current: int | None = self.board_id
+        while current is not None and current in snap.boards and len(names) < 8:
+            names.append(snap.boards[current].name)
+            current = snap.boards[current].parent
+        return " › ".join(reversed(names))
+
+    def board_position(self) -> str:
+        order = self.boards_in_order()
+        if len(order) < 2 or self.board_id not in order:
+            return ""
+        return f"board {order.index(self.board_id) + 1} of {len(order)}"
+
+    def cycle_board(self, step: int) -> None:
+        order = self.boards_in_order()
+        if len(order) < 2 or self.board_id is None:
+            return
+        i = order.index(self.board_id) if self.board_id in order else 0
+        self.show_board(order[(i + step) % len(order)])
+
+    def show_board(self, board_id: int) -> None:
+        self.board_id = board_id
+        self.data_changed.publish(None)
+
+    # --- writes: every one goes through store.ops in a thread -----------------------------
+
+    @work(thread=True, group="write")
+    def write(self, fn: Callable[[], Any], done: Callable[[Any], str] | None = None) -> None:
+        """Run a store operation off the UI thread; say what happened; reload at once."""
+        try:
+            result = fn()
+        except StoreError as exc:
+            self.call_from_thread(self.notify, str(exc), title="Not saved", severity="error")
+            return
+        if done is not None:
+            self.call_from_thread(self.notify, done(result))
+        self.call_from_thread(self.request_reload)
+
+    def record_for(self, kpi_id: int) -> None:
+        snap = self.snapshot
+        if snap is None or kpi_id not in snap.kpis:
+            return
+        kpi = snap.kpis[kpi_id]
+        board = snap.boards[kpi.board].name
+        today = self.today()
+
+        def save(values: dict[str, Any] | None) -> None:
+            if values is None:
+                return
+            parsed = parse_record(values, today)
+
+            def done(r: ops.Recorded) -> str:
+                s = r.view.status
+                return f"Recorded {kpi.name}: {STATUS_GLYPH[s]} {STATUS_WORD[s]}"
+
+            self.write(
+                lambda: ops.record(self.store, kpi.name, board=board, today=today, **parsed),
+                done,
+            )
+
+        self.push_screen(record_form(kpi.name, kpi.unit, today), save)
+
+    def add_action_for(self, kpi_id: int | None, board_id: int | None = None) -> None:
+        snap = self.snapshot
+        board_id = board_id or self.board_id
+        if snap is None or board_id is None:
+            return
+        kpi = snap.kpis.get(kpi_id) if kpi_id is not None else None
+        board = snap.boards[kpi.board if kpi else board_id].name
+        names = [k.name for k in snap.kpis_of(kpi.board if kpi else board_id)]
+        today = self.today()
+
+        def save(values: dict[str, Any] | None) -> None:
+            if values is None:
+                return
+            p = parse_action(values, today)
+            self.write(
+                lambda: ops.add_action(self.store, p["title"], board=board, kpi=p["kpi"],
+                                       owner=p["owner"], due=p["due"]),
+                lambda a: f"Added action #{a.id}: {a.title}",
+            )
+
+        owner = kpi.owner if kpi else ""
+        self.push_screen(action_form(board, names, kpi.name if kpi else None, owner, today), save)
+
+    def advance_action(self, action_id: int) -> None:
+        self.write(
+            lambda: ops.move_action(self.store, action_id),
+            lambda a: f"Action #{a.id} → {a.stage.value}",
+        )
+
+    def finish_action(self, action_id: int) -> None:
+        from store.model import Stage
+
+        self.write(
+            lambda: ops.move_action(self.store, action_id, Stage.DONE),
+            lambda a: f"Action #{a.id} done",
+        )
+
+    # --- screens ---------------------------------------------------------------------------
+
+    def open_detail(self, kpi_id: int) -> None:
+        from .detail_screen import DetailScreen
+
+        self.push_screen(DetailScreen(kpi_id))
+
+    def start_huddle(self) -> None:
+        try:
+            from .huddle_screen import HuddleScreen
+        except ImportError:
+            self.notify("Huddle mode is not built yet.", severity="warning")
+            return
+        if self.board_id is not None:
+            self.push_screen(HuddleScreen(self.board_id, self.huddle_minutes))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Next board", "Show the next board in the KPI tree", 
+                            lambda: self.cycle_board(1))
+        yield SystemCommand("Huddle", "Step through the red KPIs with the team", self.start_huddle)
+
+
+def run_app(
+    store_path: Path,
+    board: str | None,
+    wall: bool = False,
+    rotate: float = 0,
+    poll: bool = False,
+    huddle: bool = False,
+    minutes: int = 15,
+) -> int:
+    app = TeamboardApp(store_path, board, wall=wall, rotate=rotate, poll=poll, huddle=huddle,
+                       minutes=minutes)
+    return app.run() or 0

@@ -1,0 +1,199 @@
+"""The board: header, KPI tiles in a grid that reflows with the terminal, and the action list."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static
+
+from store.rules import KpiView
+from widgets.action_table import ActionRow, ActionTable
+from widgets.banner import Banner
+from widgets.board_header import BoardHeader, HeaderData
+from widgets.kpi_tile import KpiTile
+
+if TYPE_CHECKING:
+    from .app import TeamboardApp
+
+TILE_WIDTH = 34  # narrowest tile that keeps "target 1,250 min · −12.5 (−8.4%)" on a line
+WALL_TILE_WIDTH = 44
+
+
+class BoardScreen(Screen[None]):
+    CSS_PATH = "board.tcss"
+    BINDINGS = [
+        Binding("enter", "detail", "Detail"),
+        Binding("r", "record", "Record"),
+        Binding("a", "add_action", "Action"),
+        Binding("m", "move_action", "Next stage"),
+        Binding("d", "done_action", "Done"),
+        Binding("h", "huddle", "Huddle"),
+        Binding("b", "next_board", "Board"),
+        Binding("up", "move(0, -1)", show=False),
+        Binding("down", "move(0, 1)", show=False),
+        Binding("left", "move(-1, 0)", show=False),
+        Binding("right", "move(1, 0)", show=False),
+    ]
+
+    app: TeamboardApp
+
+    def compose(self) -> ComposeResult:
+        yield BoardHeader()
+        yield Banner(id="banner")
+        with VerticalScroll(id="body"):
+            yield Static(id="empty")
+            yield Grid(id="tiles")
+            yield Label("Actions", id="actions-title")
+            yield ActionTable(id="actions")
+        if not self.app.wall:
+            yield Footer()
+
+    def on_mount(self) -> None:
+        self.app.data_changed.subscribe(self, lambda _: self.refresh_board())
+        self.set_interval(1.0, self._tick)
+        self.refresh_board()
+
+    def _tick(self) -> None:
+        snap = self.app.snapshot
+        self.query_one(BoardHeader).tick(snap.last_change if snap else None, self.app.now())
+
+    def on_resize(self) -> None:
+        self._reflow()
+
+    # --- drawing ---------------------------------------------------------------------------
+
+    def views(self) -> list[KpiView]:
+        snap, board = self.app.snapshot, self.app.board_id
+        if snap is None or board is None:
+            return []
+        return snap.views(board, self.app.today())
+
+    def refresh_board(self) -> None:
+        """Apply the app's current snapshot in place: tiles keep their focus and the scroll stays."""
+        app = self.app
+        self.query_one(Banner).say(app.banner, info=app.banner_info)
+        empty = self.query_one("#empty", Static)
+        snap = app.snapshot
+        if snap is None or app.board_id is None:
+            empty.update(Content(app.empty_message()))
+            empty.display = True
+            return
+        views = self.views()
+        board = snap.boards[app.board_id]
+        empty.display = not views
+        if not views:
+            empty.update(
+                Content(
+                    f"{board.name} has no KPIs yet. Add the vital few with\n"
+                    f"  teamboard kpi add NAME --board {board.name!r} --target T"
+                )
+            )
+        self.query_one(BoardHeader).show(
+            HeaderData(app.board_title(), tuple(v.status for v in views), snap.last_change,
+                       app.board_position()),
+            app.now(),
+        )
+        self._show_tiles(views)
+        names = {k.id: k.name for k in snap.kpis.values()}
+        rows = [ActionRow(a, names.get(a.kpi, "") if a.kpi else "")
+                for a in snap.actions_of(board.id)]
+        table = self.query_one(ActionTable)
+        table.show(rows, app.today())
+        self.query_one("#actions-title", Label).update(
+            Content(f"Actions ({len(rows)} open)" if rows else "Actions: none open")
+        )
+
+    def _show_tiles(self, views: list[KpiView]) -> None:
+        grid = self.query_one("#tiles", Grid)
+        tiles = {t.id: t for t in grid.query_children(KpiTile)}
+        wanted = [f"kpi-{v.kpi.id}" for v in views]
+        if list(tiles) != wanted:
+            grid.remove_children()
+            grid.mount_all(KpiTile(v, big=self.app.wall, id=f"kpi-{v.kpi.id}") for v in views)
+        else:
+            for v in views:
+                tiles[f"kpi-{v.kpi.id}"].view = v
+        self._reflow(len(views))
+
+    def _reflow(self, count: int | None = None) -> None:
+        grid = self.query_one("#tiles", Grid)
+        n = count if count is not None else len(grid.children)
+        width = self.size.width - 2
+        most = max(1, width // (WALL_TILE_WIDTH if self.app.wall else TILE_WIDTH))
+        rows = math.ceil(n / most) if n else 1
+        grid.styles.grid_size_columns = max(1, math.ceil(n / rows)) if n else 1
+
+    # --- keys ------------------------------------------------------------------------------
+
+    def focused_view(self) -> KpiView | None:
+        focused = self.focused
+        if isinstance(focused, KpiTile):
+            return focused.view
+        views = self.views()
+        return views[0] if views else None
+
+    def action_move(self, dx: int, dy: int) -> None:
+        tiles = list(self.query_one("#tiles", Grid).query_children(KpiTile))
+        if not tiles:
+            return
+        if not isinstance(self.focused, KpiTile):
+            if isinstance(self.focused, ActionTable) and dy < 0 and self.focused.cursor_row > 0:
+                self.focused.action_cursor_up()
+                return
+            if isinstance(self.focused, ActionTable) and dy > 0:
+                self.focused.action_cursor_down()
+                return
+            tiles[0].focus()
+            return
+        cols = int(self.query_one("#tiles", Grid).styles.grid_size_columns or 1)
+        i = tiles.index(self.focused) + dx + dy * cols
+        if i >= len(tiles) and dy > 0:
+            self.query_one(ActionTable).focus()
+        elif 0 <= i < len(tiles):
+            tiles[i].focus()
+
+    def action_detail(self) -> None:
+        view = self.focused_view()
+        if view is not None:
+            self.app.open_detail(view.kpi.id)
+
+    def action_record(self) -> None:
+        view = self.focused_view()
+        if view is not None:
+            self.app.record_for(view.kpi.id)
+
+    def action_add_action(self) -> None:
+        view = self.focused_view() if isinstance(self.focused, KpiTile) else None
+        self.app.add_action_for(view.kpi.id if view else None)
+
+    def _selected_action(self) -> int | None:
+        return self.query_one(ActionTable).selected_id
+
+    def action_move_action(self) -> None:
+        action = self._selected_action()
+        if action is None:
+            self.notify("No open action to move: add one with a", severity="warning")
+            return
+        self.app.advance_action(action)
+
+    def action_done_action(self) -> None:
+        action = self._selected_action()
+        if action is not None:
+            self.app.finish_action(action)
+
+    def action_huddle(self) -> None:
+        self.app.start_huddle()
+
+    def action_next_board(self) -> None:
+        self.app.cycle_board(1)
+
+    @on(ActionTable.RowSelected)
+    def _row_selected(self) -> None:
+        self.action_move_action()

@@ -1,0 +1,24 @@
+"""Messages between the loader thread, the app and its screens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from store.snapshot import Snapshot
+
+
+@dataclass
+class StoreLoaded(Message):
+    """A fresh snapshot parsed in a worker thread."""
+
+    snapshot: Snapshot
+
+
+@dataclass
+class StoreFailed(Message):
+    """The store could not be read; the board keeps its last good snapshot."""
+
+    error: str
+    missing: bool = False

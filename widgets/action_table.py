@@ -1,0 +1,79 @@
+"""The action list: open countermeasures with PDCA stage glyph, owner, due date and KPI."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist
+
+from store.model import Action
+from store.present import STAGE_GLYPH, short_date
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    action: Action
+    kpi_name: str
+
+
+class ActionTable(DataTable[Text]):
+    """Rows keyed by action id, so the cursor stays on the same action across reloads."""
+
+    COMPONENT_CLASSES = {"action-table--overdue"}
+    DEFAULT_CSS = """
+    ActionTable { height: auto; max-height: 100%; }
+    ActionTable > .action-table--overdue { color: $error; text-style: bold; }
+    """
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._rows: tuple[ActionRow, ...] = ()
+
+    def on_mount(self) -> None:
+        self.add_column("Stage", key="stage")
+        self.add_column("#", key="id")
+        self.add_column("Action", key="title")
+        self.add_column("KPI", key="kpi")
+        self.add_column("Owner", key="owner")
+        self.add_column("Due", key="due")
+
+    def show(self, rows: Sequence[ActionRow], today: date) -> None:
+        """Replace the rows, keeping the cursor on the action it was on."""
+        rows = tuple(rows)
+        if rows == self._rows:
+            return
+        self._rows = rows
+        current = self.selected_id
+        self.clear()
+        overdue_style = self.get_component_rich_style("action-table--overdue")
+        for row in rows:
+            a = row.action
+            overdue = a.overdue(today)
+            due = Text(short_date(a.due, today) if a.due else "—")
+            if overdue:
+                due = Text(f"⚠ {due.plain} overdue", style=overdue_style)
+            self.add_row(
+                Text(f"{STAGE_GLYPH[a.stage]} {a.stage.value}"),
+                Text(f"#{a.id}"),
+                Text(a.title),
+                Text(row.kpi_name or "—"),
+                Text(a.owner or "—"),
+                due,
+                key=str(a.id),
+            )
+        if current is not None and str(current) in self.rows:
+            self.move_cursor(row=self.get_row_index(str(current)))
+
+    @property
+    def selected_id(self) -> int | None:
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except CellDoesNotExist:
+            return None
+        return int(key.value) if key.value is not None else None

@@ -1,0 +1,22 @@
+"""A banner for trouble with the store: the board keeps its last good data under it."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widgets import Static
+
+
+class Banner(Static):
+    DEFAULT_CSS = """
+    Banner { display: none; height: auto; background: $error; color: $text; padding: 0 1;
+             text-style: bold; dock: top; }
+    Banner.-shown { display: block; }
+    Banner.-info { background: $warning; color: $background; }
+    """
+
+    def say(self, message: str | None, info: bool = False) -> None:
+        """Show `message` (literally), or hide the banner with None."""
+        self.set_class(message is not None, "-shown")
+        self.set_class(info, "-info")
+        if message is not None:
+            self.update(Content(message))

@@ -1,0 +1,68 @@
+"""The header that answers "are we winning or losing?": counts by status, the board, a clock."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widgets import Label
+
+from store.model import Change, Status
+from store.present import STATUS_GLYPH, STATUS_WORD, ago
+
+
+@dataclass(frozen=True)
+class HeaderData:
+    title: str  # "Operations › Line 2 Assembly"
+    statuses: tuple[Status, ...]
+    change: Change | None
+    position: str = ""  # "board 1 of 2" when rotating
+
+
+class BoardHeader(Horizontal):
+    DEFAULT_CSS = """
+    BoardHeader { height: 1; background: $panel; padding: 0 1; dock: top; }
+    BoardHeader Label { width: auto; padding-right: 2; }
+    BoardHeader .title { text-style: bold; color: $text; }
+    BoardHeader .count { text-style: bold; }
+    BoardHeader .green { color: $success; }
+    BoardHeader .amber { color: $warning; }
+    BoardHeader .red { color: $error; }
+    BoardHeader .stale, BoardHeader .no-data { color: $text-muted; }
+    BoardHeader .spacer { width: 1fr; padding: 0; }
+    BoardHeader .changed { color: $text-muted; }
+    BoardHeader .clock { padding-right: 0; text-style: bold; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Label(classes="title")
+        for status in Status:
+            yield Label(classes=f"count {status.value}")
+        yield Label(classes="spacer")
+        yield Label(classes="changed")
+        yield Label(classes="clock")
+
+    def show(self, data: HeaderData, now: datetime) -> None:
+        title = data.title + (f"  ({data.position})" if data.position else "")
+        self.query_one(".title", Label).update(Content(title))
+        counts = Counter(data.statuses)
+        for status in Status:
+            label = self.query_one(f".count.{status.value}", Label)
+            n = counts.get(status, 0)
+            label.update(f"{STATUS_GLYPH[status]} {n} {STATUS_WORD[status]}")
+            label.display = bool(n) or status in (Status.GREEN, Status.RED)
+        self.tick(data.change, now)
+
+    def tick(self, change: Change | None, now: datetime) -> None:
+        """Redraw what changes with time only: the clock and "changed N min ago"."""
+        if change is not None:
+            text = f"changed {ago(change.at, now)} by {change.who}"
+        else:
+            text = ""
+        self.query_one(".changed", Label).update(Content(text))
+        self.query_one(".clock", Label).update(now.strftime("%a %-d %b %H:%M"))

@@ -1,0 +1,129 @@
+"""One KPI on the board: status by colour, glyph and word; value, target, trend and flags."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widgets import Digits, Label
+
+from store.model import Status
+from store.present import (
+    STATUS_GLYPH,
+    STATUS_WORD,
+    TREND_ARROW,
+    benchmark_label,
+    flag_texts,
+    num,
+    variance_text,
+)
+from store.rules import KpiView, benchmark, entry_status
+
+from .trend_spark import TrendSpark, spark_data
+
+STATUS_CLASSES = {s: f"-{s.value}" for s in Status}
+
+
+def literal(text: str) -> Content:
+    """Store text as content that is never parsed as markup (`[b]` stays `[b]`)."""
+    return Content(text)
+
+
+class KpiTile(Vertical, can_focus=True):
+    """A tile for one `KpiView`; set `view` to update it in place (focus and scroll survive)."""
+
+    DEFAULT_CSS = """
+    KpiTile {
+        height: auto;
+        border: round $panel-lighten-2;
+        padding: 0 1;
+        background: $surface;
+    }
+    KpiTile:focus { border: heavy $accent; background: $boost; }
+    KpiTile > Horizontal { height: auto; }
+    KpiTile .name { width: 1fr; text-style: bold; }
+    KpiTile .status { width: auto; text-style: bold; }
+    KpiTile .value { width: auto; text-style: bold; }
+    KpiTile .unit { width: auto; padding-left: 1; color: $text-muted; }
+    KpiTile Digits { width: auto; }
+    KpiTile .target, KpiTile .meta { color: $text-muted; }
+    KpiTile .flags { color: $error; text-style: bold; }
+    KpiTile .flags.-empty { display: none; }
+    KpiTile TrendSpark { height: 1; margin-top: 0; }
+    KpiTile.-green { border: round $success; }
+    KpiTile.-green .status, KpiTile.-green .value { color: $success; }
+    KpiTile.-amber { border: round $warning; }
+    KpiTile.-amber .status, KpiTile.-amber .value { color: $warning; }
+    KpiTile.-red { border: round $error; }
+    KpiTile.-red .status, KpiTile.-red .value { color: $error; }
+    KpiTile.-stale .status, KpiTile.-no-data .status { color: $text-muted; }
+    KpiTile.-stale .value { color: $text-muted; text-style: italic; }
+    KpiTile.-green:focus, KpiTile.-amber:focus, KpiTile.-red:focus,
+    KpiTile.-stale:focus, KpiTile.-no-data:focus { border: heavy $accent; }
+    """
+
+    view: reactive[KpiView | None] = reactive(None, init=False)
+
+    def __init__(self, view: KpiView, big: bool = False, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.big = big
+        self.set_reactive(KpiTile.view, view)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Label(classes="name")
+            yield Label(classes="status")
+        with Horizontal():
+            yield Digits(classes="value") if self.big else Label(classes="value")
+            yield Label(classes="unit")
+        yield Label(classes="target")
+        yield TrendSpark()
+        yield Label(classes="meta")
+        yield Label(classes="flags")
+
+    def on_mount(self) -> None:
+        self.watch_view(self.view)
+
+    def watch_view(self, view: KpiView | None) -> None:
+        if view is None or not self.children:
+            return
+        kpi = view.kpi
+        self.set_class(True, STATUS_CLASSES[view.status])
+        for status, cls in STATUS_CLASSES.items():
+            if status is not view.status:
+                self.remove_class(cls)
+        self.query_one(".name", Label).update(literal(kpi.name))
+        glyph = STATUS_GLYPH[view.status]
+        self.query_one(".status", Label).update(literal(f"{glyph} {STATUS_WORD[view.status]}"))
+        latest = view.latest
+        value = num(latest.value) if latest else "–"
+        value_widget = self.query_one(".value")
+        if isinstance(value_widget, Digits):
+            value_widget.update(value.replace("−", "-").replace(",", ""))
+        else:
+            assert isinstance(value_widget, Label)
+            value_widget.update(literal(value))
+        self.query_one(".unit", Label).update(literal(kpi.unit))
+        target = benchmark_label(view)
+        var = variance_text(view)
+        self.query_one(".target", Label).update(literal(f"{target} · {var}" if var else target))
+        spark = self.query_one(TrendSpark)
+        recent = view.history[-30:]
+        spark.data = spark_data(
+            [e.value for e in recent],
+            benchmark(kpi, latest) if latest else kpi.target,
+            [entry_status(kpi, e) is Status.GREEN for e in recent],
+        )
+        parts = [f"{TREND_ARROW[view.trend]} {view.trend.value}"]
+        if kpi.owner:
+            parts.append(kpi.owner)
+        parts.append(kpi.kind.value)
+        if view.open_actions:
+            n = len(view.open_actions)
+            parts.append(f"{n} action{'s' if n > 1 else ''}")
+        self.query_one(".meta", Label).update(literal(" · ".join(parts)))
+        flags = self.query_one(".flags", Label)
+        texts = flag_texts(view)
+        flags.update(literal("  ".join(f"⚑ {t}" for t in texts)))
+        flags.set_class(not texts, "-empty")

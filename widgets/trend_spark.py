@@ -1,0 +1,71 @@
+"""A sparkline that knows where the target is.
+
+Textual's `Sparkline` scales each series to its own min..max, so a flat series on target lies at
+the bottom and looks like a crash. Here the scale always includes the target, and each bar is
+coloured by whether its period met its benchmark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.widget import Widget
+
+BARS = "▁▂▃▄▅▆▇█"
+
+
+@dataclass(frozen=True)
+class SparkData:
+    values: tuple[float, ...]
+    target: float
+    met: tuple[bool, ...]  # one per value: did that period meet its benchmark?
+
+
+class TrendSpark(Widget):
+    """Bars of the last periods, newest on the right; met periods in `$success`, missed in `$error`."""
+
+    COMPONENT_CLASSES = {"trend-spark--met", "trend-spark--missed", "trend-spark--empty"}
+    DEFAULT_CSS = """
+    TrendSpark { height: 1; width: 1fr; }
+    TrendSpark > .trend-spark--met { color: $success; }
+    TrendSpark > .trend-spark--missed { color: $error; }
+    TrendSpark > .trend-spark--empty { color: $text-muted; }
+    """
+
+    data: reactive[SparkData | None] = reactive(None)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        height = self.size.height
+        data = self.data
+        if data is None or not data.values:
+            style = self.get_component_rich_style("trend-spark--empty")
+            return Strip([Segment("·" * width if y == height - 1 else " " * width, style)])
+        values = data.values[-width:]
+        met = data.met[-width:]
+        low = min(*values, data.target)
+        high = max(*values, data.target)
+        span = high - low or 1.0
+        levels = height * len(BARS)
+        segs: list[Segment] = []
+        good = self.get_component_rich_style("trend-spark--met")
+        bad = self.get_component_rich_style("trend-spark--missed")
+        row_from_bottom = height - 1 - y
+        for value, ok in zip(values, met, strict=True):
+            level = 1 + round((value - low) / span * (levels - 1))
+            cell = level - row_from_bottom * len(BARS)
+            char = " " if cell <= 0 else BARS[min(cell, len(BARS)) - 1]
+            segs.append(Segment(char, good if ok else bad))
+        pad = width - len(values)
+        if pad > 0:
+            segs.insert(0, Segment(" " * pad, Style()))
+        return Strip(segs)
+
+
+def spark_data(values: Sequence[float], target: float, met: Sequence[bool]) -> SparkData:
+    return SparkData(tuple(values), target, tuple(met))
