@@ -1,0 +1,424 @@
+"""Bulk import of actuals from CSV, and export of the store as CSV or JSON.
+
+Import is all or nothing: every row is checked inside one transaction, and if any row is
+rejected the transaction raises `ImportRejected` (listing every bad row) and writes nothing.
+
+CSV columns: `board,kpi,date,value`, optional `plan,note`. The export's own `who,at` columns
+are accepted and ignored (an import records who imported and when), so an export imports back.
+
+The JSON export (`export_doc`) is one object:
+
+    {"format": "teamboard-export", "version": 1, "exported_at": "<UTC ISO>", "schema": 2,
+     "boards":  [{"id", "name", "description", "parent" (name|null), "kpi_limit"}],
+     "kpis":    [{"id", "board" (name), "name", "targets": [{"value", "from" (date|null)}],
+                  "direction", "unit", "amber", "frequency", "owner", "goal", "kind",
+                  "counter" (name|null), "description", "archived"}],
+     "entries": [{"id", "board", "kpi" (names), "date", "value", "plan", "note", "who", "at",
+                  "superseded" (bool)}],
+     "actions": [{"id", "title", "board", "kpi" (name|null), "owner", "due", "stage", "who",
+                  "at", "history": [{"field", "old", "new", "stage", "who", "at"}]}],
+     "huddles": [the minutes as stored]}
+
+Entries come in record order per KPI; `superseded` marks a value replaced by a later one for
+the same period. Dates are YYYY-MM-DD, times UTC ISO 8601.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, TextIO
+
+from . import validate
+from .db import Store, Tx
+from .errors import BadInput
+from .model import Direction, Frequency, Kind
+from .rules import series
+from .snapshot import Snapshot
+
+REQUIRED = ("board", "kpi", "date", "value")
+OPTIONAL = ("plan", "note")
+IGNORED = ("who", "at")  # written by `export`; an import records its own
+EXPORT_COLUMNS = (*REQUIRED, *OPTIONAL, *IGNORED)
+
+
+class ImportRejected(BadInput):
+    """Some rows are wrong; nothing was written. `problems` lists (row number, reason)."""
+
+    def __init__(self, source: str, problems: list[tuple[int, str]], total: int) -> None:
+        n = len(problems)
+        super().__init__(
+            f"{source}: {n} of {total} row{'s' if total != 1 else ''} rejected; nothing was "
+            "imported. Fix the rows above and run the import again"
+        )
+        self.problems = problems
+        self.details = [f"{source}:{row}: {reason}" for row, reason in problems]
+
+
+@dataclass
+class ImportReport:
+    entries: int = 0
+    boards_created: list[str] = field(default_factory=list)
+    kpis_created: list[tuple[str, str, float]] = field(default_factory=list)  # board, kpi, target
+
+
+@dataclass
+class _Row:
+    number: int
+    board: str
+    kpi: str
+    day: date
+    value: float
+    plan: float | None
+    note: str
+
+
+def read_rows(text: str, source: str) -> tuple[list[dict[str, str]], list[int]]:
+    """Parse CSV text into dicts (keys lower-cased) and the file line number of each row."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if not header:
+        raise BadInput(f"{source} is empty: the first line must be the header {','.join(REQUIRED)}")
+    missing = [c for c in REQUIRED if c not in header]
+    unknown = [c for c in header if c not in EXPORT_COLUMNS]
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+        if unknown:
+            parts.append(f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}")
+        raise BadInput(
+            f"{source}: {' and '.join(parts)}; the header must be "
+            f"{','.join(REQUIRED)} with optional {','.join(OPTIONAL)}"
+        )
+    reader.fieldnames = header
+    rows: list[dict[str, str]] = []
+    lines: list[int] = []
+    try:
+        for raw in reader:
+            line = reader.line_num
+            if None in raw:
+                # more cells than the header has columns
+                rows.append({"__extra__": "1"})
+            elif all(not (v or "").strip() for v in raw.values()):
+                continue  # a blank line
+            else:
+                rows.append({k: (v or "") for k, v in raw.items()})
+            lines.append(line)
+    except csv.Error as exc:
+        raise BadInput(f"{source}:{reader.line_num}: not valid CSV ({exc})") from None
+    return rows, lines
+
+
+def _check_row(number: int, raw: dict[str, str], today: date) -> _Row:
+    if "__extra__" in raw:
+        raise BadInput("more cells than the header has columns (quote values with commas)")
+    board = validate.name(raw["board"], "board")
+    kpi = validate.name(raw["kpi"], "KPI")
+    day = validate.day(raw["date"], today)
+    value = validate.number(raw["value"], "value")
+    plan_text = raw.get("plan", "").strip()
+    plan = validate.number(plan_text, "plan") if plan_text else None
+    note = validate.text(raw.get("note", ""), "note")
+    return _Row(number, board, kpi, day, value, plan, note)
+
+
+def import_csv(
+    store: Store, text: str, today: date, create: bool = False, source: str = "CSV"
+) -> ImportReport:
+    """Check every row, then insert all of them in one transaction, or none."""
+    rows, lines = read_rows(text, source)
+    if not rows:
+        raise BadInput(f"{source} has a header but no rows: nothing to import")
+    with store.transaction() as tx:
+        snap = tx.snapshot
+        problems: list[tuple[int, str]] = []
+        good: list[_Row] = []
+        for raw, line in zip(rows, lines, strict=True):
+            try:
+                good.append(_check_row(line, raw, today))
+            except BadInput as exc:
+                problems.append((line, str(exc)))
+        plan = _resolve(snap, good, create, problems)
+        if problems:
+            problems.sort()
+            raise ImportRejected(source, problems, len(rows))
+        return _write(tx, snap, good, plan)
+
+
+@dataclass
+class _Plan:
+    boards: dict[str, int | None] = field(default_factory=dict)  # casefolded name -> id (None: new)
+    board_names: dict[str, str] = field(default_factory=dict)  # casefolded -> as typed first
+    kpis: dict[tuple[str, str], int | None] = field(default_factory=dict)
+    kpi_names: dict[tuple[str, str], str] = field(default_factory=dict)
+    values: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+
+
+def _resolve(
+    snap: Snapshot, rows: list[_Row], create: bool, problems: list[tuple[int, str]]
+) -> _Plan:
+    """Find each row's board and KPI; with `create`, plan the missing ones."""
+    plan = _Plan()
+    by_name = {b.name.casefold(): b for b in snap.boards.values()}
+    hint = " (add --create to make missing boards and KPIs)" if not create else ""
+    for r in rows:
+        bkey = r.board.casefold()
+        if bkey not in plan.boards:
+            b = by_name.get(bkey)
+            if b is None and not create:
+                problems.append((r.number, f"no board named {r.board!r}{hint}"))
+                continue
+            plan.boards[bkey] = b.id if b else None
+            plan.board_names[bkey] = b.name if b else r.board
+        board_id = plan.boards[bkey]
+        kkey = (bkey, r.kpi.casefold())
+        if kkey not in plan.kpis:
+            found = None
+            if board_id is not None:
+                found = next(
+                    (
+                        k
+                        for k in snap.kpis_of(board_id, archived=True)
+                        if k.name.casefold() == kkey[1]
+                    ),
+                    None,
+                )
+            if found is None and not create:
+                problems.append(
+                    (r.number, f"board {plan.board_names[bkey]!r} has no KPI named {r.kpi!r}{hint}")
+                )
+                continue
+            plan.kpis[kkey] = found.id if found else None
+            plan.kpi_names[kkey] = found.name if found else r.kpi
+        if plan.kpis[kkey] is None:
+            plan.values.setdefault(kkey, []).append(r.value)
+    if create:
+        _check_limits(snap, rows, plan, problems)
+    return plan
+
+
+def _check_limits(
+    snap: Snapshot, rows: list[_Row], plan: _Plan, problems: list[tuple[int, str]]
+) -> None:
+    """New KPIs must fit their board's limit of the vital few, as with `kpi add`."""
+    new_per_board: dict[str, list[tuple[str, str]]] = {}
+    for kkey, kid in plan.kpis.items():
+        if kid is None:
+            new_per_board.setdefault(kkey[0], []).append(kkey)
+    for bkey, new in new_per_board.items():
+        board_id = plan.boards[bkey]
+        limit = snap.boards[board_id].kpi_limit if board_id is not None else 7
+        live = len(snap.kpis_of(board_id)) if board_id is not None else 0
+        if live + len(new) <= limit:
+            continue
+        first = min(r.number for r in rows if (r.board.casefold(), r.kpi.casefold()) in new)
+        problems.append(
+            (
+                first,
+                f"creating {len(new)} KPI(s) would give board {plan.board_names[bkey]!r} "
+                f"{live + len(new)} KPIs, over its limit of {limit}: raise it with "
+                "`teamboard board edit BOARD --kpi-limit N` or add the KPIs first",
+            )
+        )
+
+
+def _write(tx: Tx, snap: Snapshot, rows: list[_Row], plan: _Plan) -> ImportReport:
+    report = ImportReport()
+    board_ids: dict[str, int] = {}
+    for bkey, bid in plan.boards.items():
+        if bid is None:
+            doc = tx.insert(
+                "boards",
+                {"name": plan.board_names[bkey], "description": "", "parent": None, "kpi_limit": 7},
+            )
+            bid = int(doc["id"])
+            report.boards_created.append(plan.board_names[bkey])
+        board_ids[bkey] = bid
+    kpi_ids: dict[tuple[str, str], int] = {}
+    for kkey, kid in plan.kpis.items():
+        if kid is None:
+            values = plan.values[kkey]
+            target = sum(values) / len(values)
+            doc = tx.insert(
+                "kpis",
+                {
+                    "board": board_ids[kkey[0]],
+                    "name": plan.kpi_names[kkey],
+                    "targets": [{"value": target, "who": tx.who, "at": tx.at}],
+                    "direction": Direction.UP.value,
+                    "unit": "",
+                    "amber": None,
+                    "frequency": Frequency.DAILY.value,
+                    "owner": "",
+                    "goal": "",
+                    "kind": Kind.LAGGING.value,
+                    "counter": None,
+                    "description": "",
+                    "archived": False,
+                },
+            )
+            kid = int(doc["id"])
+            report.kpis_created.append((plan.board_names[kkey[0]], plan.kpi_names[kkey], target))
+        kpi_ids[kkey] = kid
+    for r in rows:
+        entry: dict[str, Any] = {
+            "kpi": kpi_ids[(r.board.casefold(), r.kpi.casefold())],
+            "date": r.day.isoformat(),
+            "value": r.value,
+        }
+        if r.plan is not None:
+            entry["plan"] = r.plan
+        if r.note:
+            entry["note"] = r.note
+        tx.insert("entries", entry)
+        report.entries += 1
+    tx.touch(f"imported {report.entries} entries")
+    return report
+
+
+# --- export -----------------------------------------------------------------------------------
+
+
+def _superseded_ids(snap: Snapshot) -> set[int]:
+    out: set[int] = set()
+    for kpi_id, entries in snap.entries.items():
+        k = snap.kpis.get(kpi_id)
+        if k is None:
+            continue
+        kept = {e.id for e in series(k.frequency, entries)}
+        out.update(e.id for e in entries if e.id not in kept)
+    return out
+
+
+def _number(x: float | None) -> str:
+    """Exact and short: `80`, `78.5`, `0.1` (repr round-trips every float)."""
+    if x is None:
+        return ""
+    text = repr(x)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def export_rows(snap: Snapshot) -> Iterator[list[str]]:
+    """The CSV rows, header first: every entry (superseded and archived ones included) in
+    record order per KPI, so importing them back keeps the same latest values."""
+    yield list(EXPORT_COLUMNS)
+    for kpi_id in sorted(snap.entries):
+        k = snap.kpis.get(kpi_id)
+        board = snap.boards.get(k.board) if k else None
+        for e in snap.entries[kpi_id]:
+            yield [
+                board.name if board else "",
+                k.name if k else "",
+                e.day.isoformat(),
+                _number(e.value),
+                _number(e.plan),
+                e.note,
+                e.who,
+                e.at,
+            ]
+
+
+def export_csv(snap: Snapshot, out: TextIO) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerows(export_rows(snap))
+
+
+def export_doc(snap: Snapshot, exported_at: str) -> dict[str, Any]:
+    """The whole store as one JSON-ready object; see the module docstring for its shape."""
+    boards = snap.boards
+    kpis = snap.kpis
+
+    def bname(bid: int | None) -> str | None:
+        return boards[bid].name if bid is not None and bid in boards else None
+
+    def kname(kid: int | None) -> str | None:
+        return kpis[kid].name if kid is not None and kid in kpis else None
+
+    superseded = _superseded_ids(snap)
+    entries = []
+    for kpi_id in sorted(snap.entries):
+        k = kpis.get(kpi_id)
+        for e in snap.entries[kpi_id]:
+            entries.append(
+                {
+                    "id": e.id,
+                    "board": bname(k.board) if k else None,
+                    "kpi": k.name if k else None,
+                    "date": e.day.isoformat(),
+                    "value": e.value,
+                    "plan": e.plan,
+                    "note": e.note,
+                    "who": e.who,
+                    "at": e.at,
+                    "superseded": e.id in superseded,
+                }
+            )
+    return {
+        "format": "teamboard-export",
+        "version": 1,
+        "exported_at": exported_at,
+        "schema": 2,
+        "boards": [
+            {
+                "id": b.id,
+                "name": b.name,
+                "description": b.description,
+                "parent": bname(b.parent),
+                "kpi_limit": b.kpi_limit,
+            }
+            for b in sorted(boards.values(), key=lambda b: b.id)
+        ],
+        "kpis": [
+            {
+                "id": k.id,
+                "board": bname(k.board),
+                "name": k.name,
+                "targets": [
+                    {"value": t.value, "from": t.since.isoformat() if t.since else None}
+                    for t in k.targets
+                ],
+                "direction": k.direction.value,
+                "unit": k.unit,
+                "amber": k.amber,
+                "frequency": k.frequency.value,
+                "owner": k.owner,
+                "goal": k.goal,
+                "kind": k.kind.value,
+                "counter": kname(k.counter),
+                "description": k.description,
+                "archived": k.archived,
+            }
+            for k in sorted(kpis.values(), key=lambda k: k.id)
+        ],
+        "entries": entries,
+        "actions": [
+            {
+                "id": a.id,
+                "title": a.title,
+                "board": bname(a.board),
+                "kpi": kname(a.kpi),
+                "owner": a.owner,
+                "due": a.due.isoformat() if a.due else None,
+                "stage": a.stage.value,
+                "who": a.who,
+                "at": a.at,
+                "history": [
+                    {
+                        "field": h.field,
+                        "old": h.old,
+                        "new": h.new,
+                        "stage": h.stage.value,
+                        "who": h.who,
+                        "at": h.at,
+                    }
+                    for h in a.history
+                ],
+            }
+            for a in sorted(snap.actions.values(), key=lambda a: a.id)
+        ],
+        "huddles": list(snap.huddles),
+    }
