@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, VerticalScroll
+from textual.containers import Grid, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
@@ -32,8 +32,8 @@ class BoardScreen(Screen[None]):
         Binding("enter", "detail", "Detail"),
         Binding("r", "record", "Record"),
         Binding("a", "add_action", "Action"),
-        Binding("m", "move_action", "Next stage"),
-        Binding("d", "done_action", "Done"),
+        Binding("m", "move_action", "Stage"),
+        Binding("d", "done_action", "Done", show=False),
         Binding("h", "huddle", "Huddle"),
         Binding("b", "next_board", "Board"),
         Binding("up", "move(0, -1)", show=False),
@@ -47,15 +47,17 @@ class BoardScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield BoardHeader()
         yield Banner(id="banner")
-        with VerticalScroll(id="body"):
+        # A wall board fits the screen and needs no scrolling; a laptop scrolls.
+        with Vertical(id="body") if self.app.wall else VerticalScroll(id="body"):
             yield Static(id="empty")
             yield Grid(id="tiles")
             yield Label("Actions", id="actions-title")
             yield ActionTable(id="actions")
         if not self.app.wall:
-            yield Footer()
+            yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.set_class(self.app.wall, "-wall")
         self.app.data_changed.subscribe(self, lambda _: self.refresh_board())
         self.set_interval(1.0, self._tick)
         self.refresh_board()

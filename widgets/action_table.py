@@ -14,6 +14,14 @@ from store.model import Action
 from store.present import STAGE_GLYPH, short_date
 
 
+def fit(text: str, width: int) -> str:
+    """Shorten at a word boundary with an ellipsis, so nothing is cut mid-word."""
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1].rsplit(" ", 1)[0] if " " in text[: width - 1] else text[: width - 1]
+    return cut.rstrip(" ,;:") + "…"
+
+
 @dataclass(frozen=True)
 class ActionRow:
     action: Action
@@ -32,6 +40,8 @@ class ActionTable(DataTable[Text]):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._rows: tuple[ActionRow, ...] = ()
+        self._today = date.min
+        self._width = 0
 
     def on_mount(self) -> None:
         self.add_column("Stage", key="stage")
@@ -44,12 +54,14 @@ class ActionTable(DataTable[Text]):
     def show(self, rows: Sequence[ActionRow], today: date) -> None:
         """Replace the rows, keeping the cursor on the action it was on."""
         rows = tuple(rows)
-        if rows == self._rows:
+        if rows == self._rows and today == self._today:
             return
-        self._rows = rows
+        self._rows, self._today = rows, today
         current = self.selected_id
         self.clear()
         overdue_style = self.get_component_rich_style("action-table--overdue")
+        # Stage, id, KPI, owner and due take about 60 cells; the title gets the rest.
+        title_width = max(24, self.size.width - 62) if self.size.width else 60
         for row in rows:
             a = row.action
             overdue = a.overdue(today)
@@ -59,14 +71,20 @@ class ActionTable(DataTable[Text]):
             self.add_row(
                 Text(f"{STAGE_GLYPH[a.stage]} {a.stage.value}"),
                 Text(f"#{a.id}"),
-                Text(a.title),
-                Text(row.kpi_name or "—"),
+                Text(fit(a.title, title_width)),
+                Text(fit(row.kpi_name, 22) or "—"),
                 Text(a.owner or "—"),
                 due,
                 key=str(a.id),
             )
         if current is not None and str(current) in self.rows:
             self.move_cursor(row=self.get_row_index(str(current)))
+
+    def on_resize(self) -> None:
+        if self.size.width != self._width:
+            self._width = self.size.width
+            rows, self._rows = self._rows, ()
+            self.show(rows, self._today)
 
     @property
     def selected_id(self) -> int | None:

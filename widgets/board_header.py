@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Label
 
@@ -24,9 +24,12 @@ class HeaderData:
     position: str = ""  # "board 1 of 2" when rotating
 
 
-class BoardHeader(Horizontal):
+class BoardHeader(Vertical):
+    """Two lines: the board and the clock above, the score and the last change below."""
+
     DEFAULT_CSS = """
-    BoardHeader { height: 1; background: $panel; padding: 0 1; dock: top; }
+    BoardHeader { height: 2; background: $panel; padding: 0 1; dock: top; }
+    BoardHeader Horizontal { height: 1; }
     BoardHeader Label { width: auto; padding-right: 2; }
     BoardHeader .title { text-style: bold; color: $text; }
     BoardHeader .count { text-style: bold; }
@@ -40,12 +43,15 @@ class BoardHeader(Horizontal):
     """
 
     def compose(self) -> ComposeResult:
-        yield Label(classes="title")
-        for status in Status:
-            yield Label(classes=f"count {status.value}")
-        yield Label(classes="spacer")
-        yield Label(classes="changed")
-        yield Label(classes="clock")
+        with Horizontal():
+            yield Label(classes="title")
+            yield Label(classes="spacer")
+            yield Label(classes="clock")
+        with Horizontal():
+            for status in Status:
+                yield Label(classes=f"count {status.value}")
+            yield Label(classes="spacer")
+            yield Label(classes="changed")
 
     def show(self, data: HeaderData, now: datetime) -> None:
         title = data.title + (f"  ({data.position})" if data.position else "")

@@ -47,8 +47,8 @@ class KpiTile(Vertical, can_focus=True):
     KpiTile .value { width: auto; text-style: bold; }
     KpiTile .unit { width: auto; padding-left: 1; color: $text-muted; }
     KpiTile Digits { width: auto; }
-    KpiTile .target, KpiTile .meta { color: $text-muted; }
-    KpiTile .flags { color: $error; text-style: bold; }
+    KpiTile .target, KpiTile .meta { color: $text-muted; width: 1fr; }
+    KpiTile .flags { color: $error; text-style: bold; width: 1fr; }
     KpiTile .flags.-empty { display: none; }
     KpiTile TrendSpark { height: 1; margin-top: 0; }
     KpiTile.-green { border: round $success; }

@@ -29,12 +29,18 @@ class SparkData:
 class TrendSpark(Widget):
     """Bars of the last periods, newest on the right; met periods in `$success`, missed in `$error`."""
 
-    COMPONENT_CLASSES = {"trend-spark--met", "trend-spark--missed", "trend-spark--empty"}
+    COMPONENT_CLASSES = {
+        "trend-spark--met",
+        "trend-spark--missed",
+        "trend-spark--empty",
+        "trend-spark--target",
+    }
     DEFAULT_CSS = """
     TrendSpark { height: 1; width: 1fr; }
     TrendSpark > .trend-spark--met { color: $success; }
     TrendSpark > .trend-spark--missed { color: $error; }
     TrendSpark > .trend-spark--empty { color: $text-muted; }
+    TrendSpark > .trend-spark--target { color: $text-muted; }
     """
 
     data: reactive[SparkData | None] = reactive(None)
@@ -56,9 +62,16 @@ class TrendSpark(Widget):
         good = self.get_component_rich_style("trend-spark--met")
         bad = self.get_component_rich_style("trend-spark--missed")
         row_from_bottom = height - 1 - y
+        # When the sparkline is tall (a wall), a dotted line marks the target's row.
+        target_level = 1 + round((data.target - low) / span * (levels - 1))
+        target_row = (target_level - 1) // len(BARS) if height >= 3 else -1
+        dim = self.get_component_rich_style("trend-spark--target")
         for value, ok in zip(values, met, strict=True):
             level = 1 + round((value - low) / span * (levels - 1))
             cell = level - row_from_bottom * len(BARS)
+            if cell <= 0 and row_from_bottom == target_row:
+                segs.append(Segment("╌", dim))
+                continue
             char = " " if cell <= 0 else BARS[min(cell, len(BARS)) - 1]
             segs.append(Segment(char, good if ok else bad))
         pad = width - len(values)
