@@ -759,10 +759,9 @@ def cmd_export(ctx: Ctx) -> int:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, with errors as `teamboard: <message>` after the usage line."""
+    """argparse, with a usage error in one line: `teamboard: <message> (see ... --help)`."""
 
     def error(self, message: str) -> Any:  # argparse's NoReturn
-        self.print_usage(sys.stderr)
         self.exit(2, f"teamboard: {message} (see {self.prog} --help)\n")
 
 
