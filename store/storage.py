@@ -102,9 +102,9 @@ def _umask() -> int:
 def check_writable(path: Path) -> None:
     """Fail early, with one clear line, when this user cannot change the store."""
     folder = path.parent
-    target = path if path.exists() else folder
-    if not os.access(target, os.W_OK) or not os.access(folder, os.W_OK | os.X_OK):
-        what = "the store" if target is path else "its folder"
+    file_ok = not path.exists() or os.access(path, os.W_OK)
+    if not file_ok or not os.access(folder, os.W_OK | os.X_OK):
+        what = "the store" if not file_ok else "its folder"  # a rename writes the folder
         raise StoreReadOnly(
             f"cannot write {path}: {what} is read-only for you. Reading works; to write, ask "
             f"its owner to make the file and folder group-writable (chmod g+w), or use --store."
