@@ -1,4 +1,7 @@
-"""teamboard's store: the domain, the KPI rules and the shared TinyDB file. Knows nothing of Textual."""
+"""teamboard's store: the domain, the KPI rules and the shared TinyDB file.
+
+It knows nothing of Textual, so the command line starts fast over SSH.
+"""
 
 from .db import Store, whoami
 from .errors import BadInput, NotFound, StoreCorrupt, StoreError, StoreMissing, StoreReadOnly

@@ -49,6 +49,7 @@ class Tx:
     """One read-modify-write: a fresh TinyDB over the parsed file, and who is writing when."""
 
     db: TinyDB
+    storage: MemoryStorage
     raw: dict[str, Any]
     path: Path
     who: str
@@ -64,10 +65,10 @@ class Tx:
 
     def next_id(self, table: str) -> int:
         """Our own stable ids (TinyDB's doc_ids are cached per instance; see STACK-NOTES)."""
-        meta = self.db.storage.data["meta"]["1"]
+        meta = self.storage.data["meta"]["1"]
         seq = meta.setdefault("seq", {})
         if table not in seq:
-            docs = self.db.storage.data.get(table, {}).values()
+            docs = self.storage.data.get(table, {}).values()
             seq[table] = max((d.get("id", 0) for d in docs), default=0)
         seq[table] += 1
         return int(seq[table])
@@ -85,16 +86,16 @@ class Tx:
         self._snapshot = None
 
     def doc(self, table: str, obj_id: int) -> dict[str, Any]:
-        for d in self.db.storage.data[table].values():
+        for d in self.storage.data[table].values():
             if d.get("id") == obj_id:
                 return dict(d)
         raise KeyError(obj_id)
 
     def touch(self, what: str) -> None:
         """Record who changed the store last, and when: the board's header shows it."""
-        meta = self.db.storage.data["meta"]["1"]
+        meta = self.storage.data["meta"]["1"]
         meta["last_change"] = {"who": self.who, "at": self.at, "what": what}
-        self.db.storage.dirty = True
+        self.storage.dirty = True
 
 
 class Store:
@@ -135,7 +136,7 @@ class Store:
             storage = MemoryStorage(raw)
             storage.dirty = changed
             db = TinyDB(storage=lambda: storage)
-            tx = Tx(db=db, raw=raw, path=self.path, who=whoami(), at=utcnow())
+            tx = Tx(db=db, storage=storage, raw=raw, path=self.path, who=whoami(), at=utcnow())
             yield tx
             if storage.dirty:
                 write_atomic(self.path, storage.data)

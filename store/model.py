@@ -1,4 +1,7 @@
-"""The domain: plain frozen dataclasses, built from the store's documents and never touching the file."""
+"""The domain: plain frozen dataclasses, built from the store's documents.
+
+They never touch the file: `store.db` reads it, `store.snapshot` builds these.
+"""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from .db import Store, Tx
+from .db import Store
 from .errors import BadInput
 from .model import Action, Board, Direction, Entry, Frequency, Kind, Kpi, Stage
 from .rules import KpiView
@@ -66,9 +66,9 @@ def edit_board(
         snap = tx.snapshot
         b = snap.board_named(board)
         fields: dict[str, Any] = {}
-        if new_name is not None and new_name.casefold() != b.name.casefold():
-            if any(o.name.casefold() == new_name.casefold() for o in snap.boards.values()):
-                raise BadInput(f"a board named {new_name!r} exists already; pick another name")
+        taken = {o.name.casefold() for o in snap.boards.values() if o.id != b.id}
+        if new_name is not None and new_name.casefold() in taken:
+            raise BadInput(f"a board named {new_name!r} exists already; pick another name")
         if new_name is not None:
             fields["name"] = new_name
         if description is not None:
@@ -81,7 +81,9 @@ def edit_board(
                 ancestor: int | None = p.id
                 while ancestor is not None:  # the KPI tree must stay a tree
                     if ancestor == b.id:
-                        raise BadInput(f"{p.name!r} is under {b.name!r}: a board cannot be its own parent")
+                        raise BadInput(
+                            f"{p.name!r} is under {b.name!r}: a board cannot be its own parent"
+                        )
                     ancestor = snap.boards[ancestor].parent
                 fields["parent"] = p.id
         if kpi_limit is not None:
@@ -111,7 +113,9 @@ def _check_amber(direction: Direction, target: float, amber: float | None) -> No
         )
 
 
-def _counter_id(snap: Snapshot, board_id: int, counter: str | None, self_id: int | None) -> int | None:
+def _counter_id(
+    snap: Snapshot, board_id: int, counter: str | None, self_id: int | None
+) -> int | None:
     if not counter:
         return None
     k = snap.kpi_named(counter, snap.boards[board_id].name)
@@ -210,9 +214,7 @@ def archive_kpi(store: Store, kpi: str, board: str | None = None, restore: bool 
         return kpi_from(tx.doc("kpis", k.id))
 
 
-def set_target(
-    store: Store, kpi: str, value: float, since: date, board: str | None = None
-) -> Kpi:
+def set_target(store: Store, kpi: str, value: float, since: date, board: str | None = None) -> Kpi:
     """A new target from `since` on; earlier periods keep the target that was in force then."""
     with store.transaction() as tx:
         k = tx.snapshot.kpi_named(kpi, board)
@@ -328,8 +330,14 @@ def move_action(store: Store, action_id: int, stage: Stage | None = None) -> Act
         doc = tx.doc("actions", a.id)
         history = [
             *doc.get("history", []),
-            {"field": "stage", "old": a.stage.value, "new": new.value, "stage": new.value,
-             "who": tx.who, "at": tx.at},
+            {
+                "field": "stage",
+                "old": a.stage.value,
+                "new": new.value,
+                "stage": new.value,
+                "who": tx.who,
+                "at": tx.at,
+            },
         ]
         tx.update("actions", a.id, {"stage": new.value, "history": history})
         tx.touch(f"moved action #{a.id} to {new.value}")
@@ -364,8 +372,16 @@ def edit_action(
         history = list(doc.get("history", []))
         for key, value in fields.items():
             if doc.get(key) != value:
-                history.append({"field": key, "old": doc.get(key) or "", "new": value or "",
-                                "stage": a.stage.value, "who": tx.who, "at": tx.at})
+                history.append(
+                    {
+                        "field": key,
+                        "old": doc.get(key) or "",
+                        "new": value or "",
+                        "stage": a.stage.value,
+                        "who": tx.who,
+                        "at": tx.at,
+                    }
+                )
         fields["history"] = history
         tx.update("actions", a.id, fields)
         tx.touch(f"edited action #{a.id}")

@@ -70,8 +70,9 @@ def variance_text(view: KpiView) -> str:
     if var is None:
         return ""
     diff, pct = var
-    return signed(diff) + (f" ({'+' if pct > 0 else ''}{pct:.1f}%)".replace("-", "−")
-                           if pct is not None else "")
+    return signed(diff) + (
+        f" ({'+' if pct > 0 else ''}{pct:.1f}%)".replace("-", "−") if pct is not None else ""
+    )
 
 
 def benchmark_label(view: KpiView) -> str:

@@ -205,9 +205,9 @@ def view_kpis(
         acts = tuple(sorted(open_by_kpi.get(k.id, ()), key=lambda a: (a.due or date.max, a.id)))
         if status is Status.RED and not acts:
             flags.append(Flag.RED_NO_ACTION)
-        if k.counter is not None and k.counter in first:
-            if status is Status.GREEN and first[k.counter][2] is Status.RED:
-                flags.append(Flag.COUNTER_RED)
+        counter = first.get(k.counter) if k.counter is not None else None
+        if status is Status.GREEN and counter is not None and counter[2] is Status.RED:
+            flags.append(Flag.COUNTER_RED)
         stale_since = None
         if status is Status.STALE:
             flags.append(Flag.STALE)

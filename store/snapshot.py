@@ -217,9 +217,7 @@ class Snapshot:
             if k.counter is not None and k.counter not in wanted and k.counter in self.kpis
         ]
         names = {b.id: b.name for b in self.boards.values()}
-        all_views = view_kpis(
-            kpis + extra, self.entries, list(self.actions.values()), names, today
-        )
+        all_views = view_kpis(kpis + extra, self.entries, list(self.actions.values()), names, today)
         return sorted((v for v in all_views if v.kpi.id in wanted), key=lambda v: v.kpi.id)
 
     def children(self, board_id: int) -> Iterable[Board]:

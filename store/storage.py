@@ -10,6 +10,7 @@ atomic, so they see the old file or the new one, never half of one.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import gc
@@ -81,7 +82,9 @@ def read_raw(path: Path) -> Raw:
     except IsADirectoryError:
         raise StoreMissing(f"{path} is a folder, not a store file: name a .json file") from None
     except PermissionError:
-        raise StoreReadOnly(f"cannot read {path}: permission denied (ask its owner for g+r)") from None
+        raise StoreReadOnly(
+            f"cannot read {path}: permission denied (ask its owner for g+r)"
+        ) from None
     return parse(path, blob)
 
 
@@ -161,10 +164,9 @@ def locked(path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
 
 
 def _try_chown(fd: int, uid: int, gid: int) -> None:
-    try:
+    # Not a member of that group: the file keeps ours, as the OS allows.
+    with contextlib.suppress(PermissionError):
         os.fchown(fd, uid, gid)
-    except PermissionError:
-        pass  # not a member of that group: the file keeps ours, as the OS allows
 
 
 def write_atomic(path: Path, data: Raw) -> None:
@@ -190,10 +192,8 @@ def write_atomic(path: Path, data: Raw) -> None:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     dfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
     try:

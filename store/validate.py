@@ -1,4 +1,7 @@
-"""Parse and check what people type. Every failure is a `BadInput` with one line that says how to fix it."""
+"""Parse and check what people type.
+
+Every failure is a `BadInput` with one line that says what was wrong and how to fix it.
+"""
 
 from __future__ import annotations
 

@@ -197,7 +197,7 @@ class TeamboardApp(App[int]):
         snap = self.snapshot
         if snap is None or self.board_id is None:
             return "teamboard"
-        names = []
+        names: list[str] = []
         current: int | None = self.board_id
         while current is not None and current in snap.boards and len(names) < 8:
             names.append(snap.boards[current].name)
@@ -274,8 +274,14 @@ class TeamboardApp(App[int]):
                 return
             p = parse_action(values, today)
             self.write(
-                lambda: ops.add_action(self.store, p["title"], board=board, kpi=p["kpi"],
-                                       owner=p["owner"], due=p["due"]),
+                lambda: ops.add_action(
+                    self.store,
+                    p["title"],
+                    board=board,
+                    kpi=p["kpi"],
+                    owner=p["owner"],
+                    due=p["due"],
+                ),
                 lambda a: f"Added action #{a.id}: {a.title}",
             )
 
@@ -314,8 +320,9 @@ class TeamboardApp(App[int]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Next board", "Show the next board in the KPI tree", 
-                            lambda: self.cycle_board(1))
+        yield SystemCommand(
+            "Next board", "Show the next board in the KPI tree", lambda: self.cycle_board(1)
+        )
         yield SystemCommand("Huddle", "Step through the red KPIs with the team", self.start_huddle)
 
 
@@ -328,6 +335,7 @@ def run_app(
     huddle: bool = False,
     minutes: int = 15,
 ) -> int:
-    app = TeamboardApp(store_path, board, wall=wall, rotate=rotate, poll=poll, huddle=huddle,
-                       minutes=minutes)
+    app = TeamboardApp(
+        store_path, board, wall=wall, rotate=rotate, poll=poll, huddle=huddle, minutes=minutes
+    )
     return app.run() or 0

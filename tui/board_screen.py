@@ -78,7 +78,7 @@ class BoardScreen(Screen[None]):
         return snap.views(board, self.app.today())
 
     def refresh_board(self) -> None:
-        """Apply the app's current snapshot in place: tiles keep their focus and the scroll stays."""
+        """Apply the app's snapshot in place: tiles keep their focus, the scroll stays."""
         app = self.app
         self.query_one(Banner).say(app.banner, info=app.banner_info)
         empty = self.query_one("#empty", Static)
@@ -98,14 +98,19 @@ class BoardScreen(Screen[None]):
                 )
             )
         self.query_one(BoardHeader).show(
-            HeaderData(app.board_title(), tuple(v.status for v in views), snap.last_change,
-                       app.board_position()),
+            HeaderData(
+                app.board_title(),
+                tuple(v.status for v in views),
+                snap.last_change,
+                app.board_position(),
+            ),
             app.now(),
         )
         self._show_tiles(views)
         names = {k.id: k.name for k in snap.kpis.values()}
-        rows = [ActionRow(a, names.get(a.kpi, "") if a.kpi else "")
-                for a in snap.actions_of(board.id)]
+        rows = [
+            ActionRow(a, names.get(a.kpi, "") if a.kpi else "") for a in snap.actions_of(board.id)
+        ]
         table = self.query_one(ActionTable)
         table.show(rows, app.today())
         self.query_one("#actions-title", Label).update(

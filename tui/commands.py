@@ -22,8 +22,13 @@ class BoardCommands(Provider):
             out.append((f"Board: {b.name}", "Show this board", partial(app.show_board, b.id)))
         for k in snap.kpis_of(None):
             board = snap.boards[k.board].name
-            out.append((f"KPI: {k.name} ({board})", "Open its trend and history",
-                        partial(self._open_kpi, k.board, k.id)))
+            out.append(
+                (
+                    f"KPI: {k.name} ({board})",
+                    "Open its trend and history",
+                    partial(self._open_kpi, k.board, k.id),
+                )
+            )
         return out
 
     def _open_kpi(self, board_id: int, kpi_id: int) -> None:

@@ -1,4 +1,5 @@
-"""One KPI in full: the trend chart with its target steps, every entry with who and when, its actions."""
+"""One KPI in full: the trend chart with its target steps, every entry with who and when,
+and its actions."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ class DetailScreen(Screen[None]):
     DEFAULT_CSS = """
     DetailScreen #summary { height: auto; padding: 0 1; background: $panel; }
     DetailScreen #summary .title { text-style: bold; }
-    DetailScreen #about { height: auto; padding: 0 1; color: $text-muted; }
+    DetailScreen #numbers { width: 1fr; }
+    DetailScreen #about { height: auto; width: 1fr; padding: 0 1; color: $text-muted; }
     DetailScreen TrendChart { height: 2fr; }
     DetailScreen #lower { height: 1fr; }
     DetailScreen #entries { width: 3fr; }
@@ -84,8 +86,9 @@ class DetailScreen(Screen[None]):
         if snap is None or self.kpi_id not in snap.kpis:
             return None
         board = snap.kpis[self.kpi_id].board
-        return next((v for v in snap.views(board, self.app.today()) if v.kpi.id == self.kpi_id),
-                    None)
+        return next(
+            (v for v in snap.views(board, self.app.today()) if v.kpi.id == self.kpi_id), None
+        )
 
     def refresh_detail(self) -> None:
         self.query_one(Banner).say(self.app.banner)
@@ -128,8 +131,11 @@ class DetailScreen(Screen[None]):
         self.query_one("#about", Label).update(Content(" · ".join(about)))
         self.query_one(TrendChart).show(kpi, view.history)
         self._show_entries(view)
-        rows = [ActionRow(a, kpi.name) for a in snap.actions_of(kpi.board, open_only=False)
-                if a.kpi == kpi.id]
+        rows = [
+            ActionRow(a, kpi.name)
+            for a in snap.actions_of(kpi.board, open_only=False)
+            if a.kpi == kpi.id
+        ]
         self.query_one(ActionTable).show(rows, self.app.today())
 
     def _show_entries(self, view: KpiView) -> None:
@@ -137,8 +143,9 @@ class DetailScreen(Screen[None]):
         assert snap is not None
         table = self.query_one("#entries", DataTable)
         current = {e.id for e in view.history}
-        entries = sorted(snap.entries.get(view.kpi.id, ()), key=lambda e: (e.day, e.id),
-                         reverse=True)
+        entries = sorted(
+            snap.entries.get(view.kpi.id, ()), key=lambda e: (e.day, e.id), reverse=True
+        )
         table.clear()
         for e in entries[:500]:
             superseded = e.id not in current

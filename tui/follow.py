@@ -10,6 +10,7 @@ leave the wall board behind; 50 ms keeps it within a blink while still merging a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -75,7 +76,5 @@ async def _poll(path: Path, changed: Callable[[], None], stop: asyncio.Event) ->
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        pass

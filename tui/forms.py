@@ -159,7 +159,9 @@ def record_form(kpi_name: str, unit: str, today: date, plan: float | None = None
                 Rule(lambda t: validate.number(t, "plan"), optional=True),
                 value="" if plan is None else f"{plan:g}",
             ),
-            Field("note", "Note (the story behind the number; optional)", Rule(validate.text, True)),
+            Field(
+                "note", "Note (the story behind the number; optional)", Rule(validate.text, True)
+            ),
         ],
     )
 
@@ -176,9 +178,7 @@ def parse_record(values: dict[str, Any], today: date) -> dict[str, Any]:
 class ActionForm(FormScreen):
     """A countermeasure: title, owner, due date, and the KPI it serves."""
 
-    def __init__(
-        self, title: str, fields: list[Field], kpis: list[str], kpi: str | None
-    ) -> None:
+    def __init__(self, title: str, fields: list[Field], kpis: list[str], kpi: str | None) -> None:
         super().__init__(title, fields)
         self.kpis = kpis
         self.kpi = kpi

@@ -61,7 +61,7 @@ class ActionTable(DataTable[Text]):
         self.clear()
         overdue_style = self.get_component_rich_style("action-table--overdue")
         # Stage, id, KPI, owner and due take about 60 cells; the title gets the rest.
-        title_width = max(24, self.size.width - 62) if self.size.width else 60
+        title_width = max(20, self.size.width - 58) if self.size.width else 60
         for row in rows:
             a = row.action
             overdue = a.overdue(today)

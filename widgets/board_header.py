@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -66,9 +65,6 @@ class BoardHeader(Vertical):
 
     def tick(self, change: Change | None, now: datetime) -> None:
         """Redraw what changes with time only: the clock and "changed N min ago"."""
-        if change is not None:
-            text = f"changed {ago(change.at, now)} by {change.who}"
-        else:
-            text = ""
+        text = f"changed {ago(change.at, now)} by {change.who}" if change else ""
         self.query_one(".changed", Label).update(Content(text))
         self.query_one(".clock", Label).update(now.strftime("%a %-d %b %H:%M"))

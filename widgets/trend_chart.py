@@ -61,9 +61,7 @@ class TrendChart(PlotextPlot):
         plt.plot(days, [kpi.target_on(e.day) for e in points], label="target", color="gray")
         planned = [(e.day.isoformat(), e.plan) for e in points if e.plan is not None]
         if planned:
-            plt.scatter(
-                [d for d, _ in planned], [p for _, p in planned], label="plan", marker="x"
-            )
+            plt.scatter([d for d, _ in planned], [p for _, p in planned], label="plan", marker="x")
         plt.plot(days, [e.value for e in points], label="actual", marker="braille")
         noted = [(e.day.isoformat(), e.value) for e in points if e.note]
         if noted:

@@ -27,7 +27,10 @@ class SparkData:
 
 
 class TrendSpark(Widget):
-    """Bars of the last periods, newest on the right; met periods in `$success`, missed in `$error`."""
+    """Bars of the last periods, newest on the right.
+
+    Periods that met their benchmark are drawn in `$success`, missed ones in `$error`.
+    """
 
     COMPONENT_CLASSES = {
         "trend-spark--met",
