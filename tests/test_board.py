@@ -1,0 +1,342 @@
+"""The board driven through Textual's pilot: tiles, boards, keys, forms, writes, empty states, wall.
+
+The clock is frozen (the demo is built for TODAY); every wait is on a condition with a deadline.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from contextlib import redirect_stderr
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import TODAY
+from textual.pilot import Pilot
+from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+
+from store import Store, ops
+from store.model import Stage
+from store.present import STATUS_GLYPH, STATUS_WORD
+from tui import cli
+from tui.app import TeamboardApp
+from tui.board_screen import BoardScreen
+from tui.detail_screen import DetailScreen
+from tui.forms import ActionForm, FormScreen
+from widgets.action_table import ActionTable
+from widgets.kpi_tile import KpiTile
+from widgets.trend_chart import TrendChart
+
+# anyio (a dependency of Textual) brings the pytest plugin that runs these coroutines.
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+NOON = datetime(TODAY.year, TODAY.month, TODAY.day, 9, 0)
+
+
+def clock() -> datetime:
+    return NOON.astimezone()
+
+
+def make_app(path: Path, **kw: object) -> TeamboardApp:
+    return TeamboardApp(path, clock=clock, **kw)  # type: ignore[arg-type]
+
+
+async def until(
+    pilot: Pilot[int], cond: Callable[[], object], timeout: float = 5.0, what: str = ""
+) -> None:
+    """Let the app run until `cond()` holds; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or cond}")
+        await pilot.pause(0.05)
+
+
+def tiles(app: TeamboardApp) -> list[KpiTile]:
+    return list(app.screen.query(KpiTile))
+
+
+def tile_text(tile: KpiTile) -> str:
+    """Everything a tile's labels say, in order, as plain text."""
+    return " | ".join(str(label.render()) for label in tile.query(Label))
+
+
+def tile_named(app: TeamboardApp, name: str) -> KpiTile:
+    for tile in tiles(app):
+        if tile.view is not None and tile.view.kpi.name == name:
+            return tile
+    raise AssertionError(f"no tile for {name!r} on {app.board_title()}")
+
+
+async def loaded(pilot: Pilot[int], app: TeamboardApp, count: int | None = None) -> None:
+    """Wait for the first load and for the tiles of the current board."""
+    await until(pilot, lambda: app.reloads >= 1, what="the first load")
+    snap, board = app.snapshot, app.board_id
+    assert snap is not None and board is not None
+    want = len(snap.views(board, TODAY)) if count is None else count
+    await until(pilot, lambda: len(tiles(app)) == want and all(t.children for t in tiles(app)),
+                what=f"{want} tiles")
+    await pilot.pause()
+
+
+# --- the board --------------------------------------------------------------------------------
+
+
+async def test_a_tile_per_kpi_with_glyph_and_word(demo_store: Store) -> None:
+    app = make_app(demo_store.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        snap = demo_store.read()
+        board = snap.default_board()
+        assert app.board_id == board.id
+        views = snap.views(board.id, TODAY)
+        assert [t.view.kpi.name for t in tiles(app) if t.view] == [v.kpi.name for v in views]
+        for view in views:
+            text = tile_text(tile_named(app, view.kpi.name))
+            assert view.kpi.name in text
+            assert f"{STATUS_GLYPH[view.status]} {STATUS_WORD[view.status]}" in text
+        # The demo's Operations board: every tile says its status in words too.
+        statuses = {v.kpi.name: v.status.value for v in views}
+        assert statuses == {"On-time delivery": "amber", "Customer complaints": "green",
+                            "Near misses reported": "no-data"}
+
+
+async def test_b_switches_boards(demo_store: Store) -> None:
+    app = make_app(demo_store.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        first = app.board_id
+        await pilot.press("b")
+        await until(pilot, lambda: app.board_id != first, what="the next board")
+        await until(pilot, lambda: "Units per hour" in [t.view.kpi.name for t in tiles(app)
+                                                         if t.view], what="Line 2's tiles")
+        assert "Line 2 Assembly" in app.board_title()
+        assert len(tiles(app)) == 5
+        await pilot.press("b")
+        await until(pilot, lambda: app.board_id == first, what="back to the first board")
+
+
+async def test_arrow_keys_move_between_tiles(demo_store: Store) -> None:
+    app = make_app(demo_store.path, board="Line 2 Assembly")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        ts = tiles(app)
+        ts[0].focus()
+        await pilot.pause()
+        await pilot.press("right")
+        assert app.focused is ts[1]
+        await pilot.press("left")
+        assert app.focused is ts[0]
+        cols = int(app.screen.query_one("#tiles").styles.grid_size_columns or 1)
+        assert 1 < cols < len(ts)  # 5 tiles at 120 columns: more than one row
+        await pilot.press("down")
+        assert app.focused is ts[cols]
+        await pilot.press("up")
+        assert app.focused is ts[0]
+
+
+async def test_enter_opens_the_detail_and_escape_returns(demo_store: Store) -> None:
+    app = make_app(demo_store.path, board="Line 2 Assembly")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        tile_named(app, "Daily output").focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen), what="the detail")
+        screen = app.screen
+        assert isinstance(screen, DetailScreen)
+        await pilot.pause()
+        snap = demo_store.read()
+        kpi = snap.kpi_named("Daily output")
+        assert screen.query_one(TrendChart)._kpi == kpi
+        title = str(screen.query_one("#summary .title", Label).render())
+        assert "Daily output" in title and "green" in title
+        table = screen.query_one("#entries", DataTable)
+        assert table.row_count == len(snap.entries[kpi.id])
+        cells = [" ".join(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
+        superseded = [c for c in cells if "(superseded)" in c]
+        assert len(superseded) == 1  # the demo's first count three days ago
+        assert (TODAY - timedelta(days=3)).isoformat() in superseded[0]
+        actions = screen.query_one("#kpi-actions", ActionTable)
+        assert actions.row_count == len([a for a in snap.actions.values() if a.kpi == kpi.id])
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the board")
+
+
+# --- writing from the board --------------------------------------------------------------------
+
+
+def cli_error(path: Path, *args: str) -> str:
+    """What the command line says on stderr for `args` (without the `teamboard: ` prefix)."""
+    err = io.StringIO()
+    with redirect_stderr(err):
+        code = cli.main(["--store", str(path), *args], today=TODAY)
+    assert code != 0
+    return err.getvalue().strip().removeprefix("teamboard: ")
+
+
+async def test_record_form_validates_like_the_cli_and_saves(demo_store: Store) -> None:
+    app = make_app(demo_store.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        tile_named(app, "On-time delivery").focus()
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen), what="the record form")
+        form = app.screen
+        value = form.query_one("#field-value", Input)
+        save = form.query_one("#save", Button)
+        assert save.disabled  # empty value
+        value.focus()
+        await pilot.press(*"abc")
+        await pilot.pause()
+        error = str(form.query_one("#error-value", Label).render())
+        assert "is not a number" in error
+        assert error == cli_error(demo_store.path, "record", "On-time delivery", "abc")
+        assert save.disabled
+        await pilot.press("backspace", "backspace", "backspace", *"97.5")
+        await until(pilot, lambda: not save.disabled, what="Save enabled")
+        await pilot.click("#save")
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the form closed")
+
+        def saved() -> bool:
+            snap = Store(demo_store.path).read()
+            kpi = snap.kpi_named("On-time delivery")
+            return any(e.value == 97.5 and e.day == TODAY for e in snap.entries[kpi.id])
+
+        await until(pilot, saved, what="97.5 in the file")
+        await until(pilot, lambda: "97.5" in tile_text(tile_named(app, "On-time delivery")),
+                    what="the tile showing 97.5")
+        assert "✔ green" in tile_text(tile_named(app, "On-time delivery"))
+
+
+async def test_add_move_and_finish_an_action(demo_store: Store) -> None:
+    app = make_app(demo_store.path, board="Line 2 Assembly")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        tile_named(app, "First-pass yield").focus()
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, ActionForm), what="the action form")
+        form = app.screen
+        assert form.query_one("#field-owner", Input).value == "chen"  # the KPI's owner
+        due = (TODAY + timedelta(days=7)).isoformat()
+        assert form.query_one("#field-due", Input).value == due
+        form.query_one("#field-title", Input).focus()
+        await pilot.press(*"Quarantine the connector lot")
+        await pilot.press("enter")  # submits: every field is valid
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the form closed")
+
+        def added() -> int | None:
+            snap = Store(demo_store.path).read()
+            for a in snap.actions.values():
+                if a.title == "Quarantine the connector lot":
+                    assert a.owner == "chen" and a.due == TODAY + timedelta(days=7)
+                    assert a.kpi == snap.kpi_named("First-pass yield").id
+                    assert a.stage is Stage.PLAN
+                    return a.id
+            return None
+
+        await until(pilot, lambda: added() is not None, what="the action in the file")
+        new_id = added()
+        assert new_id is not None
+        table = app.screen.query_one(ActionTable)
+        await until(pilot, lambda: str(new_id) in table.rows, what="the action in the table")
+        table.move_cursor(row=table.get_row_index(str(new_id)))
+        await pilot.pause()
+        assert table.selected_id == new_id
+
+        def stage() -> Stage:
+            return Store(demo_store.path).read().actions[new_id].stage
+
+        await pilot.press("m")
+        await until(pilot, lambda: stage() is Stage.DO, what="the action moved to do")
+        await until(pilot, lambda: app.snapshot is not None
+                    and app.snapshot.actions[new_id].stage is Stage.DO, what="the app reloaded")
+        assert table.selected_id == new_id  # the cursor stays on the action across reloads
+        await pilot.press("d")
+        await until(pilot, lambda: stage() is Stage.DONE, what="the action done")
+        await until(pilot, lambda: str(new_id) not in table.rows, what="done leaves the list")
+
+
+async def test_markup_and_escapes_render_literally(store_path: Path) -> None:
+    store = Store(store_path)
+    ops.init(store)
+    ops.add_board(store, "[red]Board[/red]")
+    ops.add_kpi(store, "[b]x[/b]", None, 10.0, unit="[i]u")
+    ops.record(store, "[b]x[/b]", 12.0, TODAY, TODAY, note="oops \x1b[31mred\x1b[0m [link]")
+    app = make_app(store_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot, app, 1)
+        tile = tiles(app)[0]
+        assert str(tile.query_one(".name", Label).render()) == "[b]x[/b]"
+        assert str(tile.query_one(".unit", Label).render()) == "[i]u"
+        assert "[red]Board[/red]" in app.board_title()
+        assert "[b]x[/b]" in app.export_screenshot()
+        tile.focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen), what="the detail")
+        await pilot.pause()
+        table = app.screen.query_one("#entries", DataTable)
+        assert table.row_count == 1
+        shot = app.export_screenshot()  # renders without crashing
+        assert "[b]x[/b]" in shot
+        assert "\x1b[31m" not in shot.replace("\\x1b", "")  # never obeyed as an escape
+
+
+# --- empty states ------------------------------------------------------------------------------
+
+
+def empty_text(app: TeamboardApp) -> str:
+    empty = app.screen.query_one("#empty", Static)
+    return str(empty.render()) if empty.display else ""
+
+
+async def test_missing_store_says_how_to_create_it_then_fills_in(store_path: Path) -> None:
+    app = make_app(store_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.reloads >= 1, what="the first load")
+        await until(pilot, lambda: "init --demo" in empty_text(app), what="the how-to")
+        text = empty_text(app)
+        assert f"No store at {store_path}" in text
+        assert app.screen.query_one("#banner").has_class("-shown") is False
+        subprocess.run(
+            [sys.executable, "-m", "tui.cli", "--store", str(store_path), "init", "--demo"],
+            check=True, capture_output=True, timeout=60,
+        )
+        await until(pilot, lambda: len(tiles(app)) == 3, timeout=10, what="the demo's tiles")
+        assert not app.screen.query_one("#empty", Static).display
+
+
+async def test_store_without_a_board_says_how_to_add_one(store_path: Path) -> None:
+    ops.init(Store(store_path))
+    app = make_app(store_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: "has no board yet" in empty_text(app), what="the how-to")
+        assert "board add NAME" in empty_text(app)
+        assert not tiles(app)
+        ops.add_board(Store(store_path), "Line")
+        await until(pilot, lambda: "has no KPIs yet" in empty_text(app), what="the KPI how-to")
+        assert "kpi add NAME --board 'Line'" in empty_text(app)
+
+
+# --- wall mode ---------------------------------------------------------------------------------
+
+
+async def test_wall_has_no_footer_and_rotates(demo_store: Store) -> None:
+    app = make_app(demo_store.path, wall=True, rotate=0.3)
+    async with app.run_test(size=(240, 67)) as pilot:
+        await loaded(pilot, app)
+        assert not app.screen.query(Footer)
+        first = app.board_id
+        await until(pilot, lambda: app.board_id != first, what="the board to rotate")
+        await until(pilot, lambda: "Units per hour" in [t.view.kpi.name for t in tiles(app)
+                                                         if t.view], what="Line 2's tiles")
+        await until(pilot, lambda: app.board_id == first, what="the rotation to come back")
