@@ -129,10 +129,7 @@ def locked(path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, mode)
     except PermissionError:
-        raise StoreReadOnly(
-            f"cannot create the lock {lock_path}: the folder is not writable for you "
-            "(chmod g+w on the folder lets the team write)"
-        ) from None
+        fd = _open_lock_read_only(lock_path)
     try:
         st = os.fstat(fd)
         if st.st_uid == os.geteuid() and (st.st_mode & 0o666) != mode:
@@ -161,6 +158,26 @@ def locked(path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _open_lock_read_only(lock_path: Path) -> int:
+    """Open a lock file we may not write: `flock` needs no write access.
+
+    A store opened up to the group after it was created (chmod g+w) keeps a lock file as narrow
+    as the umask made it until its owner writes again; the team must still be able to lock it.
+    """
+    try:
+        return os.open(lock_path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise StoreReadOnly(
+            f"cannot create the lock {lock_path}: the folder is not writable for you "
+            "(chmod g+w on the folder lets the team write)"
+        ) from None
+    except PermissionError:
+        raise StoreReadOnly(
+            f"cannot open the lock {lock_path}: ask its owner to give the team access "
+            "(chmod g+rw on it)"
+        ) from None
 
 
 def _try_chown(fd: int, uid: int, gid: int) -> None:
