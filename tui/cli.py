@@ -744,7 +744,7 @@ def cmd_export(ctx: Ctx) -> int:
 
         ctx.json(csvio.export_doc(snap, utcnow()))
         return 0
-    if fmt.use_colour(ctx.out) or ctx.out.isatty():
+    if ctx.out.isatty():
         import io
 
         buf = io.StringIO()
