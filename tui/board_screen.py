@@ -58,6 +58,8 @@ class BoardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.set_class(self.app.wall, "-wall")
+        if self.app.wall:  # nobody drives a wall board: no cursor to light up a row
+            self.query_one(ActionTable).show_cursor = False
         self.app.data_changed.subscribe(self, lambda _: self.refresh_board())
         self.set_interval(1.0, self._tick)
         self.refresh_board()

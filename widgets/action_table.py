@@ -59,20 +59,20 @@ class ActionTable(DataTable[Text]):
         self._rows, self._today = rows, today
         current = self.selected_id
         self.clear()
-        overdue_style = self.get_component_rich_style("action-table--overdue")
-        # Stage, id, KPI, owner and due take about 60 cells; the title gets the rest.
-        title_width = max(20, self.size.width - 58) if self.size.width else 60
+        overdue_style = self.get_component_rich_style("action-table--overdue", partial=True)
+        # Stage, id, KPI, owner, due and cell padding take about 66 cells; the title the rest.
+        title_width = max(20, self.size.width - 66) if self.size.width else 60
         for row in rows:
             a = row.action
             overdue = a.overdue(today)
             due = Text(short_date(a.due, today) if a.due else "—")
             if overdue:
-                due = Text(f"⚠ {due.plain} overdue", style=overdue_style)
+                due = Text(f"⚠ {due.plain}", style=overdue_style)
             self.add_row(
                 Text(f"{STAGE_GLYPH[a.stage]} {a.stage.value}"),
                 Text(f"#{a.id}"),
                 Text(fit(a.title, title_width)),
-                Text(fit(row.kpi_name, 22) or "—"),
+                Text(fit(row.kpi_name, 18) or "—"),
                 Text(a.owner or "—"),
                 due,
                 key=str(a.id),

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.segment import Segment
-from rich.style import Style
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
@@ -57,6 +56,7 @@ class TrendSpark(Widget):
             return Strip([Segment("·" * width if y == height - 1 else " " * width, style)])
         values = data.values[-width:]
         met = data.met[-width:]
+        bar = max(1, width // len(values))  # a wide tile draws wider bars, not a gap
         low = min(*values, data.target)
         high = max(*values, data.target)
         span = high - low or 1.0
@@ -73,13 +73,13 @@ class TrendSpark(Widget):
             level = 1 + round((value - low) / span * (levels - 1))
             cell = level - row_from_bottom * len(BARS)
             if cell <= 0 and row_from_bottom == target_row:
-                segs.append(Segment("╌", dim))
+                segs.append(Segment("╌" * bar, dim))
                 continue
             char = " " if cell <= 0 else BARS[min(cell, len(BARS)) - 1]
-            segs.append(Segment(char, good if ok else bad))
-        pad = width - len(values)
+            segs.append(Segment(char * bar, good if ok else bad))
+        pad = width - len(values) * bar
         if pad > 0:
-            segs.insert(0, Segment(" " * pad, Style()))
+            segs.insert(0, Segment(" " * pad, self.rich_style))
         return Strip(segs)
 
 
