@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 if TYPE_CHECKING:
@@ -38,7 +39,8 @@ class BoardCommands(Provider):
 
     async def discover(self) -> Hits:
         for name, help_text, callback in self._targets():
-            yield DiscoveryHit(name, callback, help=help_text)  # type: ignore[arg-type]
+            # Rich Text, not a str: a str prompt would be parsed as markup.
+            yield DiscoveryHit(Text(name), callback, text=name, help=help_text)  # type: ignore[arg-type]
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
