@@ -90,6 +90,10 @@ class TeamboardApp(App[int]):
 
     def on_mount(self) -> None:
         self.push_screen(BoardScreen())
+        if self.huddle_at_start:  # `teamboard huddle`: its board is picked once the store is read
+            from .huddle_screen import HuddleScreen
+
+            self.push_screen(HuddleScreen(None, self.huddle_minutes))
         self.request_reload()
         self.follow()
         if self.rotate > 0:

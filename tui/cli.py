@@ -704,6 +704,33 @@ def cmd_status(ctx: Ctx) -> int:
     return 0
 
 
+# --- huddle minutes ---------------------------------------------------------------------------
+
+
+def cmd_minutes(ctx: Ctx) -> int:
+    from store import huddle
+
+    a = ctx.args
+    snap = ctx.snapshot()
+    board = snap.board_named(a.board) if a.board else None
+    day = ctx.day(a.date) if a.date else None
+    found = huddle.pick(snap.huddles, board.id if board else None, day)
+    if not found:
+        where = f" of {fmt.one_line(board.name)}" if board else ""
+        when = f" on {day.isoformat()}" if day else ""
+        how = f"teamboard {ctx.store_flag()}huddle" + (f" {_quote(board.name)}" if board else "")
+        if snap.huddles and (board or day):
+            raise StoreError(f"no huddle minutes{where}{when}; see the last ones with "
+                             f"teamboard {ctx.store_flag()}minutes --last")
+        raise StoreError(f"no huddle minutes{where} yet: hold a huddle with {how}")
+    chosen = found if day else found[-1:]  # --last is the default
+    if a.format == "json":
+        ctx.json({"huddles": chosen})
+    else:
+        ctx.print(fmt.safe("\n".join(huddle.markdown(h) for h in chosen)))
+    return 0
+
+
 # --- import and export ------------------------------------------------------------------------
 
 
@@ -833,6 +860,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument(
         "--minutes", default="15", metavar="N", help="the time box in minutes (default 15)"
+    )
+
+    c = command("minutes", "print the minutes of a huddle (the last one by default)", cmd_minutes)
+    when = c.add_mutually_exclusive_group()
+    when.add_argument("--last", action="store_true", help="the last huddle (the default)")
+    when.add_argument("--date", metavar="DATE", help="every huddle held on DATE")
+    c.add_argument("--board", metavar="BOARD", help="only this board's huddles")
+    c.add_argument(
+        "--format", choices=("md", "json"), default="md", help="md (Markdown, default) or json"
     )
 
     boards = group("board", "add, list and edit boards")
