@@ -45,13 +45,18 @@ if TYPE_CHECKING:
     from .app import TeamboardApp
 
 CHART_PERIODS = 30  # the huddle looks at the recent story; the detail screen has it all
-NOTES_SHOWN = 3
+NOTES_SHOWN = 5
 KIND_WORD = {
     ItemKind.RED: "red",
     ItemKind.STALE: "stale",
     ItemKind.AMBER: "amber",
     ItemKind.OVERDUE: "overdue action",
 }
+
+
+def lit(text: str) -> Content:
+    """Text with store strings in it, shown literally: no markup, control characters visible."""
+    return Content(validate.printable(text))
 
 
 def _note_text(text: str) -> str:
@@ -106,14 +111,14 @@ class HuddleScreen(Screen[None]):
             yield Label(id="numbers")
             yield Label(id="about")
         yield Static(id="gate")
-        yield TrendChart()
-        with Horizontal(id="lower"):
+        with Horizontal(id="middle"):
+            yield TrendChart()
             with Vertical(id="notes-box"):
                 yield Label("Latest notes", classes="section")
                 yield Static(id="notes")
-            with Vertical(id="actions-box"):
-                yield Label("Open actions", classes="section", id="actions-title")
-                yield ActionTable(id="item-actions")
+        with Vertical(id="actions-box"):
+            yield Label("Open actions", classes="section", id="actions-title")
+            yield ActionTable(id="item-actions")
         yield Static(id="wrapup")
         yield Footer(compact=True)
 
@@ -182,14 +187,14 @@ class HuddleScreen(Screen[None]):
     def refresh_item(self) -> None:
         self.query_one(Banner).say(self.app.banner, info=self.app.banner_info)
         if not self._start():
-            self.query_one("#progress", Label).update(Content(self.app.empty_message()))
+            self.query_one("#progress", Label).update(lit(self.app.empty_message()))
             self._show_parts(item=False, wrapup=False)
             return
         log = self.session
         assert log is not None
         self._tick()
         self.query_one("#attendance", Label).update(
-            Content(f"Here ({len(log.attendees)}): {', '.join(log.attendees)}")
+            lit(f"Here ({len(log.attendees)}): {', '.join(log.attendees)}")
         )
         item = self.item
         if item is None:
@@ -197,9 +202,9 @@ class HuddleScreen(Screen[None]):
             return
         self._show_parts(item=True, wrapup=False)
         self.query_one("#progress", Label).update(
-            Content(
-                f"Huddle · {log.board_name} · item {log.current + 1} of {len(log.items)}"
-                f" · {KIND_WORD[item.kind]}"
+            lit(
+                f"Huddle {log.current + 1} of {len(log.items)} · {KIND_WORD[item.kind]}"
+                f" · {log.board_name}"
             )
         )
         if item.kind is ItemKind.OVERDUE:
@@ -212,18 +217,17 @@ class HuddleScreen(Screen[None]):
         if blocked:
             lead = "Not yet: " if self._nudged else ""
             gate.update(
-                Content(
+                lit(
                     f"{lead}{STATUS_GLYPH[Status.RED]} {item.name} is red with no "
                     "countermeasure. Before moving on:\n"
-                    "  a  add an action (what, who, by when)\n"
-                    "  t  note why it is red and why there is no action\n"
-                    "  S  skip it anyway (recorded in the minutes)"
+                    "a  add an action (what, who, by when) · t  note why there is none · "
+                    "S  skip (it goes in the minutes)"
                 )
             )
         gate.set_class(self._nudged, "-nudged")
 
     def _show_parts(self, item: bool, wrapup: bool) -> None:
-        for selector in ("#head", "TrendChart", "#lower"):
+        for selector in ("#head", "#middle", "#actions-box"):
             self.query_one(selector).display = item
         if not item:
             self.query_one("#gate").display = False
@@ -246,8 +250,8 @@ class HuddleScreen(Screen[None]):
             f"latest {short_date(latest.day, self.app.today())}" if latest else "",
             *(f"⚑ {t}" for t in flag_texts(view)),
         ]
-        self.query_one("#numbers", Label).update(Content("   ".join(p for p in parts if p)))
-        self.query_one("#about", Label).update(Content(self._about(view)))
+        self.query_one("#numbers", Label).update(lit("   ".join(p for p in parts if p)))
+        self.query_one("#about", Label).update(lit(self._about(view)))
         self.query_one(TrendChart).show(kpi, view.history[-CHART_PERIODS:])
         self._show_notes(view)
         self._show_actions(list(view.open_actions), kpi.name, "Open actions")
@@ -264,14 +268,14 @@ class HuddleScreen(Screen[None]):
         done = " (done now)" if not action.open else ""
         self._title(f"⚠ #{action.id} {action.title}{done}", Status.RED if action.open else None)
         self.query_one("#numbers", Label).update(
-            Content(
+            lit(
                 f"{STAGE_GLYPH[action.stage]} {action.stage.value}   due {due}   "
                 f"owner {action.owner or 'nobody'}"
                 + (f"   serves {view.kpi.name}" if view else "   a board-level action")
             )
         )
         self.query_one("#about", Label).update(
-            Content(self._about(view) if view else "m next stage · d done · e owner or due date")
+            lit(self._about(view) if view else "m next stage · d done · e owner or due date")
         )
         chart = self.query_one(TrendChart)
         chart.display = view is not None
@@ -279,12 +283,12 @@ class HuddleScreen(Screen[None]):
             chart.show(view.kpi, view.history[-CHART_PERIODS:])
             self._show_notes(view)
         else:
-            self.query_one("#notes", Static).update(Content("No KPI: no notes."))
+            self.query_one("#notes", Static).update(lit("No KPI: no notes."))
         self._show_actions([action], view.kpi.name if view else "", "This action")
 
     def _title(self, text: str, status: Status | None) -> None:
         title = self.query_one("#title", Label)
-        title.update(Content(text))
+        title.update(lit(text))
         for s in Status:
             title.set_class(s is status, f"-{s.value}")
 
@@ -312,20 +316,21 @@ class HuddleScreen(Screen[None]):
             f"{short_date(e.day, today)}: {e.note}" + (f" ({e.who})" if e.who else "")
             for e in noted
         )
-        self.query_one("#notes", Static).update(Content(text or "No notes yet: t adds one."))
+        self.query_one("#notes", Static).update(lit(text or "No notes yet: t adds one."))
 
     def _show_actions(self, actions: list[Action], kpi_name: str, title: str) -> None:
         table = self.query_one("#item-actions", ActionTable)
         table.show([ActionRow(a, kpi_name) for a in actions], self.app.today())
+        table.display = bool(actions)
         label = f"{title} ({len(actions)})" if actions else f"{title}: none open (a adds one)"
-        self.query_one("#actions-title", Label).update(Content(label))
+        self.query_one("#actions-title", Label).update(lit(label))
 
     def _show_wrapup(self, log: HuddleLog) -> None:
         self._show_parts(item=False, wrapup=True)
         now = self.app.now()
         reached = sum(1 for i in log.items if i.key in log.seen_status)
         self.query_one("#progress", Label).update(
-            Content(f"Huddle · {log.board_name} · wrap-up · {reached} of {len(log.items)} reviewed")
+            lit(f"Huddle wrap-up · {reached} of {len(log.items)} reviewed · {log.board_name}")
         )
         lines = []
         if not log.items:
@@ -344,7 +349,7 @@ class HuddleScreen(Screen[None]):
         )
         lines.append("")
         lines.append("Esc ends the huddle and saves the minutes · p goes back to the last item")
-        self.query_one("#wrapup", Static).update(Content("\n".join(lines)))
+        self.query_one("#wrapup", Static).update(lit("\n".join(lines)))
 
     def _tick(self) -> None:
         log = self.session
@@ -356,8 +361,8 @@ class HuddleScreen(Screen[None]):
         left = log.remaining(now)
         box = self.timebox * 60
         tail = f"{hd.clock(-left)} over" if left < 0 else f"{hd.clock(left)} left"
-        item = f" · this item {hd.clock(log.on_item(now))}" if self.item is not None else ""
-        timer.update(Content(f"⏱ {hd.clock(log.elapsed(now))} of {self.timebox}:00 · {tail}{item}"))
+        item = f" · item {hd.clock(log.on_item(now))}" if self.item is not None else ""
+        timer.update(lit(f"Time {hd.clock(log.elapsed(now))} / {self.timebox}:00 · {tail}{item}"))
         timer.set_class(0 <= left <= amber_from(box), "-amber")
         timer.set_class(left < 0, "-red")
 
@@ -379,12 +384,7 @@ class HuddleScreen(Screen[None]):
         if self.blocked():
             self._nudged = True
             self.refresh_item()
-            self.notify(
-                "Red with no countermeasure: a adds an action, t notes why there is none, "
-                "S skips it (recorded).",
-                title="Not yet",
-                severity="warning",
-            )
+            self.app.bell()  # the gate itself says what to do, now in bold
             return
         self._go(log.current + 1)
 
