@@ -9,7 +9,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical, VerticalScroll
-from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
@@ -18,6 +17,7 @@ from widgets.action_table import ActionRow, ActionTable
 from widgets.banner import Banner
 from widgets.board_header import BoardHeader, HeaderData
 from widgets.kpi_tile import KpiTile
+from widgets.literal import literal
 
 if TYPE_CHECKING:
     from .app import TeamboardApp
@@ -56,13 +56,13 @@ class BoardScreen(Screen[None]):
         if not self.app.wall:
             yield Footer(compact=True)
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.set_class(self.app.wall, "-wall")
         if self.app.wall:  # nobody drives a wall board: no cursor to light up a row
             self.query_one(ActionTable).show_cursor = False
         self.app.data_changed.subscribe(self, lambda _: self.refresh_board())
         self.set_interval(1.0, self._tick)
-        self.refresh_board()
+        await self.refresh_board()
 
     def _tick(self) -> None:
         snap = self.app.snapshot
@@ -79,14 +79,14 @@ class BoardScreen(Screen[None]):
             return []
         return snap.views(board, self.app.today())
 
-    def refresh_board(self) -> None:
+    async def refresh_board(self) -> None:
         """Apply the app's snapshot in place: tiles keep their focus, the scroll stays."""
         app = self.app
         self.query_one(Banner).say(app.banner, info=app.banner_info)
         empty = self.query_one("#empty", Static)
         snap = app.snapshot
         if snap is None or app.board_id is None:
-            empty.update(Content(app.empty_message()))
+            empty.update(literal(app.empty_message()))
             empty.display = True
             return
         views = self.views()
@@ -94,7 +94,7 @@ class BoardScreen(Screen[None]):
         empty.display = not views
         if not views:
             empty.update(
-                Content(
+                literal(
                     f"{board.name} has no KPIs yet. Add the vital few with\n"
                     f"  teamboard kpi add NAME --board {board.name!r} --target T"
                 )
@@ -108,7 +108,7 @@ class BoardScreen(Screen[None]):
             ),
             app.now(),
         )
-        self._show_tiles(views)
+        await self._show_tiles(views)
         names = {k.id: k.name for k in snap.kpis.values()}
         rows = [
             ActionRow(a, names.get(a.kpi, "") if a.kpi else "") for a in snap.actions_of(board.id)
@@ -116,16 +116,16 @@ class BoardScreen(Screen[None]):
         table = self.query_one(ActionTable)
         table.show(rows, app.today())
         self.query_one("#actions-title", Label).update(
-            Content(f"Actions ({len(rows)} open)" if rows else "Actions: none open")
+            f"Actions ({len(rows)} open)" if rows else "Actions: none open"
         )
 
-    def _show_tiles(self, views: list[KpiView]) -> None:
+    async def _show_tiles(self, views: list[KpiView]) -> None:
         grid = self.query_one("#tiles", Grid)
         tiles = {t.id: t for t in grid.query_children(KpiTile)}
         wanted = [f"kpi-{v.kpi.id}" for v in views]
         if list(tiles) != wanted:
-            grid.remove_children()
-            grid.mount_all(KpiTile(v, big=self.app.wall, id=f"kpi-{v.kpi.id}") for v in views)
+            await grid.remove_children()  # the new tiles reuse the ids: wait for the old to go
+            await grid.mount_all(KpiTile(v, big=self.app.wall, id=f"kpi-{v.kpi.id}") for v in views)
         else:
             for v in views:
                 tiles[f"kpi-{v.kpi.id}"].view = v

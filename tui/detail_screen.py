@@ -9,7 +9,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
@@ -27,6 +26,7 @@ from store.present import (
 from store.rules import KpiView
 from widgets.action_table import ActionRow, ActionTable
 from widgets.banner import Banner
+from widgets.literal import literal, literal_text
 from widgets.trend_chart import TrendChart
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ class DetailScreen(Screen[None]):
         kpi = view.kpi
         s = view.status
         self.query_one("#summary .title", Label).update(
-            Content(f"{kpi.name} · {view.board_name}   {STATUS_GLYPH[s]} {STATUS_WORD[s]}")
+            literal(f"{kpi.name} · {view.board_name}   {STATUS_GLYPH[s]} {STATUS_WORD[s]}")
         )
         latest = view.latest
         parts = [
@@ -110,7 +110,7 @@ class DetailScreen(Screen[None]):
             f"{TREND_ARROW[view.trend]} {view.trend.value}",
             *(f"⚑ {t}" for t in flag_texts(view)),
         ]
-        self.query_one("#numbers", Label).update(Content("   ".join(p for p in parts if p)))
+        self.query_one("#numbers", Label).update(literal("   ".join(p for p in parts if p)))
         better = "higher" if kpi.direction.value == "up" else "lower"
         about = [
             f"{kpi.kind.value}, {kpi.frequency.value}, {better} is better",
@@ -128,7 +128,7 @@ class DetailScreen(Screen[None]):
                 for t in kpi.targets
             )
             about.append(f"targets: {steps}")
-        self.query_one("#about", Label).update(Content(" · ".join(about)))
+        self.query_one("#about", Label).update(literal(" · ".join(about)))
         self.query_one(TrendChart).show(kpi, view.history)
         self._show_entries(view)
         rows = [
@@ -155,8 +155,8 @@ class DetailScreen(Screen[None]):
                 Text(e.day.isoformat(), style=style),
                 Text(num(e.value) + (" (superseded)" if superseded else ""), style=style),
                 Text(num(e.plan) if e.plan is not None else ""),
-                Text(e.note.replace("\n", " ⏎ ")),
-                Text(e.who),
+                literal_text(e.note.replace("\n", " ⏎ ")),
+                literal_text(e.who),
                 Text(when.strftime("%Y-%m-%d %H:%M") if when else ""),
                 key=str(e.id),
             )

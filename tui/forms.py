@@ -12,13 +12,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.content import Content
 from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Select
 
 from store import validate
 from store.errors import BadInput
+from widgets.literal import literal
 
 
 class Rule(Validator):
@@ -75,7 +75,7 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Content(self.form_title), classes="form-title")
+            yield Label(literal(self.form_title), classes="form-title")
             for f in self.fields:
                 yield Label(f.label, classes="field-label")
                 yield Input(
@@ -105,7 +105,7 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
         error = self.query_one(f"#error-{key}", Label)
         result = event.validation_result
         message = "" if result is None or result.is_valid else result.failure_descriptions[0]
-        error.update(Content(message))
+        error.update(literal(message))
         error.set_class(not message, "-ok")
         self._refresh_save()
 

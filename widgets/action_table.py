@@ -13,6 +13,8 @@ from textual.widgets.data_table import CellDoesNotExist
 from store.model import Action
 from store.present import STAGE_GLYPH, short_date
 
+from .literal import literal_text
+
 
 def fit(text: str, width: int) -> str:
     """Shorten at a word boundary with an ellipsis, so nothing is cut mid-word."""
@@ -71,9 +73,9 @@ class ActionTable(DataTable[Text]):
             self.add_row(
                 Text(f"{STAGE_GLYPH[a.stage]} {a.stage.value}"),
                 Text(f"#{a.id}"),
-                Text(fit(a.title, title_width)),
-                Text(fit(row.kpi_name, 18) or "—"),
-                Text(a.owner or "—"),
+                literal_text(fit(a.title, title_width)),
+                literal_text(fit(row.kpi_name, 18) or "—"),
+                literal_text(a.owner or "—"),
                 due,
                 key=str(a.id),
             )

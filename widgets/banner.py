@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from textual.content import Content
 from textual.widgets import Static
+
+from .literal import literal
 
 
 class Banner(Static):
@@ -18,7 +19,7 @@ class Banner(Static):
         """Show `message` (literally), or hide the banner with None."""
         shown = message is not None
         if message is not None:
-            self.update(Content(message))
+            self.update(literal(message))
         self.set_class(info, "-info")
         if shown != self.has_class("-shown"):
             self.set_class(shown, "-shown")

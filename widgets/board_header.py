@@ -8,11 +8,12 @@ from datetime import datetime
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.content import Content
 from textual.widgets import Label
 
 from store.model import Change, Status
 from store.present import STATUS_GLYPH, STATUS_WORD, ago
+
+from .literal import literal
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class BoardHeader(Vertical):
 
     def show(self, data: HeaderData, now: datetime) -> None:
         title = data.title + (f"  ({data.position})" if data.position else "")
-        self.query_one(".title", Label).update(Content(title))
+        self.query_one(".title", Label).update(literal(title))
         counts = Counter(data.statuses)
         for status in Status:
             label = self.query_one(f".count.{status.value}", Label)
@@ -66,5 +67,5 @@ class BoardHeader(Vertical):
     def tick(self, change: Change | None, now: datetime) -> None:
         """Redraw what changes with time only: the clock and "changed N min ago"."""
         text = f"changed {ago(change.at, now)} by {change.who}" if change else ""
-        self.query_one(".changed", Label).update(Content(text))
+        self.query_one(".changed", Label).update(literal(text))
         self.query_one(".clock", Label).update(now.strftime("%a %-d %b %H:%M"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Digits, Label
 
@@ -20,14 +19,10 @@ from store.present import (
 )
 from store.rules import KpiView, benchmark, entry_status
 
+from .literal import literal
 from .trend_spark import TrendSpark, spark_data
 
 STATUS_CLASSES = {s: f"-{s.value}" for s in Status}
-
-
-def literal(text: str) -> Content:
-    """Store text as content that is never parsed as markup (`[b]` stays `[b]`)."""
-    return Content(text)
 
 
 class KpiTile(Vertical, can_focus=True):
