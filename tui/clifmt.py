@@ -13,29 +13,15 @@ from datetime import UTC, date, datetime
 from typing import Any, TextIO
 
 from store.model import Action, Kpi, Status
+from store.present import STATUS_GLYPH as STATUS_GLYPH
+from store.present import STATUS_WORD as STATUS_WORD
+from store.present import TREND_ARROW
 from store.rules import Flag, KpiView, Trend
 from store.snapshot import Snapshot
 from store.validate import printable
 
-STATUS_GLYPH = {
-    Status.GREEN: "✔",
-    Status.AMBER: "▲",
-    Status.RED: "✖",
-    Status.STALE: "?",
-    Status.NO_DATA: "–",
-}
-STATUS_WORD = {
-    Status.GREEN: "green",
-    Status.AMBER: "amber",
-    Status.RED: "red",
-    Status.STALE: "stale",
-    Status.NO_DATA: "no data",
-}
-TREND_TEXT = {
-    Trend.IMPROVING: "↗ improving",
-    Trend.WORSENING: "↘ worsening",
-    Trend.FLAT: "→ flat",
-    Trend.UNKNOWN: "",
+TREND_TEXT: dict[Trend, str] = {
+    t: "" if t is Trend.UNKNOWN else f"{TREND_ARROW[t]} {t.value}" for t in Trend
 }
 FLAG_JSON = {
     Flag.RED_NO_ACTION: "red-no-action",
