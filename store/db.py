@@ -16,7 +16,15 @@ from tinydb import TinyDB
 from .errors import StoreMissing
 from .schema import migrate
 from .snapshot import Snapshot
-from .storage import MemoryStorage, check_writable, locked, parse, read_raw, write_atomic
+from .storage import (
+    MemoryStorage,
+    check_writable,
+    locked,
+    parse,
+    read_raw,
+    remove_stale_temps,
+    write_atomic,
+)
 
 ENV = "TEAMBOARD_STORE"
 
@@ -139,4 +147,5 @@ class Store:
             tx = Tx(db=db, storage=storage, raw=raw, path=self.path, who=whoami(), at=utcnow())
             yield tx
             if storage.dirty:
+                remove_stale_temps(self.path)
                 write_atomic(self.path, storage.data)

@@ -6,7 +6,7 @@ check what only the store can know (names taken, limits, which board) and write.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -260,7 +260,11 @@ def record(
             doc["note"] = note
         entry = entry_from(tx.insert("entries", doc))
         tx.touch(f"recorded {k.name} = {value:g}")
-        view = next(x for x in tx.snapshot.views(k.board, today) if x.kpi.id == k.id)
+        # The snapshot taken under the lock plus this entry: no second parse of a big store.
+        entries = dict(snap.entries)
+        entries[k.id] = [*entries.get(k.id, ()), entry]
+        after = replace(snap, entries=entries)
+        view = next(x for x in after.views(k.board, today) if x.kpi.id == k.id)
         return Recorded(entry, view, before[-1] if before else None)
 
 

@@ -186,6 +186,17 @@ def _try_chown(fd: int, uid: int, gid: int) -> None:
         os.fchown(fd, uid, gid)
 
 
+def remove_stale_temps(path: Path) -> None:
+    """Remove temp files a killed writer left behind. Call only under the lock: then no other
+    writer can be half-way through one."""
+    prefix, suffix = f".{path.name}.", ".tmp"
+    with os.scandir(path.parent) as entries:
+        for entry in entries:
+            if entry.name.startswith(prefix) and entry.name.endswith(suffix):
+                with contextlib.suppress(FileNotFoundError, PermissionError):
+                    os.unlink(entry.path)
+
+
 def write_atomic(path: Path, data: Raw) -> None:
     """Replace the store with `data`: temp file, fsync, same mode/owner/group, rename, fsync dir."""
     blob = orjson.dumps(data)

@@ -405,3 +405,15 @@ def test_demo_store_round_trips(demo_store: Store) -> None:
         assert after[table] == before[table]
     assert len(after["entries"]) == len(before["entries"]) + 1
     assert all(after["entries"][k] == v for k, v in before["entries"].items())
+
+
+def test_a_killed_writers_temp_file_is_swept_by_the_next_write(store_path: Path) -> None:
+    store = Store(store_path)
+    ops.init(store)
+    left = store_path.parent / f".{store_path.name}.k1ll3d.tmp"
+    left.write_bytes(b'{"half": ')
+    other = store_path.parent / ".other.json.x.tmp"  # another store's: not ours to touch
+    other.write_bytes(b"")
+    ops.add_board(store, "Line")
+    assert not left.exists()
+    assert other.exists()
