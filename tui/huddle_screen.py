@@ -313,7 +313,8 @@ class HuddleScreen(Screen[None]):
         noted = [e for e in reversed(view.history) if e.note][:NOTES_SHOWN]
         today = self.app.today()
         text = "\n".join(
-            f"{short_date(e.day, today)}: {e.note}" + (f" ({e.who})" if e.who else "")
+            f"{short_date(e.day, today)}: {e.note.strip()}".replace("\n", "\n  ")
+            + (f" ({e.who})" if e.who else "")
             for e in noted
         )
         self.query_one("#notes", Static).update(lit(text or "No notes yet: t adds one."))
@@ -327,7 +328,6 @@ class HuddleScreen(Screen[None]):
 
     def _show_wrapup(self, log: HuddleLog) -> None:
         self._show_parts(item=False, wrapup=True)
-        now = self.app.now()
         reached = sum(1 for i in log.items if i.key in log.seen_status)
         self.query_one("#progress", Label).update(
             lit(f"Huddle wrap-up · {reached} of {len(log.items)} reviewed · {log.board_name}")
@@ -335,17 +335,18 @@ class HuddleScreen(Screen[None]):
         lines = []
         if not log.items:
             lines.append(f"Nothing red, stale, amber or overdue on {log.board_name}. Well done.")
+        width = max(12, self.size.width - 48)
         for n, it in enumerate(log.items, 1):
             spent = log.seconds.get(it.key, 0.0)
+            name = it.name if len(it.name) <= width else it.name[: width - 1] + "…"
             lines.append(
-                f"{n:>2}. {KIND_WORD[it.kind]:<15} {it.name[:48]:<48} "
+                f"{n:>2}. {KIND_WORD[it.kind]:<14} {name:<{width}} "
                 f"{hd.clock(spent):>6}  {log.outcome(it).value}"
             )
         lines.append("")
         lines.append(
             f"Actions added or changed: {len(log.actions)} · notes: {len(log.notes)} · "
-            f"skipped: {len(log.skips)} · time: {hd.clock(log.elapsed(now))} of "
-            f"{self.timebox}:00"
+            f"skipped: {len(log.skips)}"
         )
         lines.append("")
         lines.append("Esc ends the huddle and saves the minutes · p goes back to the last item")
