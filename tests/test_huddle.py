@@ -458,3 +458,42 @@ def test_snapshot_gate(tmp_path: Path, who: None, snap_compare: Callable[..., bo
         await pilot.pause(0.2)
 
     assert snap_compare(snapshot_app(tmp_path), terminal_size=(120, 40), run_before=gated)
+
+
+async def test_escape_at_once_after_a_write_keeps_it_in_the_minutes(
+    store_path: Path, who: None
+) -> None:
+    stable_demo(store_path)
+    app = huddle_app(store_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot, app)
+        await pilot.press("n", "a")
+        await until(pilot, lambda: isinstance(app.screen, ActionForm), what="the action form")
+        app.screen.query_one("#field-title", Input).value = "Sort the lot"
+        await pilot.press("enter", "escape")  # no wait for the write
+        await until(pilot, lambda: bool(Store(store_path).read().huddles), what="the minutes")
+    minutes = Store(store_path).read().huddles[-1]
+    assert [a["title"] for a in minutes["actions"]] == ["Sort the lot"]
+    assert minutes["items"][1]["outcome"] == "action added"
+
+
+async def test_q_saves_the_minutes_then_quits(store_path: Path, who: None) -> None:
+    stable_demo(store_path)
+    app = huddle_app(store_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot, app)
+        await pilot.press("q")
+        await until(pilot, lambda: app.return_code is not None, what="the app to exit")
+    assert len(Store(store_path).read().huddles) == 1
+
+
+async def test_a_store_without_boards_says_how_to_add_one(store_path: Path, who: None) -> None:
+    ops.init(Store(store_path))
+    app = huddle_app(store_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.reloads >= 1, what="the first load")
+        await pilot.pause()
+        assert "board add NAME" in text(app, "#wrapup")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the board")
+    assert Store(store_path).read().huddles == []

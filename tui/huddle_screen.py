@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
+from textual.worker import Worker
 
 from store import db, ops, validate
 from store import huddle as hd
@@ -99,6 +100,7 @@ class HuddleScreen(Screen[None]):
         self.session: HuddleLog | None = None
         self.ended = False
         self._nudged = False
+        self._writes: list[Worker[None]] = []
 
     def compose(self) -> ComposeResult:
         yield Banner()
@@ -187,8 +189,9 @@ class HuddleScreen(Screen[None]):
     def refresh_item(self) -> None:
         self.query_one(Banner).say(self.app.banner, info=self.app.banner_info)
         if not self._start():
-            self.query_one("#progress", Label).update(lit(self.app.empty_message()))
-            self._show_parts(item=False, wrapup=False)
+            self.query_one("#progress", Label).update(lit("Huddle"))
+            self.query_one("#wrapup", Static).update(lit(self.app.empty_message()))
+            self._show_parts(item=False, wrapup=True)
             return
         log = self.session
         assert log is not None
@@ -413,6 +416,8 @@ class HuddleScreen(Screen[None]):
         self.ended = True
         log = self.session
         if log is not None:
+            for pending in self._writes:  # what they did belongs in the minutes
+                await pending.wait()
             minutes = log.minutes(self.app.now(), self.app.today())
             store = self.app.store
             worker = self.app.write(
@@ -436,16 +441,17 @@ class HuddleScreen(Screen[None]):
         kpi = snap.kpis[item.kpi]
         return kpi.name, snap.boards[kpi.board].name
 
-    def _logged(self, record: Callable[[Any], None], message: Callable[[Any], str]) -> Callable[
-        [Any], str
-    ]:
-        """A `done` for `app.write`: log the result on the UI thread, then say what happened."""
+    def _write(
+        self, fn: Callable[[], Any], record: Callable[[Any], None], message: Callable[[Any], str]
+    ) -> None:
+        """`app.write`, logging the result for the minutes (on the UI thread) when it succeeds."""
 
         def done(result: Any) -> str:
             self.app.call_from_thread(record, result)
             return message(result)
 
-        return done
+        self._writes = [w for w in self._writes if not w.is_finished]
+        self._writes.append(self.app.write(fn, done))
 
     def action_add_action(self) -> None:
         snap, log, item = self.app.snapshot, self.session, self.item
@@ -460,10 +466,11 @@ class HuddleScreen(Screen[None]):
             if values is None:
                 return
             p = parse_action(values, today)
-            self.app.write(
+            self._write(
                 lambda: ops.add_action(store, p["title"], board=board, kpi=p["kpi"],
                                        owner=p["owner"], due=p["due"]),
-                self._logged(log.action_added, lambda a: f"Added action #{a.id}: {a.title}"),
+                log.action_added,
+                lambda a: f"Added action #{a.id}: {a.title}",
             )
 
         owner = kpi.owner if kpi else ""
@@ -488,10 +495,10 @@ class HuddleScreen(Screen[None]):
             if values is None:
                 return
             text = _note_text(values["note"])
-            self.app.write(
+            self._write(
                 lambda: ops.add_note(store, name, text, board=board),
-                self._logged(lambda _e: log.noted(kpi_id, name, text),
-                             lambda e: f"Noted {name} ({e.day.isoformat()})"),
+                lambda _e: log.noted(kpi_id, name, text),
+                lambda e: f"Noted {name} ({e.day.isoformat()})",
             )
 
         self.app.push_screen(
@@ -514,10 +521,10 @@ class HuddleScreen(Screen[None]):
             self.notify(f"#{action.id} is done already", severity="warning")
             return
         old, store = action.stage, self.app.store
-        self.app.write(
+        self._write(
             lambda: ops.move_action(store, action.id),
-            self._logged(lambda a: log.action_changed(a, f"{old.value} → {a.stage.value}"),
-                         lambda a: f"Action #{a.id} → {a.stage.value}"),
+            lambda a: log.action_changed(a, f"{old.value} → {a.stage.value}"),
+            lambda a: f"Action #{a.id} → {a.stage.value}",
         )
 
     def action_done_action(self) -> None:
@@ -528,10 +535,10 @@ class HuddleScreen(Screen[None]):
             self.notify(f"#{action.id} is done already", severity="warning")
             return
         old, store = action.stage, self.app.store
-        self.app.write(
+        self._write(
             lambda: ops.move_action(store, action.id, Stage.DONE),
-            self._logged(lambda a: log.action_changed(a, f"{old.value} → done"),
-                         lambda a: f"Action #{a.id} done"),
+            lambda a: log.action_changed(a, f"{old.value} → done"),
+            lambda a: f"Action #{a.id} done",
         )
 
     def action_edit_action(self) -> None:
@@ -556,10 +563,10 @@ class HuddleScreen(Screen[None]):
             if not changes:
                 self.notify("Nothing changed.")
                 return
-            self.app.write(
+            self._write(
                 lambda: ops.edit_action(store, action.id, **changes),
-                self._logged(lambda a: log.action_changed(a, "; ".join(what)),
-                             lambda a: f"Action #{a.id}: {'; '.join(what)}"),
+                lambda a: log.action_changed(a, "; ".join(what)),
+                lambda a: f"Action #{a.id}: {'; '.join(what)}",
             )
 
         self.app.push_screen(
