@@ -497,3 +497,19 @@ async def test_a_store_without_boards_says_how_to_add_one(store_path: Path, who:
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the board")
     assert Store(store_path).read().huddles == []
+
+
+async def test_store_text_is_shown_literally(store_path: Path, who: None) -> None:
+    store = Store(store_path)
+    ops.init(store)
+    ops.add_board(store, "[b]B[/b]")
+    ops.add_kpi(store, "[red]Q[/]", "[b]B[/b]", target=10, owner="ana")
+    ops.record(store, "[red]Q[/]", 5, TODAY - timedelta(days=1), TODAY,
+               note="a [link=x]trap[/link] \x1b[2J here")
+    app = TeamboardApp(store_path, huddle=True, clock=lambda: NINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot, app)
+        assert "[red]Q[/]" in text(app, "#title")
+        assert "[red]Q[/] is red with no countermeasure" in text(app, "#gate")
+        assert "[b]B[/b]" in text(app, "#progress")
+        assert "a [link=x]trap[/link] ␛[2J here" in text(app, "#notes")
