@@ -25,6 +25,7 @@ from .model import Frequency, Stage
 from .rules import next_period_start, period_start
 
 HISTORY_DAYS = 90
+TEAM_BOARD = "Line 2 Assembly"  # where the demo's story is: `teamboard demo` opens it
 
 
 def _at(day: date, hour: int, minute: int) -> str:

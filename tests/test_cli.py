@@ -601,7 +601,7 @@ def test_demo_builds_in_a_temporary_folder_or_the_given_new_store(
     shutil.rmtree(temp_path.parent)
     empty.capsys.readouterr()
     assert main(["--store", str(path), "demo", "--wall"], today=DAY) == 0
-    assert fake_app[1] == (path, None, {"wall": True}) and Store(path).read().boards
+    assert fake_app[1] == (path, "Line 2 Assembly", {"wall": True}) and Store(path).read().boards
     before = path.read_bytes()
     assert main(["--store", str(path), "demo"], today=DAY) == 0  # exists: used as it is
     assert path.read_bytes() == before

@@ -185,19 +185,21 @@ def cmd_huddle(ctx: Ctx) -> int:
 
 
 def cmd_demo(ctx: Ctx) -> int:
-    from store.demo import build
+    from store.demo import TEAM_BOARD, build
 
-    if ctx.store_given:
-        path = ctx.store.path
-        if not path.exists():
-            build(ctx.store, ctx.today)
+    if ctx.store_given and ctx.store.path.exists():
+        path, board = ctx.store.path, None  # someone's store: show it as it is
     else:
-        import tempfile
+        if ctx.store_given:
+            path = ctx.store.path
+        else:
+            import tempfile
 
-        path = Path(tempfile.mkdtemp(prefix="teamboard-demo-")) / "teamboard.json"
+            path = Path(tempfile.mkdtemp(prefix="teamboard-demo-")) / "teamboard.json"
         build(Store(path), ctx.today)
+        board = TEAM_BOARD  # the demo's story (reds, a gate, a counter-metric) is on the team
     ctx.note(f"teamboard: demo store at {path}")
-    return _run_app(path, None, wall=ctx.args.wall)
+    return _run_app(path, board, wall=ctx.args.wall)
 
 
 # --- boards -----------------------------------------------------------------------------------
