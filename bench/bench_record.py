@@ -195,8 +195,7 @@ def breakdown(path: Path, record: float, startup: float, repeats: int = 5) -> st
     """Where one record's time goes: its parts timed in this process on the same store.
 
     `record` and `startup` are the medians of the command and of `import tui.cli` above; what
-    the parts do not explain is TinyDB copying the table on insert, the garbage collector
-    walking the new objects, and the views.
+    the parts do not explain is TinyDB copying the table on insert and the views.
     """
     from store.snapshot import Snapshot
     from store.storage import parse, write_atomic
@@ -207,12 +206,12 @@ def breakdown(path: Path, record: float, startup: float, repeats: int = 5) -> st
     t_parse = timed(lambda: parse(path, blob), repeats)
     t_snap = timed(lambda: Snapshot.from_raw(raw), repeats)
     t_write = timed(lambda: write_atomic(scratch, raw), repeats)
-    rest = record - startup - t_parse - 2 * t_snap - t_write
+    rest = record - startup - t_parse - t_snap - t_write
     return (
         f"\nWhere the {ms(record)} of a record on the big store go (parts timed in one "
         f"process, median of {repeats}): start-up and imports {ms(startup)}; parsing the "
-        f"file (orjson, GC paused) {ms(t_parse)}; building a `Snapshot` {ms(t_snap)}, done "
-        f"twice — once to find the KPI, once after the insert for the status it prints; "
+        f"file (orjson, GC paused) {ms(t_parse)}; building a `Snapshot` (GC paused) "
+        f"{ms(t_snap)}, once: the status line reuses it; "
         f"writing it back (orjson, fsync, rename) {ms(t_write)}; "
         + (
             f"the remainder, {ms(rest)}, covers TinyDB copying the table on insert and the "
