@@ -126,6 +126,24 @@ async def wait_for(cond: Callable[[], bool], timeout: float, what: str,
     return time.time()
 
 
+class GcPauses:
+    """Every garbage-collector pass in this process (either thread), with its duration."""
+
+    def __init__(self) -> None:
+        self.passes: list[tuple[float, float, int]] = []  # (start, seconds, generation)
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.passes.append((self._start, time.perf_counter() - self._start,
+                                info["generation"]))
+
+    def longest(self, start: float, end: float) -> float:
+        return max((d for t, d, _ in self.passes if start <= t <= end), default=0.0)
+
+
 @dataclass
 class Heart:
     """A 10 ms heartbeat inside the app: the UI loop is stalled when beats are far apart."""
@@ -154,6 +172,7 @@ class LiveResult:
     latency: list[float]
     writer: list[float]
     stall: list[float]
+    gc_pause: list[float]
     idle_stall: float
     reloads_per_write: float
 
@@ -171,6 +190,9 @@ async def live(path: Path, entries: int, repeats: int) -> LiveResult:
     latency: list[float] = []
     took: list[float] = []
     stalls: list[float] = []
+    gc_pauses: list[float] = []
+    pauses = GcPauses()
+    gc.callbacks.append(pauses)
     try:
         async with app.run_test(size=SIZE):
             app.set_interval(0.01, heart.beat)
@@ -196,11 +218,14 @@ async def live(path: Path, entries: int, repeats: int) -> LiveResult:
                 await wait_for(lambda: not app._loading, 60, "reload done", 0.005)
                 await asyncio.sleep(0.15)
                 stalls.append(heart.longest_gap(w_start, w_end + 0.05))
+                gc_pauses.append(pauses.longest(w_start, w_end + 0.05))
             per_write = (app.reloads - start_reloads) / repeats
     finally:
+        gc.callbacks.remove(pauses)
         writer.stdin.close()
         await writer.wait()
-    return LiveResult(entries, path.stat().st_size / 1e6, latency, took, stalls, idle, per_write)
+    return LiveResult(entries, path.stat().st_size / 1e6, latency, took, stalls, gc_pauses, idle,
+                      per_write)
 
 
 # --- (c) first paint -------------------------------------------------------------------------
@@ -317,6 +342,11 @@ async def run(args: argparse.Namespace) -> None:
     lines = ["## Machine (this run)", "", *machine(), ""]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:
+        # Memory first, so VmRSS is not the high-water mark of the big stores' runs.
+        small = _fresh(Path(tmp), 500)
+        make_store(small, 500)
+        mem = await memory(small, args.reloads)
+        print(f"memory: {mem.traced}", file=sys.stderr)
         results = []
         paints: dict[int, list[float]] = {}
         bases: dict[int, tuple[float, float, float]] = {}
@@ -329,17 +359,14 @@ async def run(args: argparse.Namespace) -> None:
             print(f"[{n:,}] latency {summary(results[-1].latency)}", file=sys.stderr)
             if n == max(sizes) and args.profile:
                 print(profile_read(path), file=sys.stderr)
-        small = _fresh(Path(tmp), 500)
-        make_store(small, 500)
-        mem = await memory(small, args.reloads)
     elapsed = time.perf_counter() - started
 
     lines += ["## Results", ""]
     lines += ["| store | file | bare orjson.loads | Store.read() | views of the board (UI "
               "thread) | write-to-tile median | p90 | max | median ÷ bare load | writer's "
               "transaction (median) | longest UI stall during reloads (median / max) | idle "
-              "max gap | reloads per write |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "max gap | longest GC pass in the window (median / max) | reloads per write |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         load, read, views = bases[r.entries]
         lines.append(
@@ -347,7 +374,8 @@ async def run(args: argparse.Namespace) -> None:
             f"{ms(views)} | {ms(statistics.median(r.latency))} | {ms(pct(r.latency, 0.9))} | "
             f"{ms(max(r.latency))} | {statistics.median(r.latency) / load:.1f} | "
             f"{ms(statistics.median(r.writer))} | {ms(statistics.median(r.stall))} / "
-            f"{ms(max(r.stall))} | {ms(r.idle_stall)} | {r.reloads_per_write:.2f} |"
+            f"{ms(max(r.stall))} | {ms(r.idle_stall)} | {ms(statistics.median(r.gc_pause))} / "
+            f"{ms(max(r.gc_pause))} | {r.reloads_per_write:.2f} |"
         )
     lines += ["", "| store | first paint median | min | max | runs |", "|---|---:|---:|---:|---:|"]
     for n in sizes:
