@@ -24,7 +24,7 @@ from store.present import (
     with_unit,
 )
 from store.rules import KpiView
-from widgets.action_table import ActionRow, ActionTable
+from widgets.action_table import ActionRow, ActionTable, fit
 from widgets.banner import Banner
 from widgets.literal import literal, literal_text
 from widgets.trend_chart import TrendChart
@@ -155,7 +155,7 @@ class DetailScreen(Screen[None]):
                 Text(e.day.isoformat(), style=style),
                 Text(num(e.value) + (" (superseded)" if superseded else ""), style=style),
                 Text(num(e.plan) if e.plan is not None else ""),
-                literal_text(e.note.replace("\n", " ⏎ ")),
+                literal_text(fit(e.note.replace("\n", " ⏎ "), 48)),  # who and when stay in view
                 literal_text(e.who),
                 Text(when.strftime("%Y-%m-%d %H:%M") if when else ""),
                 key=str(e.id),

@@ -44,14 +44,35 @@ class ActionTable(DataTable[Text]):
         self._rows: tuple[ActionRow, ...] = ()
         self._today = date.min
         self._width = 0
+        self._kpi_width = self._owner_width = 8
 
     def on_mount(self) -> None:
-        self.add_column("Stage", key="stage")
-        self.add_column("#", key="id")
-        self.add_column("Action", key="title")
-        self.add_column("KPI", key="kpi")
-        self.add_column("Owner", key="owner")
-        self.add_column("Due", key="due")
+        self._add_columns()
+
+    def _add_columns(self) -> int:
+        """Fixed widths from the table's own width: the title takes what the others leave.
+
+        Auto-sized columns keep the widths of their first fill after `clear()`, which cut
+        titles and pushed the due date off screen.
+        """
+        narrow = self.size.width < 100  # a laptop over SSH: give the title more
+        fixed = {
+            "stage": 7,
+            "id": 4,
+            "kpi": 12 if narrow else 18,
+            "owner": 6 if narrow else 8,
+            "due": 12,
+        }
+        padding = 2 * (len(fixed) + 1) + 2  # cell padding, and room for a scrollbar
+        title = max(16, self.size.width - sum(fixed.values()) - padding)
+        self.add_column("Stage", key="stage", width=fixed["stage"])
+        self.add_column("#", key="id", width=fixed["id"])
+        self.add_column("Action", key="title", width=title)
+        self.add_column("KPI", key="kpi", width=fixed["kpi"])
+        self.add_column("Owner", key="owner", width=fixed["owner"])
+        self.add_column("Due", key="due", width=fixed["due"])
+        self._kpi_width, self._owner_width = fixed["kpi"], fixed["owner"]
+        return title
 
     def show(self, rows: Sequence[ActionRow], today: date) -> None:
         """Replace the rows, keeping the cursor on the action it was on."""
@@ -60,10 +81,9 @@ class ActionTable(DataTable[Text]):
             return
         self._rows, self._today = rows, today
         current = self.selected_id
-        self.clear()
+        self.clear(columns=True)
+        title_width = self._add_columns()
         overdue_style = self.get_component_rich_style("action-table--overdue", partial=True)
-        # Stage, id, KPI, owner, due and cell padding take about 66 cells; the title the rest.
-        title_width = max(20, self.size.width - 66) if self.size.width else 60
         for row in rows:
             a = row.action
             overdue = a.overdue(today)
@@ -74,8 +94,8 @@ class ActionTable(DataTable[Text]):
                 Text(f"{STAGE_GLYPH[a.stage]} {a.stage.value}"),
                 Text(f"#{a.id}"),
                 literal_text(fit(a.title, title_width)),
-                literal_text(fit(row.kpi_name, 18) or "—"),
-                literal_text(a.owner or "—"),
+                literal_text(fit(row.kpi_name, self._kpi_width) or "—"),
+                literal_text(fit(a.owner, self._owner_width) or "—"),
                 due,
                 key=str(a.id),
             )

@@ -95,7 +95,8 @@ class KpiTile(Vertical, can_focus=True):
         value = num(latest.value) if latest else "–"
         value_widget = self.query_one(".value")
         if isinstance(value_widget, Digits):
-            value_widget.update(value.replace("−", "-").replace(",", ""))
+            # The big digits draw ASCII only: a minus, and "-" for no data.
+            value_widget.update(value.replace("−", "-").replace("–", "-").replace(",", ""))
         else:
             assert isinstance(value_widget, Label)
             value_widget.update(literal(value))

@@ -56,7 +56,9 @@ class TrendSpark(Widget):
             return Strip([Segment("·" * width if y == height - 1 else " " * width, style)])
         values = data.values[-width:]
         met = data.met[-width:]
-        bar = max(1, width // len(values))  # a wide tile draws wider bars, not a gap
+        n = len(values)
+        # Spread the bars over the whole width: bar i spans [i*width/n, (i+1)*width/n).
+        spans = [(i + 1) * width // n - i * width // n for i in range(n)]
         low = min(*values, data.target)
         high = max(*values, data.target)
         span = high - low or 1.0
@@ -69,7 +71,7 @@ class TrendSpark(Widget):
         target_level = 1 + round((data.target - low) / span * (levels - 1))
         target_row = (target_level - 1) // len(BARS) if height >= 3 else -1
         dim = self.get_component_rich_style("trend-spark--target")
-        for value, ok in zip(values, met, strict=True):
+        for value, ok, bar in zip(values, met, spans, strict=True):
             level = 1 + round((value - low) / span * (levels - 1))
             cell = level - row_from_bottom * len(BARS)
             if cell <= 0 and row_from_bottom == target_row:
@@ -77,9 +79,6 @@ class TrendSpark(Widget):
                 continue
             char = " " if cell <= 0 else BARS[min(cell, len(BARS)) - 1]
             segs.append(Segment(char * bar, good if ok else bad))
-        pad = width - len(values) * bar
-        if pad > 0:
-            segs.insert(0, Segment(" " * pad, self.rich_style))
         return Strip(segs)
 
 
