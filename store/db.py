@@ -112,11 +112,15 @@ class Store:
     def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path).expanduser() if path is not None else default_path()
 
-    def read(self) -> Snapshot:
-        """The store now, without the lock. Raises StoreMissing / StoreCorrupt."""
+    def read(self, previous: Snapshot | None = None) -> Snapshot:
+        """The store now, without the lock. Raises StoreMissing / StoreCorrupt.
+
+        With the `previous` snapshot, unchanged entries are reused rather than rebuilt.
+        """
         raw = read_raw(self.path)
         migrate(raw)
-        return Snapshot.from_raw(raw, str(self.path))
+        reuse = previous.entries_by_id() if previous is not None else None
+        return Snapshot.from_raw(raw, str(self.path), reuse)
 
     def exists(self) -> bool:
         return self.path.exists()

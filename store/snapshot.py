@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -74,6 +74,18 @@ def entry_from(d: Doc) -> Entry:
     )
 
 
+def same_entry(e: Entry, d: Doc) -> bool:
+    """Does an entry built earlier still match its document?"""
+    return (
+        e.value == d["value"]
+        and e.kpi == d["kpi"]
+        and e.plan == d.get("plan")
+        and e.note == d.get("note", "")
+        and e.day.isoformat() == d["date"]
+        and e.at == d.get("at", "")
+    )
+
+
 def action_from(d: Doc) -> Action:
     return Action(
         id=d["id"],
@@ -112,19 +124,26 @@ class Snapshot:
     entry_count: int = 0
 
     @classmethod
-    def from_raw(cls, raw: dict[str, Any], path: str = "store") -> Snapshot:
+    def from_raw(
+        cls, raw: dict[str, Any], path: str = "store", reuse: Mapping[int, Entry] | None = None
+    ) -> Snapshot:
+        """Build the read model. `reuse` holds entries of an earlier snapshot by id: entries
+        are never edited in place (a new record supersedes), so a reload converts only the new
+        documents; one edited by hand is noticed and converted afresh."""
         # Building 100,000 entries makes the collector run again and again for nothing: the
         # objects are fresh and hold no cycles. Pausing it halves the build time.
         enabled = gc.isenabled()
         gc.disable()
         try:
-            return cls._from_raw(raw, path)
+            return cls._from_raw(raw, path, reuse)
         finally:
             if enabled:
                 gc.enable()
 
     @classmethod
-    def _from_raw(cls, raw: dict[str, Any], path: str) -> Snapshot:
+    def _from_raw(
+        cls, raw: dict[str, Any], path: str, reuse: Mapping[int, Entry] | None
+    ) -> Snapshot:
         table = ""
         try:
             table = "boards"
@@ -134,7 +153,9 @@ class Snapshot:
             table = "entries"
             entries: dict[int, list[Entry]] = {}
             for d in raw["entries"].values():
-                e = entry_from(d)
+                e = reuse.get(d["id"]) if reuse else None
+                if e is None or not same_entry(e, d):
+                    e = entry_from(d)
                 entries.setdefault(e.kpi, []).append(e)
             for lst in entries.values():
                 lst.sort(key=lambda e: e.id)
@@ -232,6 +253,10 @@ class Snapshot:
         names = {b.id: b.name for b in self.boards.values()}
         all_views = view_kpis(kpis + extra, self.entries, list(self.actions.values()), names, today)
         return sorted((v for v in all_views if v.kpi.id in wanted), key=lambda v: v.kpi.id)
+
+    def entries_by_id(self) -> dict[int, Entry]:
+        """Every entry by its id: what the next reload may reuse."""
+        return {e.id: e for lst in self.entries.values() for e in lst}
 
     def children(self, board_id: int) -> Iterable[Board]:
         return (b for b in self.boards.values() if b.parent == board_id)

@@ -417,3 +417,24 @@ def test_a_killed_writers_temp_file_is_swept_by_the_next_write(store_path: Path)
     ops.add_board(store, "Line")
     assert not left.exists()
     assert other.exists()
+
+
+def test_a_reload_reuses_entries_but_notices_a_hand_edit(store_path: Path) -> None:
+    store = Store(store_path)
+    ops.init(store)
+    ops.add_board(store, "Line")
+    ops.add_kpi(store, "Output", None, 10.0)
+    ops.record(store, "Output", 12.0, TODAY, TODAY)
+    first = store.read()
+    raw = json.loads(store_path.read_text())
+    doc = next(iter(raw["entries"].values()))
+    doc["value"] = 99.0  # someone fixed a typo by hand
+    store_path.write_text(json.dumps(raw))
+    again = store.read(previous=first)
+    (entry,) = next(iter(again.entries.values()))
+    assert entry.value == 99.0
+    ops.record(store, "Output", 13.0, TODAY, TODAY)
+    third = store.read(previous=again)
+    kept, new = next(iter(third.entries.values()))
+    assert kept is entry  # unchanged: the same object, not rebuilt
+    assert new.value == 13.0

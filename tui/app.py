@@ -118,7 +118,7 @@ class TeamboardApp(App[int]):
     @work(thread=True, group="load")
     def _load(self) -> None:
         try:
-            snapshot = self.store.read()
+            snapshot = self.store.read(previous=self.snapshot)
         except StoreError as exc:
             self.post_message(StoreFailed(str(exc), missing=not self.store.exists()))
         else:
