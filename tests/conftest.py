@@ -6,11 +6,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 from store import Store
 from store.demo import build
@@ -81,3 +83,17 @@ def shared_dir() -> Iterator[Path]:
             if p.is_dir():
                 p.chmod(0o755)
         shutil.rmtree(path)
+
+
+async def until(
+    pilot: Pilot[int], cond: Callable[[], object], timeout: float = 5.0, what: str = ""
+) -> None:
+    """Let the app run until `cond()` holds; fail with `what` after `timeout` seconds.
+
+    Pilot tests wait on the condition they need, never on a sleep that hopes.
+    """
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or cond}")
+        await pilot.pause(0.05)

@@ -8,14 +8,12 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from contextlib import redirect_stderr
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import TODAY
+from conftest import TODAY, until
 from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
@@ -49,17 +47,6 @@ def clock() -> datetime:
 
 def make_app(path: Path, **kw: object) -> TeamboardApp:
     return TeamboardApp(path, clock=clock, **kw)  # type: ignore[arg-type]
-
-
-async def until(
-    pilot: Pilot[int], cond: Callable[[], object], timeout: float = 5.0, what: str = ""
-) -> None:
-    """Let the app run until `cond()` holds; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what or cond}")
-        await pilot.pause(0.05)
 
 
 def tiles(app: TeamboardApp) -> list[KpiTile]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from collections.abc import Callable
 from contextlib import redirect_stdout
 from datetime import date, datetime, timedelta
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TODAY
+from conftest import TODAY, until
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, Static
 
@@ -137,17 +136,6 @@ def test_timer_turns_amber_in_the_last_three_minutes() -> None:
 
 
 # --- the screen, through the pilot ------------------------------------------------------------
-
-
-async def until(
-    pilot: Pilot[int], cond: Callable[[], object], timeout: float = 5.0, what: str = ""
-) -> None:
-    """Let the app run until `cond()` holds; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what or cond}")
-        await pilot.pause(0.05)
 
 
 class Clock:

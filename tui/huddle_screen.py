@@ -467,8 +467,9 @@ class HuddleScreen(Screen[None]):
                 return
             p = parse_action(values, today)
             self._write(
-                lambda: ops.add_action(store, p["title"], board=board, kpi=p["kpi"],
-                                       owner=p["owner"], due=p["due"]),
+                lambda: ops.add_action(
+                    store, p["title"], board=board, kpi=p["kpi"], owner=p["owner"], due=p["due"]
+                ),
                 log.action_added,
                 lambda a: f"Added action #{a.id}: {a.title}",
             )
@@ -487,7 +488,8 @@ class HuddleScreen(Screen[None]):
         kpi_id, store = item.kpi, self.app.store
         gated = self.blocked()
         label = (
-            "Why is it red, and why is there no action?" if gated
+            "Why is it red, and why is there no action?"
+            if gated
             else "Note (added to the latest entry)"
         )
 
@@ -514,20 +516,13 @@ class HuddleScreen(Screen[None]):
         return snap.actions[selected]
 
     def action_move_action(self) -> None:
-        action, log = self._selected(), self.session
-        if action is None or log is None:
-            return
-        if not action.open:
-            self.notify(f"#{action.id} is done already", severity="warning")
-            return
-        old, store = action.stage, self.app.store
-        self._write(
-            lambda: ops.move_action(store, action.id),
-            lambda a: log.action_changed(a, f"{old.value} → {a.stage.value}"),
-            lambda a: f"Action #{a.id} → {a.stage.value}",
-        )
+        self._advance(None)
 
     def action_done_action(self) -> None:
+        self._advance(Stage.DONE)
+
+    def _advance(self, stage: Stage | None) -> None:
+        """Move the selected action to `stage` (the next one when None) and log it."""
         action, log = self._selected(), self.session
         if action is None or log is None:
             return
@@ -536,9 +531,13 @@ class HuddleScreen(Screen[None]):
             return
         old, store = action.stage, self.app.store
         self._write(
-            lambda: ops.move_action(store, action.id, Stage.DONE),
-            lambda a: log.action_changed(a, f"{old.value} → done"),
-            lambda a: f"Action #{a.id} done",
+            lambda: ops.move_action(store, action.id, stage),
+            lambda a: log.action_changed(a, f"{old.value} → {a.stage.value}"),
+            lambda a: (
+                f"Action #{a.id} done"
+                if a.stage is Stage.DONE
+                else f"Action #{a.id} → {a.stage.value}"
+            ),
         )
 
     def action_edit_action(self) -> None:
@@ -573,11 +572,18 @@ class HuddleScreen(Screen[None]):
             FormScreen(
                 f"Action #{action.id}: owner and due date",
                 [
-                    Field("owner", "Owner (login)", Rule(validate.owner, optional=True),
-                          value=action.owner),
-                    Field("due", "Due (YYYY-MM-DD or +N days; empty for none)",
-                          Rule(lambda t: due_date(t, today)),
-                          value=action.due.isoformat() if action.due else ""),
+                    Field(
+                        "owner",
+                        "Owner (login)",
+                        Rule(validate.owner, optional=True),
+                        value=action.owner,
+                    ),
+                    Field(
+                        "due",
+                        "Due (YYYY-MM-DD or +N days; empty for none)",
+                        Rule(lambda t: due_date(t, today)),
+                        value=action.due.isoformat() if action.due else "",
+                    ),
                 ],
             ),
             save,
@@ -602,8 +608,14 @@ class HuddleScreen(Screen[None]):
         self.app.push_screen(
             FormScreen(
                 "Who is at the huddle?",
-                [Field("attendees", "Logins, separated by commas",
-                       Rule(hd.parse_attendees), value=", ".join(log.attendees))],
+                [
+                    Field(
+                        "attendees",
+                        "Logins, separated by commas",
+                        Rule(hd.parse_attendees),
+                        value=", ".join(log.attendees),
+                    )
+                ],
             ),
             save,
         )
