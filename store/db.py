@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import pwd
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +17,7 @@ from .errors import StoreMissing
 from .schema import migrate
 from .snapshot import Snapshot
 from .storage import (
+    LOCK_TIMEOUT,
     MemoryStorage,
     check_writable,
     locked,
@@ -107,10 +108,21 @@ class Tx:
 
 
 class Store:
-    """A teamboard store file. Cheap to create; every method opens the file afresh."""
+    """A teamboard store file. Cheap to create; every method opens the file afresh.
 
-    def __init__(self, path: Path | str | None = None) -> None:
+    `on_wait` is told, in one line, whose write a busy lock waits for (the command line prints
+    it on stderr, the app shows it); `lock_timeout` is how long a write waits for the lock.
+    """
+
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        on_wait: Callable[[str], None] | None = None,
+        lock_timeout: float = LOCK_TIMEOUT,
+    ) -> None:
         self.path = Path(path).expanduser() if path is not None else default_path()
+        self.on_wait = on_wait
+        self.lock_timeout = lock_timeout
 
     def read(self, previous: Snapshot | None = None) -> Snapshot:
         """The store now, without the lock. Raises StoreMissing / StoreCorrupt.
@@ -136,7 +148,7 @@ class Store:
         elif not self.path.exists():
             read_raw(self.path)  # raises StoreMissing with the how-to
         check_writable(self.path)
-        with locked(self.path):
+        with locked(self.path, self.lock_timeout, self.on_wait):
             try:
                 with open(self.path, "rb") as f:
                     raw = parse(self.path, f.read())

@@ -17,7 +17,7 @@ import gc
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -115,7 +115,9 @@ def check_writable(path: Path) -> None:
 
 
 @contextmanager
-def locked(path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+def locked(
+    path: Path, timeout: float = LOCK_TIMEOUT, on_wait: Callable[[str], None] | None = None
+) -> Iterator[None]:
     """An exclusive cross-process lock on `<store>.lock`, created with the store's mode.
 
     The lock file is never removed: removing it would let two writers lock two different inodes.
