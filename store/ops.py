@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from . import validate
 from .db import Store
 from .errors import BadInput
 from .model import Action, Board, Direction, Entry, Frequency, Kind, Kpi, Stage
@@ -45,7 +46,10 @@ def add_board(
         snap = tx.snapshot
         if any(b.name.casefold() == name.casefold() for b in snap.boards.values()):
             raise BadInput(f"a board named {name!r} exists already; pick another name")
+        validate.lookalike(name, [b.name for b in snap.boards.values()], "board")
         parent_id = snap.board_named(parent).id if parent else None
+        if parent_id is not None:
+            validate.parent_link(snap.boards, snap.boards[parent_id])
         doc = tx.insert(
             "boards",
             {"name": name, "description": description, "parent": parent_id, "kpi_limit": kpi_limit},
@@ -70,6 +74,8 @@ def edit_board(
         if new_name is not None and new_name.casefold() in taken:
             raise BadInput(f"a board named {new_name!r} exists already; pick another name")
         if new_name is not None:
+            validate.lookalike(new_name, [o.name for o in snap.boards.values() if o.id != b.id],
+                               "board")  # fmt: skip
             fields["name"] = new_name
         if description is not None:
             fields["description"] = description
@@ -78,6 +84,7 @@ def edit_board(
                 fields["parent"] = None
             else:
                 p = snap.board_named(parent)
+                validate.parent_link(snap.boards, p, b)
                 ancestor: int | None = p.id
                 while ancestor is not None:  # the KPI tree must stay a tree
                     if ancestor == b.id:
@@ -148,6 +155,7 @@ def add_kpi(
         live = snap.kpis_of(board_id)
         if any(k.name.casefold() == name.casefold() for k in snap.kpis_of(board_id, archived=True)):
             raise BadInput(f"board {b.name!r} has a KPI named {name!r} already; pick another name")
+        validate.lookalike(name, [k.name for k in snap.kpis_of(board_id, archived=True)], "KPI")
         if len(live) >= b.kpi_limit and not force:
             raise BadInput(
                 f"board {b.name!r} has {len(live)} KPIs, its limit of the vital few: a board "
@@ -190,6 +198,7 @@ def edit_kpi(store: Store, kpi: str, board: str | None = None, **changes: Any) -
                 others = snap.kpis_of(k.board, archived=True)
                 if any(o.name.casefold() == value.casefold() and o.id != k.id for o in others):
                     raise BadInput(f"the board has a KPI named {value!r} already")
+                validate.lookalike(value, [o.name for o in others if o.id != k.id], "KPI")
             if key == "counter":
                 value = _counter_id(snap, k.board, value, k.id) if value else None
             if key == "amber" and value == "":

@@ -479,7 +479,7 @@ def test_import_writes_every_row_in_one_go(tb: Run, tmp_path: Path) -> None:
     csv_file.write_text(
         "\ufeffBoard,KPI,Date,Value,Plan,Note\n"  # Excel's BOM and capitals
         'line 3,oee,2024-05-01,81,,"jammed, twice"\n'
-        'Line 3,OEE,2024-05-02,"1,081",1000,\n'
+        "Line 3,OEE,2024-05-02,1081,1000,\n"
         "\n"
         "Line 3,Scrap,-1,1.5,,\n"
     )
