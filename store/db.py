@@ -13,17 +13,21 @@ from typing import Any
 
 from tinydb import TinyDB
 
-from .errors import StoreMissing
-from .schema import migrate
+from . import codec, schema
+from .errors import StoreCorrupt, StoreError
 from .snapshot import Snapshot
 from .storage import (
     LOCK_TIMEOUT,
     MemoryStorage,
     check_writable,
     locked,
+    missing,
+    open_regular,
     parse,
+    read_fd,
     read_raw,
     remove_stale_temps,
+    resolve,
     write_atomic,
 )
 
@@ -82,11 +86,27 @@ class Tx:
         seq[table] += 1
         return int(seq[table])
 
-    def insert(self, table: str, doc: dict[str, Any]) -> dict[str, Any]:
-        doc = {"id": self.next_id(table), **doc, "who": self.who, "at": self.at}
+    def insert(
+        self, table: str, doc: dict[str, Any], who: str | None = None, at: str | None = None
+    ) -> dict[str, Any]:
+        """Store a document (from `store.codec`) with a new id, who wrote it and when.
+
+        `who` and `at` default to this transaction's; the demo and restore give their own.
+        """
+        doc = {"id": self.next_id(table), **doc, "who": who or self.who, "at": at or self.at}
         self.db.table(table, cache_size=0).insert(doc)
         self._snapshot = None
         return doc
+
+    def insert_many(self, table: str, docs: list[dict[str, Any]]) -> None:
+        """Store documents that carry their ids, who and when already, in one table update
+        (TinyDB rewrites the whole table on every insert: row by row is quadratic)."""
+        self.db.table(table, cache_size=0).insert_multiple(docs)
+        self._snapshot = None
+
+    def revise(self, table: str, ref: int, field: str, old: object, new: object, what: str) -> None:
+        """Keep one change in the change log (`teamboard log`): nothing is ever lost."""
+        self.insert("changes", codec.revision_doc(table, ref, field, old, new, what))
 
     def update(self, table: str, obj_id: int, fields: dict[str, Any]) -> None:
         from tinydb import where
@@ -120,43 +140,70 @@ class Store:
         on_wait: Callable[[str], None] | None = None,
         lock_timeout: float = LOCK_TIMEOUT,
     ) -> None:
-        self.path = Path(path).expanduser() if path is not None else default_path()
+        given = Path(path).expanduser() if path is not None else default_path()
         self.on_wait = on_wait
         self.lock_timeout = lock_timeout
+        # The real file behind the path (the user's own symlinks followed), so every path to a
+        # store shares its lock; a planted symlink is refused when the store is used.
+        self._refused: StoreError | None = None
+        try:
+            self.path = resolve(given)
+        except StoreError as exc:
+            self.path, self._refused = given, exc
+
+    def _check_path(self) -> None:
+        if self._refused is not None:
+            raise self._refused
 
     def read(self, previous: Snapshot | None = None) -> Snapshot:
-        """The store now, without the lock. Raises StoreMissing / StoreCorrupt.
+        """The store now, without the lock. Raises a `StoreError` for anything that is not a
+        readable teamboard store (missing, broken, foreign, not a regular file).
 
         With the `previous` snapshot, unchanged entries are reused rather than rebuilt.
         """
+        self._check_path()
         raw = read_raw(self.path)
-        migrate(raw)
+        version = schema.for_reading(raw, str(self.path))
         reuse = previous.entries_by_id() if previous is not None else None
-        return Snapshot.from_raw(raw, str(self.path), reuse)
+        try:
+            return Snapshot.from_raw(raw, str(self.path), reuse)
+        except StoreCorrupt:
+            if version > schema.SCHEMA:
+                raise schema.too_new(version, str(self.path)) from None
+            raise
 
     def exists(self) -> bool:
-        return self.path.exists()
+        """Is there a store (a non-empty file) at the path? A zero-byte file counts as none."""
+        try:
+            return os.lstat(self.path).st_size > 0
+        except OSError:
+            return False
 
     @contextmanager
     def transaction(self, create: bool = False) -> Iterator[Tx]:
         """Lock, parse, let the caller change things through `Tx`, then replace atomically.
 
-        Nothing is written when the body raises, or when it changed nothing.
+        Nothing is written when the body raises, or when it changed nothing. With `create`, a
+        missing (or zero-byte) store is created; otherwise it raises `StoreMissing`.
         """
+        self._check_path()
         if create:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        elif not self.path.exists():
-            read_raw(self.path)  # raises StoreMissing with the how-to
+        elif not self.exists():
+            read_raw(self.path)  # raises StoreMissing with the how-to, or says what is there
         check_writable(self.path)
         with locked(self.path, self.lock_timeout, self.on_wait):
-            try:
-                with open(self.path, "rb") as f:
-                    raw = parse(self.path, f.read())
-            except FileNotFoundError:
+            fd = open_regular(self.path)
+            blob, ref = read_fd(fd) if fd is not None else (b"", None)
+            if not blob.strip():
                 if not create:
-                    raise StoreMissing(f"{self.path} vanished; create it again with init") from None
-                raw = {}
-            changed = migrate(raw)
+                    raise missing(self.path)
+                raw: dict[str, Any] = {"meta": {"1": {"format": schema.FORMAT, "schema": schema.SCHEMA}}}
+                schema.migrate(raw, str(self.path))
+                changed = True
+            else:
+                raw = parse(self.path, blob)
+                changed = schema.migrate(raw, str(self.path))
             storage = MemoryStorage(raw)
             storage.dirty = changed
             db = TinyDB(storage=lambda: storage)
@@ -164,4 +211,4 @@ class Store:
             yield tx
             if storage.dirty:
                 remove_stale_temps(self.path)
-                write_atomic(self.path, storage.data)
+                write_atomic(self.path, storage.data, ref)

@@ -44,3 +44,11 @@ class StoreReadOnly(StoreError):
 
 class StoreBusy(StoreError):
     """Another writer held the lock for too long."""
+
+
+class StoreForeign(StoreError):
+    """The file is not a teamboard store (an export, another program's JSON): never written."""
+
+
+class StoreTooNew(StoreError):
+    """A newer teamboard wrote the store: this one may read it, but never writes to it."""

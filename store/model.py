@@ -55,6 +55,8 @@ class Board:
     description: str = ""
     parent: int | None = None
     kpi_limit: int = 7
+    who: str = ""  # who added it, and when (UTC ISO)
+    at: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,8 @@ class Target:
 
     value: float
     since: date | None = None
+    who: str = ""
+    at: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +85,13 @@ class Kpi:
     counter: int | None = None
     description: str = ""
     archived: bool = False
+    who: str = ""
+    at: str = ""
 
     def target_on(self, day: date) -> float:
-        """The target in force on `day`: the latest one that started on or before it."""
+        """The target in force on `day`: the latest one that started on or before it (of two
+        set for the same day, the one set later: the list is in order of `since`, then of
+        setting)."""
         chosen = self.targets[0].value
         for t in self.targets:
             if t.since is None or t.since <= day:
@@ -148,3 +156,19 @@ class Change:
     who: str
     at: str
     what: str
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """One field of a board, KPI or action changed (or the thing added, archived, restored):
+    the change log keeps the old and the new value, who and when. Nothing is ever deleted."""
+
+    id: int
+    table: str  # "boards", "kpis" or "actions"
+    ref: int  # the id of the board, KPI or action
+    field: str  # the field, or "created", "archived", "target"
+    old: object
+    new: object
+    what: str
+    who: str
+    at: str

@@ -1,56 +1,126 @@
-"""The store's layout on disk, its version, and migrations of older files.
+"""The store's layout on disk: its identity, its tables, its version, and migrations.
+
+A store is a JSON object of tables. Since schema 3 its `meta` document carries a marker,
+`{"format": "teamboard-store", "schema": N}`, so teamboard never takes another file for a store
+(a JSON export, another program's JSON) and writes over it. Stores from before the marker are
+recognised by their shape and get the marker on their next write.
 
 Version 1 (teamboard before time-phased targets) kept one `target` number on each KPI.
 Version 2 keeps `targets`: a list of `{value, from}`; the first has no `from`.
+Version 3 adds the marker and the `changes` table (the change log).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .errors import StoreError
+from .errors import StoreCorrupt, StoreForeign, StoreTooNew
 
-SCHEMA = 2
-TABLES = ("meta", "boards", "kpis", "entries", "actions", "huddles")
+FORMAT = "teamboard-store"
+EXPORT_FORMAT = "teamboard-export"
+SCHEMA = 3
+TABLES = ("meta", "boards", "kpis", "entries", "actions", "huddles", "changes")
+_LEGACY_TABLES = frozenset(TABLES) - {"changes"}
 
 
-def version_of(raw: dict[str, Any]) -> int:
-    meta = raw.get("meta") or {}
-    for doc in meta.values():
-        if isinstance(doc, dict) and "schema" in doc:
-            return int(doc["schema"])
-    return 1 if raw.get("kpis") or raw.get("boards") else SCHEMA
+def _shape(raw: object) -> str:
+    if isinstance(raw, dict):
+        keys = sorted(str(k) for k in raw)
+        shown = ", ".join(repr(k[:20]) for k in keys[:4]) + (", …" if len(keys) > 4 else "")
+        return f"an object with {shown}" if keys else "an empty object"
+    return "a list" if isinstance(raw, list) else f"a {type(raw).__name__}"
+
+
+def identify(raw: object, path: str) -> int:
+    """The schema version of a parsed store; anything that is not a store raises, in one line
+    that says what the file looks like."""
+    if isinstance(raw, dict) and raw.get("format") == EXPORT_FORMAT:
+        raise StoreForeign(
+            f"{path} is a teamboard export, not a store: bring it back with "
+            f"`teamboard --store NEW.json restore {path}`; teamboard will not write to it"
+        )
+    meta = raw.get("meta") if isinstance(raw, dict) else None
+    doc = meta.get("1") if isinstance(meta, dict) else None
+    if isinstance(doc, dict) and doc.get("format") == FORMAT:
+        version = doc.get("schema")
+        if type(version) is not int or version < 1:
+            raise StoreCorrupt(path, f"table 'meta', field 'schema': {version!r} is not a version")
+        return version
+    # Before the marker: only our tables, each an object, and the look of a store.
+    legacy = (
+        isinstance(raw, dict)
+        and bool(raw)
+        and set(raw) <= _LEGACY_TABLES
+        and all(isinstance(t, dict) for t in raw.values())
+    )
+    if legacy and isinstance(doc, dict) and doc.get("schema") in (1, 2):
+        return int(doc["schema"])
+    if legacy and meta is None and isinstance(raw, dict) and (raw.get("kpis") or raw.get("boards")):
+        return 1
+    raise StoreForeign(
+        f"{path} is JSON but not a teamboard store ({_shape(raw)}); teamboard will not write "
+        "to it. Name your store with --store, or create one with `teamboard init`"
+    )
+
+
+def check_tables(raw: dict[str, Any], path: str) -> None:
+    """Every table present is an object (a list where a table belongs would be wiped)."""
+    for name in TABLES:
+        if name in raw and not isinstance(raw[name], dict):
+            raise StoreCorrupt(path, f"table '{name}' is {_shape(raw[name])}, not an object")
 
 
 def _v1_to_v2(raw: dict[str, Any]) -> None:
     for doc in (raw.get("kpis") or {}).values():
-        if "targets" not in doc:
+        if isinstance(doc, dict) and "targets" not in doc:
             doc["targets"] = [{"value": doc.pop("target", 0.0)}]
 
 
-MIGRATIONS = {1: _v1_to_v2}
+def _v2_to_v3(raw: dict[str, Any]) -> None:
+    """The marker is set below; the change log starts empty."""
 
 
-def migrate(raw: dict[str, Any]) -> bool:
-    """Bring `raw` to the current schema in place; True when anything changed."""
-    version = version_of(raw)
+MIGRATIONS = {1: _v1_to_v2, 2: _v2_to_v3}
+
+
+def too_new(version: int, path: str) -> StoreTooNew:
+    return StoreTooNew(
+        f"{path} was written by a newer teamboard (schema {version}; this one knows {SCHEMA}): "
+        "upgrade teamboard (pip install -U teamboard) before writing to it"
+    )
+
+
+def migrate(raw: dict[str, Any], path: str = "store") -> bool:
+    """Check what the file is and bring it to the current schema in place; True when anything
+    changed (then the next write stores it). A newer store may be read, never migrated."""
+    version = identify(raw, path)
+    check_tables(raw, path)
     if version > SCHEMA:
-        raise StoreError(
-            f"this store was written by a newer teamboard (schema {version}, this one knows "
-            f"{SCHEMA}); upgrade teamboard: pip install -U teamboard"
-        )
+        raise too_new(version, path)
     changed = False
     for name in TABLES:
-        if not isinstance(raw.get(name), dict):
+        if name not in raw:
             raw[name] = {}
             changed = True
     while version < SCHEMA:
         MIGRATIONS[version](raw)
         version += 1
         changed = True
-    meta = raw["meta"]
-    doc = meta.setdefault("1", {})
-    if doc.get("schema") != SCHEMA:
-        doc["schema"] = SCHEMA
+    doc = raw["meta"].setdefault("1", {})
+    if not isinstance(doc, dict):
+        raise StoreCorrupt(path, "table 'meta', id '1': is not an object")
+    if doc.get("schema") != SCHEMA or doc.get("format") != FORMAT:
+        doc["format"], doc["schema"] = FORMAT, SCHEMA
         changed = True
     return changed
+
+
+def for_reading(raw: dict[str, Any], path: str) -> int:
+    """Like `migrate`, in memory, but a store from a newer teamboard is read as it is."""
+    try:
+        migrate(raw, path)
+    except StoreTooNew:
+        for name in TABLES:
+            raw.setdefault(name, {})
+        return identify(raw, path)
+    return SCHEMA

@@ -8,107 +8,19 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .errors import NotFound, StoreCorrupt
-from .model import (
-    Action,
-    Board,
-    Change,
-    Direction,
-    Entry,
-    Frequency,
-    Kind,
-    Kpi,
-    Stage,
-    StageChange,
-    Target,
-)
+from . import codec
+from .errors import NotFound
+from .model import Action, Board, Change, Entry, Kpi, Revision
 from .rules import KpiView, view_kpis
 
 Doc = dict[str, Any]
 
-
-def _day(text: str | None) -> date | None:
-    return date.fromisoformat(text) if text else None
-
-
-def board_from(d: Doc) -> Board:
-    return Board(
-        id=d["id"],
-        name=d["name"],
-        description=d.get("description", ""),
-        parent=d.get("parent"),
-        kpi_limit=d.get("kpi_limit", 7),
-    )
-
-
-def kpi_from(d: Doc) -> Kpi:
-    targets = tuple(Target(float(t["value"]), _day(t.get("from"))) for t in d["targets"])
-    return Kpi(
-        id=d["id"],
-        board=d["board"],
-        name=d["name"],
-        targets=targets,
-        direction=Direction(d.get("direction", "up")),
-        unit=d.get("unit", ""),
-        amber=d.get("amber"),
-        frequency=Frequency(d.get("frequency", "daily")),
-        owner=d.get("owner", ""),
-        goal=d.get("goal", ""),
-        kind=Kind(d.get("kind", "lagging")),
-        counter=d.get("counter"),
-        description=d.get("description", ""),
-        archived=d.get("archived", False),
-    )
-
-
-def entry_from(d: Doc) -> Entry:
-    return Entry(
-        id=d["id"],
-        kpi=d["kpi"],
-        day=date.fromisoformat(d["date"]),
-        value=float(d["value"]),
-        plan=d.get("plan"),
-        note=d.get("note", ""),
-        who=d.get("who", ""),
-        at=d.get("at", ""),
-    )
-
-
-def same_entry(e: Entry, d: Doc) -> bool:
-    """Does an entry built earlier still match its document?"""
-    return (
-        e.value == d["value"]
-        and e.kpi == d["kpi"]
-        and e.plan == d.get("plan")
-        and e.note == d.get("note", "")
-        and e.day.isoformat() == d["date"]
-        and e.at == d.get("at", "")
-    )
-
-
-def action_from(d: Doc) -> Action:
-    return Action(
-        id=d["id"],
-        title=d["title"],
-        board=d["board"],
-        kpi=d.get("kpi"),
-        owner=d.get("owner", ""),
-        due=_day(d.get("due")),
-        stage=Stage(d.get("stage", "plan")),
-        who=d.get("who", ""),
-        at=d.get("at", ""),
-        history=tuple(
-            StageChange(
-                stage=Stage(h.get("stage", d.get("stage", "plan"))),
-                who=h.get("who", ""),
-                at=h.get("at", ""),
-                field=h.get("field", "stage"),
-                old=str(h.get("old", "")),
-                new=str(h.get("new", "")),
-            )
-            for h in d.get("history", ())
-        ),
-    )
+# The documents' decoders, under the names the writers use for what they just stored.
+board_from = codec.decode_board
+kpi_from = codec.decode_kpi
+entry_from = codec.decode_entry
+action_from = codec.decode_action
+same_entry = codec.same_entry
 
 
 @dataclass(frozen=True)
@@ -122,6 +34,7 @@ class Snapshot:
     huddles: list[Doc] = field(default_factory=list)
     last_change: Change | None = None
     entry_count: int = 0
+    revisions: list[Revision] = field(default_factory=list)  # the change log, oldest first
 
     @classmethod
     def from_raw(
@@ -144,33 +57,35 @@ class Snapshot:
     def _from_raw(
         cls, raw: dict[str, Any], path: str, reuse: Mapping[int, Entry] | None
     ) -> Snapshot:
-        table = ""
         try:
-            table = "boards"
-            boards = {b.id: b for b in map(board_from, raw["boards"].values())}
-            table = "kpis"
-            kpis = {k.id: k for k in map(kpi_from, raw["kpis"].values())}
-            table = "entries"
+            boards = {b.id: b for b in codec.decode_table(raw, "boards", codec.decode_board)}
+            kpis = {k.id: k for k in codec.decode_table(raw, "kpis", codec.decode_kpi)}
             entries: dict[int, list[Entry]] = {}
-            for d in raw["entries"].values():
-                e = reuse.get(d["id"]) if reuse else None
-                if e is None or not same_entry(e, d):
-                    e = entry_from(d)
+            seen: set[int] = set()
+            for key, d in raw["entries"].items():
+                e = reuse.get(d.get("id", 0)) if reuse and type(d) is dict else None
+                if e is None or not codec.same_entry(e, d):
+                    e = codec.decode_entry(d, key)
+                if e.id in seen:
+                    raise codec.Malformed("entries", e.id, "id", "is used by two documents")
+                seen.add(e.id)
                 entries.setdefault(e.kpi, []).append(e)
             for lst in entries.values():
                 lst.sort(key=lambda e: e.id)
-            table = "actions"
-            actions = {a.id: a for a in map(action_from, raw["actions"].values())}
-            table = "meta"
-            huddles = sorted(raw["huddles"].values(), key=lambda h: h.get("id", 0))
-            change = None
-            for doc in raw["meta"].values():
-                if "last_change" in doc:
-                    lc = doc["last_change"]
-                    change = Change(lc.get("who", ""), lc.get("at", ""), lc.get("what", ""))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            detail = f"a document in '{table}' is malformed ({type(exc).__name__}: {exc})"
-            raise StoreCorrupt(path, detail) from None
+            actions = {a.id: a for a in codec.decode_table(raw, "actions", codec.decode_action)}
+            huddles = sorted(
+                codec.decode_table(raw, "huddles", codec.decode_huddle), key=lambda h: h["id"]
+            )
+            revisions = sorted(
+                codec.decode_table(raw, "changes", codec.decode_revision), key=lambda r: r.id
+            )
+            meta = raw["meta"].get("1", {})
+            change = codec.decode_change(meta)
+            codec.check_references(
+                boards, kpis, (e for lst in entries.values() for e in lst), actions.values()
+            )
+        except codec.Malformed as exc:
+            raise exc.at(path) from None
         return cls(
             boards=boards,
             kpis=kpis,
@@ -179,6 +94,7 @@ class Snapshot:
             huddles=huddles,
             last_change=change,
             entry_count=len(raw["entries"]),
+            revisions=revisions,
         )
 
     # --- look-ups by the names people type -------------------------------------------------

@@ -15,6 +15,7 @@ import errno
 import fcntl
 import gc
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +26,7 @@ from typing import Any
 import orjson
 from tinydb.storages import Storage
 
-from .errors import StoreBusy, StoreCorrupt, StoreMissing, StoreReadOnly
+from .errors import StoreBusy, StoreCorrupt, StoreError, StoreMissing, StoreReadOnly
 
 Raw = dict[str, Any]
 
@@ -52,9 +53,10 @@ class MemoryStorage(Storage):  # type: ignore[misc]
 
 
 def parse(path: Path, blob: bytes) -> Raw:
-    """Parse the store's bytes; a broken file raises `StoreCorrupt` with line and column."""
-    if not blob.strip():
-        return {}
+    """Parse the store's bytes; a broken file raises `StoreCorrupt` with line and column.
+
+    The result may be any JSON value: `store.schema.identify` says what it is.
+    """
     enabled = gc.isenabled()
     gc.disable()  # halves orjson's parse time on large files: no cycles to find in fresh JSON
     try:
@@ -64,28 +66,164 @@ def parse(path: Path, blob: bytes) -> Raw:
     finally:
         if enabled:
             gc.enable()
-    if not isinstance(data, dict):
-        raise StoreCorrupt(str(path), "the top level is not a JSON object")
-    return data
+    return data  # type: ignore[no-any-return]
 
 
-def read_raw(path: Path) -> Raw:
-    """Read the store without the lock (safe: writers replace it atomically)."""
+def missing(path: Path) -> StoreMissing:
+    return StoreMissing(
+        f"no store at {path}: create one with `teamboard --store {path} init` "
+        "(or `init --demo` to try teamboard with sample data)"
+    )
+
+
+_KINDS = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def kind_of(mode: int) -> str:
+    """What a file is, in words: 'a FIFO (named pipe)', 'a folder', ..."""
+    return next((words for test, words in _KINDS if test(mode)), "not a regular file")
+
+
+def not_a_store_file(path: Path, mode: int) -> StoreError:
+    if stat.S_ISLNK(mode):
+        return StoreError(
+            f"{path} became a symbolic link after teamboard resolved the store's path: someone "
+            "may be redirecting the team's writes. Look at it (ls -l) and put the real file back"
+        )
+    return StoreError(
+        f"{path} is {kind_of(mode)}, not a store file: teamboard reads and writes only a regular "
+        "file. Remove it, or name another file with --store"
+    )
+
+
+_O_PATH = getattr(os, "O_PATH", 0)
+
+
+def open_regular(path: Path, flags: int = os.O_RDONLY) -> int | None:
+    """Open `path` only if it is a regular file, without following a symlink and without
+    blocking on a FIFO or a device; None when it does not exist.
+
+    On Linux the path is first opened with O_PATH (which opens nothing but the name), checked
+    with fstat, then the same inode is reopened through /proc: no race between check and open.
+    """
     try:
-        with open(path, "rb") as f:
-            blob = f.read()
+        if _O_PATH and os.path.isdir("/proc/self/fd"):
+            pfd = os.open(path, _O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+            try:
+                st = os.fstat(pfd)
+                if not stat.S_ISREG(st.st_mode):
+                    raise not_a_store_file(path, st.st_mode)
+                return os.open(f"/proc/self/fd/{pfd}", flags | os.O_CLOEXEC)
+            finally:
+                os.close(pfd)
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
-        raise StoreMissing(
-            f"no store at {path}: create one with `teamboard --store {path} init` "
-            "(or `init --demo` to try teamboard with sample data)"
-        ) from None
-    except IsADirectoryError:
-        raise StoreMissing(f"{path} is a folder, not a store file: name a .json file") from None
+        return None
     except PermissionError:
         raise StoreReadOnly(
             f"cannot read {path}: permission denied (ask its owner for g+r)"
         ) from None
-    return parse(path, blob)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise not_a_store_file(path, stat.S_IFLNK) from None
+        if exc.errno == errno.ENXIO:
+            raise not_a_store_file(path, stat.S_IFSOCK) from None
+        raise
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise not_a_store_file(path, st.st_mode)
+    return fd
+
+
+def read_fd(fd: int) -> tuple[bytes, os.stat_result]:
+    """All of an open file, and its stat; closes the descriptor."""
+    with os.fdopen(fd, "rb") as f:
+        return f.read(), os.fstat(f.fileno())
+
+
+def read_raw(path: Path) -> Raw:
+    """Read the store without the lock (safe: writers replace it atomically).
+
+    A missing or zero-byte file is no store yet; anything but a regular file is refused.
+    """
+    fd = open_regular(path)
+    if fd is None:
+        raise missing(path)
+    blob, _ = read_fd(fd)
+    if not blob.strip():
+        raise missing(path)
+    return parse(path, blob)  # type: ignore[no-any-return]
+
+
+# --- the store's path ------------------------------------------------------------------------
+
+
+def _trusted_link(link: Path, st: os.stat_result) -> bool:
+    """Follow a symlink that we, root or the folder's owner made, or one in a folder only its
+    owner can write; not one a teammate planted in the shared folder (it could point anywhere)."""
+    if st.st_uid in (os.geteuid(), 0):
+        return True
+    folder = os.stat(link.parent)
+    return st.st_uid == folder.st_uid or not folder.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def resolve(path: Path) -> Path:
+    """The real file behind the store path the user gave.
+
+    The user's own symlinks are followed, so every path to one store reaches one file and one
+    lock; a symlink someone else made in a folder the team can write is refused in one line.
+    Parts that do not exist yet are kept as they are (`init` creates them).
+    """
+    current = Path(path.anchor or "/") if path.is_absolute() else Path.cwd()
+    todo = list(path.parts[1:] if path.is_absolute() else path.parts)
+    hops = 0
+    while todo:
+        name = todo.pop(0)
+        if name in ("", "."):
+            continue
+        if name == "..":
+            current = current.parent
+            continue
+        step = current / name
+        try:
+            st = os.lstat(step)
+        except OSError:  # missing, or not ours to look into: opening it later says which
+            return step.joinpath(*todo)
+        if not stat.S_ISLNK(st.st_mode):
+            current = step
+            continue
+        hops += 1
+        if hops > 40:
+            raise StoreError(f"{path}: too many levels of symbolic links; name the real file")
+        target = Path(os.readlink(step))
+        if not _trusted_link(step, st):
+            owner = _login(st.st_uid)
+            raise StoreError(
+                f"{step} is a symbolic link that {owner} made in a folder the team can write: "
+                "teamboard does not follow such links (they could send everyone's writes "
+                f"elsewhere). If you trust it, name its target: --store {target}"
+            )
+        todo = list(target.parts[1:] if target.is_absolute() else target.parts) + todo
+        if target.is_absolute():
+            current = Path(target.anchor)
+    return current
+
+
+def _login(uid: int) -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
 
 
 def _umask() -> int:
@@ -105,13 +243,31 @@ def _umask() -> int:
 def check_writable(path: Path) -> None:
     """Fail early, with one clear line, when this user cannot change the store."""
     folder = path.parent
-    file_ok = not path.exists() or os.access(path, os.W_OK)
+    try:
+        st: os.stat_result | None = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    if st is not None and not os.access(path, os.R_OK):
+        raise StoreReadOnly(
+            f"cannot read or write {path}: only {_login(st.st_uid)} may (mode "
+            f"{stat.S_IMODE(st.st_mode):o}); ask them to share it with the team (chmod g+rw)"
+        )
+    file_ok = st is None or os.access(path, os.W_OK)
     if not file_ok or not os.access(folder, os.W_OK | os.X_OK):
         what = "the store" if not file_ok else "its folder"  # a rename writes the folder
         raise StoreReadOnly(
             f"cannot write {path}: {what} is read-only for you. Reading works; to write, ask "
             f"its owner to make the file and folder group-writable (chmod g+w), or use --store."
         )
+    me = os.geteuid()
+    if st is not None and me != 0 and st.st_uid != me:
+        fst = os.stat(folder)
+        if fst.st_mode & stat.S_ISVTX and fst.st_uid != me:
+            raise StoreReadOnly(
+                f"cannot write {path}: its folder is sticky (like /tmp), so only "
+                f"{_login(st.st_uid)}, who owns the store, may replace it. Keep a shared store "
+                "in a group folder without the sticky bit (see the README: Sharing one store)"
+            )
 
 
 @contextmanager
@@ -190,23 +346,36 @@ def _try_chown(fd: int, uid: int, gid: int) -> None:
 
 def remove_stale_temps(path: Path) -> None:
     """Remove temp files a killed writer left behind. Call only under the lock: then no other
-    writer can be half-way through one."""
+    writer can be half-way through one. (unlink never follows a symlink.)"""
     prefix, suffix = f".{path.name}.", ".tmp"
     with os.scandir(path.parent) as entries:
         for entry in entries:
             if entry.name.startswith(prefix) and entry.name.endswith(suffix):
-                with contextlib.suppress(FileNotFoundError, PermissionError):
+                with contextlib.suppress(OSError):
                     os.unlink(entry.path)
 
 
-def write_atomic(path: Path, data: Raw) -> None:
-    """Replace the store with `data`: temp file, fsync, same mode/owner/group, rename, fsync dir."""
+_WRITE_ERRORS = {
+    errno.ENOSPC: "no space is left on the device",
+    errno.EDQUOT: "your disk quota is used up",
+    errno.EROFS: "the filesystem is read-only",
+    errno.EIO: "the disk reported an I/O error",
+    errno.EFBIG: "the file is too large for the filesystem",
+}
+
+
+def write_atomic(path: Path, data: Raw, ref: os.stat_result | None = None) -> None:
+    """Replace the store with `data`: temp file, fsync, the old file's mode, owner and group
+    (`ref`, from fstat of the file we read: never a stat through a path), rename, fsync dir.
+
+    A write that cannot complete leaves the store byte-identical, removes its temp file and
+    raises one line saying why.
+    """
     blob = orjson.dumps(data)
     try:
-        ref: os.stat_result | None = os.stat(path)
-    except FileNotFoundError:
-        ref = None
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _write_failed(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(blob)
@@ -214,19 +383,40 @@ def write_atomic(path: Path, data: Raw) -> None:
             if ref is not None:
                 os.fchmod(f.fileno(), ref.st_mode & 0o7777)
                 if os.geteuid() == 0:
-                    _try_chown(f.fileno(), ref.st_uid, ref.st_gid)
+                    _chown_quietly(f.fileno(), ref.st_uid, ref.st_gid)
                 elif ref.st_gid != os.getegid():
-                    _try_chown(f.fileno(), -1, ref.st_gid)
+                    _chown_quietly(f.fileno(), -1, ref.st_gid)
             else:
                 os.fchmod(f.fileno(), 0o666 & ~_umask())
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno in _WRITE_ERRORS:
+            raise _write_failed(path, exc) from None
         raise
-    dfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    dfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         os.fsync(dfd)
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:  # some filesystems cannot sync a folder
+            raise _write_failed(path, exc, written=True) from None
     finally:
         os.close(dfd)
+
+
+def _chown_quietly(fd: int, uid: int, gid: int) -> None:
+    # Not a member of that group: the file keeps ours, as the OS allows.
+    with contextlib.suppress(PermissionError):
+        os.fchown(fd, uid, gid)
+
+
+def _write_failed(path: Path, exc: OSError, written: bool = False) -> StoreError:
+    why = _WRITE_ERRORS.get(exc.errno or 0) or exc.strerror or str(exc)
+    if written:
+        return StoreError(f"wrote {path} but could not sync its folder: {why}; check the disk")
+    return StoreError(
+        f"could not write {path}: {why}. The store is unchanged; free some space or fix the "
+        "disk, then try again"
+    )

@@ -95,19 +95,29 @@ def test_corrupt_file_names_line_and_column_and_is_never_written(
     assert leftovers(store_path.parent) == []
 
 
+MARK = b'"meta": {"1": {"format": "teamboard-store", "schema": 3}}'
+
+
 @pytest.mark.parametrize(
     ("blob", "detail"),
     [
-        (b"[1, 2, 3]", "top level is not a JSON object"),
-        (b'{"boards": {"1": {"id": 1}}}', "'boards' is malformed"),  # no name
-        (b'{"kpis": {"1": {"id": 1, "board": 1, "name": "K", "targets": "x"}}}', "'kpis'"),
-        (b'{"entries": {"1": {"id": 1, "kpi": 1, "date": "2026-13-40", "value": 1}}}', "entries"),
+        (b'{"boards": {"1": {"id": 1}}}', "table 'boards', id 1, field 'name': is missing"),
+        (
+            b'{"kpis": {"1": {"id": 1, "board": 1, "name": "K", "targets": "x"}}}',
+            "table 'kpis', id 1, field 'targets': 'x' is not a list",
+        ),
+        (
+            b"{" + MARK + b', "entries": {"1": {"id": 1, "kpi": 1, "date": "2026-13-40", '
+            b'"value": 1}}}',
+            "table 'entries', id 1, field 'date': '2026-13-40' is not a date",
+        ),
     ],
 )
 def test_malformed_store_is_corrupt(store_path: Path, blob: bytes, detail: str) -> None:
     store_path.write_bytes(blob)
-    with pytest.raises(StoreCorrupt, match=detail):
+    with pytest.raises(StoreCorrupt) as err:
         Store(store_path).read()
+    assert detail in str(err.value)
 
 
 def test_truncated_file_is_corrupt(demo_store: Store) -> None:
@@ -119,15 +129,24 @@ def test_truncated_file_is_corrupt(demo_store: Store) -> None:
 
 
 @pytest.mark.parametrize("blob", [b"", b"\n", b"  \n\t"])
-def test_empty_file_is_an_empty_store(store_path: Path, blob: bytes) -> None:
+def test_an_empty_file_is_no_store_yet(store_path: Path, blob: bytes) -> None:
     store_path.write_bytes(blob)
-    snap = Store(store_path).read()
-    assert snap.boards == {} and snap.kpis == {} and snap.entry_count == 0
     store = Store(store_path)
-    ops.add_board(store, "Line")  # no init needed
+    with pytest.raises(StoreMissing, match="init"):
+        store.read()
+    with pytest.raises(StoreMissing):
+        ops.add_board(store, "Line")
+    assert store_path.read_bytes() == blob
+    ops.init(store)  # an admin may create the file first, to give it a mode and a group
+    ops.add_board(store, "Line")
     assert [b.name for b in store.read().boards.values()] == ["Line"]
     raw = orjson.loads(store_path.read_bytes())
-    assert raw["meta"]["1"]["schema"] == SCHEMA
+    assert raw["meta"]["1"] == {
+        "format": "teamboard-store",
+        "schema": SCHEMA,
+        "seq": {"boards": 1},
+        "last_change": raw["meta"]["1"]["last_change"],
+    }
 
 
 def test_missing_file_says_how_to_create_it(store_path: Path) -> None:
@@ -141,7 +160,7 @@ def test_missing_file_says_how_to_create_it(store_path: Path) -> None:
 
 
 def test_a_folder_is_not_a_store(tmp_path: Path) -> None:
-    with pytest.raises(StoreMissing, match="is a folder"):
+    with pytest.raises(StoreError, match="is a folder, not a store file"):
         Store(tmp_path).read()
 
 
@@ -302,10 +321,15 @@ def test_an_upgrade_alone_is_written_by_any_transaction(store_path: Path) -> Non
 def test_a_newer_schema_is_refused(
     store_path: Path, name: str, write: Callable[[Store], Any]
 ) -> None:
-    raw = {"meta": {"1": {"schema": SCHEMA + 1}}, "boards": {}, "kpis": {}}
+    meta = {"format": "teamboard-store", "schema": SCHEMA + 1}
+    raw = {"meta": {"1": meta}, "boards": {"1": {"id": 1, "name": "Line"}}, "gadgets": {}}
     store_path.write_bytes(orjson.dumps(raw))
     before = fingerprint(store_path)
-    with pytest.raises(StoreError, match="newer teamboard"):
+    assert [b.name for b in Store(store_path).read().boards.values()] == ["Line"]  # reads
+    raw["boards"] = {"1": {"id": 1, "name": "Line", "kpi_limit": "many"}}  # a new shape
+    store_path.write_bytes(orjson.dumps(raw))
+    before = fingerprint(store_path)
+    with pytest.raises(StoreError, match="newer teamboard .* upgrade teamboard"):
         Store(store_path).read()
     with pytest.raises(StoreError, match="upgrade teamboard"):
         write(Store(store_path))
@@ -334,7 +358,7 @@ def test_a_failed_write_leaves_no_temp_file_and_the_old_store(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(f"store.storage.os.{fail_in}", boom)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(StoreError, match="no space is left on the device. The store is unchanged"):
         record(store)
     monkeypatch.undo()
     assert fingerprint(store_path) == before
