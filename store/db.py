@@ -198,7 +198,7 @@ class Store:
             if not blob.strip():
                 if not create:
                     raise missing(self.path)
-                raw: dict[str, Any] = {"meta": {"1": {"format": schema.FORMAT, "schema": schema.SCHEMA}}}
+                raw: dict[str, Any] = {"meta": {"1": schema.marker()}}
                 schema.migrate(raw, str(self.path))
                 changed = True
             else:

@@ -33,14 +33,8 @@ def _at(day: date, hour: int, minute: int) -> str:
 
 
 def _put(tx: Tx, table: str, doc: dict[str, Any], who: str, at: str) -> dict[str, Any]:
-    """Insert through TinyDB with our own id, then say who wrote it and when."""
-    made = tx.insert(table, doc)
-    for raw in reversed(tx.raw[table].values()):  # the dict TinyDB writes to
-        if raw.get("id") == made["id"]:
-            raw["who"], raw["at"] = who, at
-            break
-    made["who"], made["at"] = who, at
-    return made
+    """Insert with our own id, saying who wrote it and when (the story's people and days)."""
+    return tx.insert(table, doc, who, at)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
 """Every change to the store, each one read-modify-write under the lock (`Store.transaction`).
 
 Callers (the command line, the app's forms) parse text with `store.validate`; these functions
-check what only the store can know (names taken, limits, which board) and write.
+check what only the store can know (names taken, limits, which board) and write documents that
+`store.codec` builds. Nothing is overwritten without a trace: a changed field of a board or KPI,
+an archive, a target goes into the change log (`changes`), an action's changes into its history,
+and a value recorded again supersedes the old one, which stays.
 """
 
 from __future__ import annotations
@@ -10,20 +13,32 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from . import validate
-from .db import Store
+from . import codec, validate
+from .db import Store, Tx
 from .errors import BadInput
 from .model import Action, Board, Direction, Entry, Frequency, Kind, Kpi, Stage
 from .rules import KpiView
 from .snapshot import Snapshot, action_from, board_from, entry_from, kpi_from
+
+Ref = str | int  # a board or KPI: by id (the app, which must not be redirected) or by name
 
 
 def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
-def _board_id(snap: Snapshot, board: str | None) -> int:
-    return snap.board_named(board).id if board else snap.default_board().id
+def _board_id(snap: Snapshot, board: Ref | None) -> int:
+    return snap.board_ref(board).id if board not in (None, "") else snap.default_board().id
+
+
+def _log_fields(
+    tx: Tx, table: str, ref: int, before: dict[str, Any], fields: dict[str, Any], what: str
+) -> None:
+    """Keep each field that really changed in the change log, old and new."""
+    for key, new in fields.items():
+        old = before.get(key)
+        if old != new:
+            tx.revise(table, ref, key, codec.plain(old), codec.plain(new), what)
 
 
 def init(store: Store) -> None:
@@ -50,17 +65,14 @@ def add_board(
         parent_id = snap.board_named(parent).id if parent else None
         if parent_id is not None:
             validate.parent_link(snap.boards, snap.boards[parent_id])
-        doc = tx.insert(
-            "boards",
-            {"name": name, "description": description, "parent": parent_id, "kpi_limit": kpi_limit},
-        )
+        doc = tx.insert("boards", codec.board_doc(name, description, parent_id, kpi_limit))
         tx.touch(f"added board {name}")
         return board_from(doc)
 
 
 def edit_board(
     store: Store,
-    board: str,
+    board: Ref,
     new_name: str | None = None,
     description: str | None = None,
     parent: str | None = None,
@@ -68,7 +80,7 @@ def edit_board(
 ) -> Board:
     with store.transaction() as tx:
         snap = tx.snapshot
-        b = snap.board_named(board)
+        b = snap.board_ref(board)
         fields: dict[str, Any] = {}
         taken = {o.name.casefold() for o in snap.boards.values() if o.id != b.id}
         if new_name is not None and new_name.casefold() in taken:
@@ -97,8 +109,10 @@ def edit_board(
             fields["kpi_limit"] = kpi_limit
         if not fields:
             raise BadInput("nothing to change: give --name, --description, --parent or --kpi-limit")
+        what = f"edited board {fields.get('name', b.name)}"
+        _log_fields(tx, "boards", b.id, tx.doc("boards", b.id), fields, what)
         tx.update("boards", b.id, fields)
-        tx.touch(f"edited board {fields.get('name', b.name)}")
+        tx.touch(what)
         return board_from(tx.doc("boards", b.id))
 
 
@@ -134,7 +148,7 @@ def _counter_id(
 def add_kpi(
     store: Store,
     name: str,
-    board: str | None,
+    board: Ref | None,
     target: float,
     direction: Direction = Direction.UP,
     unit: str = "",
@@ -164,32 +178,31 @@ def add_kpi(
             )
         doc = tx.insert(
             "kpis",
-            {
-                "board": board_id,
-                "name": name,
-                "targets": [{"value": target, "who": tx.who, "at": tx.at}],
-                "direction": direction.value,
-                "unit": unit,
-                "amber": amber,
-                "frequency": frequency.value,
-                "owner": owner,
-                "goal": goal,
-                "kind": kind.value,
-                "counter": _counter_id(snap, board_id, counter, None),
-                "description": description,
-                "archived": False,
-            },
+            codec.kpi_doc(
+                board=board_id,
+                name=name,
+                targets=[codec.target_doc(target, None, tx.who, tx.at)],
+                direction=direction,
+                unit=unit,
+                amber=amber,
+                frequency=frequency,
+                owner=owner,
+                goal=goal,
+                kind=kind,
+                counter=_counter_id(snap, board_id, counter, None),
+                description=description,
+            ),
         )
         tx.touch(f"added KPI {name}")
         return kpi_from(doc)
 
 
-def edit_kpi(store: Store, kpi: str, board: str | None = None, **changes: Any) -> Kpi:
+def edit_kpi(store: Store, kpi: Ref, board: Ref | None = None, **changes: Any) -> Kpi:
     """Change a KPI's fields (name, unit, direction, amber, frequency, owner, goal, kind,
     counter, description). The target has its own command: it changes over time."""
     with store.transaction() as tx:
         snap = tx.snapshot
-        k = snap.kpi_named(kpi, board)
+        k = snap.kpi_ref(kpi, board)
         fields: dict[str, Any] = {}
         for key, value in changes.items():
             if value is None:
@@ -210,30 +223,39 @@ def edit_kpi(store: Store, kpi: str, board: str | None = None, **changes: Any) -
             raise BadInput("nothing to change: give at least one option, see `kpi edit --help`")
         direction = Direction(fields.get("direction", k.direction))
         _check_amber(direction, k.target, fields.get("amber", k.amber))
+        what = f"edited KPI {fields.get('name', k.name)}"
+        _log_fields(tx, "kpis", k.id, tx.doc("kpis", k.id), fields, what)
         tx.update("kpis", k.id, fields)
-        tx.touch(f"edited KPI {fields.get('name', k.name)}")
+        tx.touch(what)
         return kpi_from(tx.doc("kpis", k.id))
 
 
-def archive_kpi(store: Store, kpi: str, board: str | None = None, restore: bool = False) -> Kpi:
+def archive_kpi(store: Store, kpi: Ref, board: Ref | None = None, restore: bool = False) -> Kpi:
     with store.transaction() as tx:
-        k = tx.snapshot.kpi_named(kpi, board, archived=restore)
+        k = tx.snapshot.kpi_ref(kpi, board, archived=restore)
+        what = f"{'restored' if restore else 'archived'} KPI {k.name}"
+        _log_fields(tx, "kpis", k.id, {"archived": k.archived}, {"archived": not restore}, what)
         tx.update("kpis", k.id, {"archived": not restore})
-        tx.touch(f"{'restored' if restore else 'archived'} KPI {k.name}")
+        tx.touch(what)
         return kpi_from(tx.doc("kpis", k.id))
 
 
-def set_target(store: Store, kpi: str, value: float, since: date, board: str | None = None) -> Kpi:
-    """A new target from `since` on; earlier periods keep the target that was in force then."""
+def set_target(store: Store, kpi: Ref, value: float, since: date, board: Ref | None = None) -> Kpi:
+    """A new target from `since` on; earlier periods keep the target that was in force then.
+
+    A second target for the same day supersedes the first, and both stay: the list is kept in
+    order of `from`, then of setting, and the last one in force wins.
+    """
     with store.transaction() as tx:
-        k = tx.snapshot.kpi_named(kpi, board)
+        k = tx.snapshot.kpi_ref(kpi, board)
         _check_amber(k.direction, value, k.amber)
         doc = tx.doc("kpis", k.id)
-        targets = [t for t in doc["targets"] if t.get("from") != since.isoformat()]
-        targets.append({"value": value, "from": since.isoformat(), "who": tx.who, "at": tx.at})
-        targets.sort(key=lambda t: t.get("from") or "")
+        targets = [*doc["targets"], codec.target_doc(value, since, tx.who, tx.at)]
+        targets.sort(key=lambda t: t.get("from") or "")  # stable: same day keeps setting order
+        what = f"set the target of {k.name} to {value:g} from {since.isoformat()}"
+        tx.revise("kpis", k.id, "target", k.target_on(since), value, what)
         tx.update("kpis", k.id, {"targets": targets})
-        tx.touch(f"set the target of {k.name} to {value:g}")
+        tx.touch(what)
         return kpi_from(tx.doc("kpis", k.id))
 
 
@@ -249,25 +271,20 @@ class Recorded:
 
 def record(
     store: Store,
-    kpi: str,
+    kpi: Ref,
     value: float,
     day: date,
     today: date,
-    board: str | None = None,
+    board: Ref | None = None,
     plan: float | None = None,
     note: str = "",
 ) -> Recorded:
     """Record an actual. The same KPI and date again supersedes it; the old value stays."""
     with store.transaction() as tx:
         snap = tx.snapshot
-        k = snap.kpi_named(kpi, board)
+        k = snap.kpi_ref(kpi, board)
         before = [e for e in snap.entries.get(k.id, ()) if e.day == day]
-        doc: dict[str, Any] = {"kpi": k.id, "date": day.isoformat(), "value": value}
-        if plan is not None:
-            doc["plan"] = plan
-        if note:
-            doc["note"] = note
-        entry = entry_from(tx.insert("entries", doc))
+        entry = entry_from(tx.insert("entries", codec.entry_doc(k.id, day, value, plan, note)))
         tx.touch(f"recorded {k.name} = {value:g}")
         # The snapshot taken under the lock plus this entry: no second parse of a big store.
         entries = dict(snap.entries)
@@ -277,20 +294,17 @@ def record(
         return Recorded(entry, view, before[-1] if before else None)
 
 
-def add_note(store: Store, kpi: str, note: str, board: str | None = None) -> Entry:
+def add_note(store: Store, kpi: Ref, note: str, board: Ref | None = None) -> Entry:
     """Add a note to the KPI's latest entry: a new version of it, so the history keeps both."""
     with store.transaction() as tx:
         snap = tx.snapshot
-        k = snap.kpi_named(kpi, board)
+        k = snap.kpi_ref(kpi, board)
         entries = snap.entries.get(k.id)
         if not entries:
             raise BadInput(f"{k.name} has no entry to note yet: record a value first")
         latest = max(entries, key=lambda e: (e.day, e.id))
         text = f"{latest.note}\n{note}".strip() if latest.note else note
-        doc: dict[str, Any] = {"kpi": k.id, "date": latest.day.isoformat(), "value": latest.value}
-        if latest.plan is not None:
-            doc["plan"] = latest.plan
-        doc["note"] = text
+        doc = codec.entry_doc(k.id, latest.day, latest.value, latest.plan, text)
         entry = entry_from(tx.insert("entries", doc))
         tx.touch(f"noted {k.name}")
         return entry
@@ -302,32 +316,30 @@ def add_note(store: Store, kpi: str, note: str, board: str | None = None) -> Ent
 def add_action(
     store: Store,
     title: str,
-    board: str | None = None,
-    kpi: str | None = None,
+    board: Ref | None = None,
+    kpi: Ref | None = None,
     owner: str = "",
     due: date | None = None,
 ) -> Action:
     with store.transaction() as tx:
         snap = tx.snapshot
         kpi_id: int | None = None
-        if kpi:
-            k = snap.kpi_named(kpi, board)
+        if kpi not in (None, ""):
+            k = snap.kpi_ref(kpi, board)  # type: ignore[arg-type]
             board_id, kpi_id = k.board, k.id
         else:
             board_id = _board_id(snap, board)
         doc = tx.insert(
             "actions",
-            {
-                "title": title,
-                "board": board_id,
-                "kpi": kpi_id,
-                "owner": owner,
-                "due": _iso(due),
-                "stage": Stage.PLAN.value,
-                "history": [
-                    {"field": "stage", "new": "plan", "stage": "plan", "who": tx.who, "at": tx.at}
-                ],
-            },
+            codec.action_doc(
+                title=title,
+                board=board_id,
+                kpi=kpi_id,
+                owner=owner,
+                due=due,
+                stage=Stage.PLAN,
+                history=[codec.history_doc("stage", None, "plan", Stage.PLAN, tx.who, tx.at)],
+            ),
         )
         tx.touch(f"added action #{doc['id']}")
         return action_from(doc)
@@ -343,14 +355,7 @@ def move_action(store: Store, action_id: int, stage: Stage | None = None) -> Act
         doc = tx.doc("actions", a.id)
         history = [
             *doc.get("history", []),
-            {
-                "field": "stage",
-                "old": a.stage.value,
-                "new": new.value,
-                "stage": new.value,
-                "who": tx.who,
-                "at": tx.at,
-            },
+            codec.history_doc("stage", a.stage.value, new.value, new, tx.who, tx.at),
         ]
         tx.update("actions", a.id, {"stage": new.value, "history": history})
         tx.touch(f"moved action #{a.id} to {new.value}")
@@ -363,7 +368,7 @@ def edit_action(
     title: str | None = None,
     owner: str | None = None,
     due: date | None = None,
-    kpi: str | None = None,
+    kpi: Ref | None = None,
     clear_due: bool = False,
 ) -> Action:
     with store.transaction() as tx:
@@ -378,23 +383,15 @@ def edit_action(
         if due is not None or clear_due:
             fields["due"] = _iso(due)
         if kpi is not None:
-            k = snap.kpi_named(kpi, snap.boards[a.board].name)
+            k = snap.kpi_ref(kpi, a.board)
             fields["kpi"] = k.id
         if not fields:
             raise BadInput("nothing to change: give --title, --owner, --due or --kpi")
         history = list(doc.get("history", []))
         for key, value in fields.items():
             if doc.get(key) != value:
-                history.append(
-                    {
-                        "field": key,
-                        "old": doc.get(key) or "",
-                        "new": value or "",
-                        "stage": a.stage.value,
-                        "who": tx.who,
-                        "at": tx.at,
-                    }
-                )
+                old, new = doc.get(key) or "", value or ""
+                history.append(codec.history_doc(key, old, new, a.stage, tx.who, tx.at))
         fields["history"] = history
         tx.update("actions", a.id, fields)
         tx.touch(f"edited action #{a.id}")

@@ -23,6 +23,11 @@ TABLES = ("meta", "boards", "kpis", "entries", "actions", "huddles", "changes")
 _LEGACY_TABLES = frozenset(TABLES) - {"changes"}
 
 
+def marker() -> dict[str, Any]:
+    """The meta document of a new store."""
+    return {"format": FORMAT, "schema": SCHEMA}
+
+
 def _shape(raw: object) -> str:
     if isinstance(raw, dict):
         keys = sorted(str(k) for k in raw)

@@ -131,6 +131,27 @@ class Snapshot:
             raise NotFound(f"KPI {name!r} is on several boards ({names}): add --board")
         return pool[0]
 
+    def board_ref(self, ref: str | int) -> Board:
+        """A board by id (what the app holds) or by the name someone typed."""
+        if isinstance(ref, int):
+            try:
+                return self.boards[ref]
+            except KeyError:
+                raise NotFound(f"board #{ref} is gone (someone else removed it)") from None
+        return self.board_named(ref)
+
+    def kpi_ref(
+        self, ref: str | int, board: str | int | None = None, archived: bool = False
+    ) -> Kpi:
+        """A KPI by id (what the app holds: a rename in between cannot redirect the write) or
+        by the name someone typed."""
+        if isinstance(ref, int):
+            k = self.kpis.get(ref)
+            if k is None or (k.archived and not archived):
+                raise NotFound(f"KPI #{ref} is no longer on the board (archived or gone)")
+            return k
+        return self.kpi_named(ref, None if board is None else self.board_ref(board).name, archived)
+
     def action(self, action_id: int) -> Action:
         try:
             return self.actions[action_id]
