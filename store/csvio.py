@@ -5,6 +5,15 @@ rejected the transaction raises `ImportRejected` (listing every bad row) and wri
 
 CSV columns: `board,kpi,date,value`, optional `plan,note`. The export's own `who,at` columns
 are accepted and ignored (an import records who imported and when), so an export imports back.
+Values are written like `78.5` (a point, no thousands separators); dates like `2024-05-10`.
+
+Formulas (OWASP "CSV injection"): a spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`,
+a tab or a carriage return. On export, every text cell (board, kpi, note, who, at) that starts
+with one of those, with an apostrophe, or with or ends in white space gets one leading
+apostrophe, which spreadsheets show as "text". On import, a text cell that starts with an
+apostrophe loses exactly that one character and is taken literally (not trimmed); other cells
+are trimmed. So export -> import gives back the identical text. Numeric cells (value, plan) are
+numbers (`repr` of a float) and are never escaped.
 
 The JSON export (`export_doc`) is one object:
 
@@ -113,16 +122,30 @@ def read_rows(text: str, source: str) -> tuple[list[dict[str, str]], list[int]]:
     return rows, lines
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def escape_cell(text: str) -> str:
+    """A text cell a spreadsheet will show as text, never run (see the module docstring)."""
+    return "'" + text if text.startswith(FORMULA_START) or text != text.strip() else text
+
+
+def unescape_cell(cell: str) -> tuple[str, bool]:
+    """The text of an imported cell, and whether it was escaped (then it is kept exactly)."""
+    return (cell[1:], True) if cell.startswith("'") else (cell, False)
+
+
 def _check_row(number: int, raw: dict[str, str], today: date) -> _Row:
     if "__extra__" in raw:
         raise BadInput("more cells than the header has columns (quote values with commas)")
-    board = validate.name(raw["board"], "board")
-    kpi = validate.name(raw["kpi"], "KPI")
+    board = validate.name(unescape_cell(raw["board"])[0], "board")
+    kpi = validate.name(unescape_cell(raw["kpi"])[0], "KPI")
     day = validate.day(raw["date"], today)
     value = validate.number(raw["value"], "value")
     plan_text = raw.get("plan", "").strip()
     plan = validate.number(plan_text, "plan") if plan_text else None
-    note = validate.text(raw.get("note", ""), "note")
+    note, literal = unescape_cell(raw.get("note", ""))
+    note = validate.text(note, "note", strip=not literal)
     return _Row(number, board, kpi, day, value, plan, note)
 
 
@@ -164,6 +187,7 @@ def _resolve(
     """Find each row's board and KPI; with `create`, plan the missing ones."""
     plan = _Plan()
     by_name = {b.name.casefold(): b for b in snap.boards.values()}
+    names = [b.name for b in snap.boards.values()]
     hint = " (add --create to make missing boards and KPIs)" if not create else ""
     for r in rows:
         bkey = r.board.casefold()
@@ -171,6 +195,8 @@ def _resolve(
             b = by_name.get(bkey)
             if b is None and not create:
                 problems.append((r.number, f"no board named {r.board!r}{hint}"))
+                continue
+            if b is None and not _fresh(r, [*names, *plan.board_names.values()], "board", problems):
                 continue
             plan.boards[bkey] = b.id if b else None
             plan.board_names[bkey] = b.name if b else r.board
@@ -192,6 +218,11 @@ def _resolve(
                     (r.number, f"board {plan.board_names[bkey]!r} has no KPI named {r.kpi!r}{hint}")
                 )
                 continue
+            if found is None:
+                taken = [k.name for k in snap.kpis_of(board_id, archived=True)] if board_id else []
+                taken += [n for (bk, _), n in plan.kpi_names.items() if bk == bkey]
+                if not _fresh(r, taken, "KPI", problems, r.kpi):
+                    continue
             plan.kpis[kkey] = found.id if found else None
             plan.kpi_names[kkey] = found.name if found else r.kpi
         if plan.kpis[kkey] is None:
@@ -199,6 +230,18 @@ def _resolve(
     if create:
         _check_limits(snap, rows, plan, problems)
     return plan
+
+
+def _fresh(
+    r: _Row, taken: list[str], what: str, problems: list[tuple[int, str]], name: str = ""
+) -> bool:
+    """A board or KPI that `--create` would make must not only look like one in use."""
+    try:
+        validate.lookalike(name or r.board, taken, what)
+    except BadInput as exc:
+        problems.append((r.number, str(exc)))
+        return False
+    return True
 
 
 def _check_limits(
@@ -317,14 +360,14 @@ def export_rows(snap: Snapshot) -> Iterator[list[str]]:
         board = snap.boards.get(k.board) if k else None
         for e in snap.entries[kpi_id]:
             yield [
-                board.name if board else "",
-                k.name if k else "",
+                escape_cell(board.name if board else ""),
+                escape_cell(k.name if k else ""),
                 e.day.isoformat(),
                 _number(e.value),
                 _number(e.plan),
-                e.note,
-                e.who,
-                e.at,
+                escape_cell(e.note),
+                escape_cell(e.who),
+                escape_cell(e.at),
             ]
 
 

@@ -555,21 +555,31 @@ def test_export_json_is_the_whole_store(tb: Run) -> None:
     assert doc["actions"][0]["kpi"] == "Scrap" and doc["actions"][0]["history"][0]["new"] == "plan"
 
 
-# --- the screens: wired to tui.app.run_app, imported only when needed -------------------------
+# --- the screens: wired to tui.app.TeamboardApp, imported only when needed --------------------
+
+
+class FakeApp:
+    """Stands in for the Textual app: records how it was made; `crash` sets its return code."""
+
+    calls: list[tuple[Path, str | None, dict[str, Any]]] = []
+    crash: int | None = None
+
+    def __init__(self, store_path: Path, board: str | None, **options: Any) -> None:
+        self.calls.append((store_path, board, options))
+        self.return_code: int | None = None
+
+    def run(self) -> None:
+        self.return_code = FakeApp.crash or 0
 
 
 @pytest.fixture
 def fake_app(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Path, str | None, dict[str, Any]]]:
-    calls: list[tuple[Path, str | None, dict[str, Any]]] = []
-
-    def run_app(store_path: Path, board: str | None, **options: Any) -> int:
-        calls.append((store_path, board, options))
-        return 0
-
+    FakeApp.calls = []
+    FakeApp.crash = None
     module = types.ModuleType("tui.app")
-    module.run_app = run_app  # type: ignore[attr-defined]
+    module.TeamboardApp = FakeApp  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "tui.app", module)
-    return calls
+    return FakeApp.calls
 
 
 def test_no_command_shows_the_default_store(
@@ -589,6 +599,13 @@ def test_show_and_huddle_pass_their_options(fake_app: list[Any], tb: Run, path: 
     ]
     code, _, err = tb("show", "Nope")
     assert code == 2 and "no board named" in err and len(fake_app) == 2
+
+
+def test_an_app_that_crashes_does_not_exit_0(fake_app: list[Any], tb: Run) -> None:
+    FakeApp.crash = 1
+    for argv in (["show"], ["huddle"]):
+        code, _, err = tb(*argv)
+        assert code == 1 and "stopped on an error" in err and err.count("\n") == 1
 
 
 def test_demo_builds_in_a_temporary_folder_or_the_given_new_store(

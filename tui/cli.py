@@ -4,14 +4,16 @@
 Imports only `store/` and the stdlib at start-up. The screens (`show`, `demo`, `huddle`) import
 the Textual app lazily, and commands import what only they need (csv, json, tempfile) inside.
 
-Exit codes: 0 ok, 1 the store cannot be used (missing, broken, read-only, busy), 2 bad usage or
-bad input (nothing written), 130 interrupted.
+Exit codes: 0 ok, 1 the store cannot be used (missing, broken, read-only, busy after --wait), 2
+bad usage or bad input (nothing written), 70 a bug (one line, no traceback), 130 interrupted.
+Every value people type is parsed by `store.validate`, the same as in the app's forms.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -34,10 +36,19 @@ examples:
   teamboard record OEE 78.5 --date yesterday --note "filler jammed twice"
   teamboard --store /srv/team/board.json status --all
 
-dates: YYYY-MM-DD, today, yesterday, or -N (N days ago).
+dates: YYYY-MM-DD, today, yesterday, -N (N days ago) or +N (N days ahead).
+numbers: 78.5, -3, 1e3 (a point for decimals, no thousands separators).
 store: --store PATH, else $TEAMBOARD_STORE, else teamboard.json in your data folder.
-exit codes: 0 ok, 1 store unusable (missing, broken, read-only, busy), 2 bad usage or input.
+exit codes: 0 ok, 1 store unusable (missing, broken, read-only, busy after --wait),
+2 bad usage or input.
 Without a command, teamboard opens the live board (`show`)."""
+
+WAIT_ENV = "TEAMBOARD_WAIT"
+WAIT_DEFAULT = 120.0
+WAIT_MAX = 86400.0
+IMPORT_MAX = 64 * 1024 * 1024  # bytes: a CSV larger than this is a mistake, not a month of data
+# What people type to find a board or KPI (checked for UTF-8 and NFC-normalised, as names are).
+_REFS = {"kpi": "KPI name", "board": "board name", "parent": "--parent", "counter": "--counter"}
 
 E = TypeVar("E", Direction, Frequency, Kind, Stage)
 
@@ -47,12 +58,27 @@ class Ctx:
 
     def __init__(self, args: argparse.Namespace, today: date, out: TextIO, err: TextIO) -> None:
         self.args = args
-        self.store_given = args.store is not None
-        self.store = Store(Path(args.store) if self.store_given else default_path())
         self.today = today
         self.out = out
         self.err = err
         self.paint = Painter(fmt.use_colour(out))
+        for key, what in _REFS.items():
+            value = getattr(args, key, None)
+            if isinstance(value, str):
+                setattr(args, key, validate.ref(value, what))
+        self.store_given = args.store is not None
+        if self.store_given and "\0" in args.store:
+            raise BadInput("--store PATH contains a NUL character: name a file")
+        self.lock_timeout = _wait(args.wait)
+        self.store = self.open(Path(args.store) if self.store_given else default_path())
+
+    def open(self, path: Path) -> Store:
+        """A store that tells the user, on stderr, whose write it waits for."""
+        return Store(path, on_wait=self.waiting, lock_timeout=self.lock_timeout)
+
+    def waiting(self, line: str) -> None:
+        self.err.write(f"teamboard: {validate.printable(line)}\n")
+        self.err.flush()
 
     def print(self, text: str = "") -> None:
         fmt.write(self.out, text)
@@ -87,6 +113,21 @@ Command = Callable[[Ctx], int]
 # --- small parsers ----------------------------------------------------------------------------
 
 
+def _wait(option: str | None) -> float:
+    """How long a write waits for the lock: --wait, else $TEAMBOARD_WAIT, else 120 s."""
+    what = "--wait"
+    if option is None:
+        option, what = os.environ.get(WAIT_ENV), WAIT_ENV
+    if option is None or not option.strip():
+        return WAIT_DEFAULT
+    seconds = validate.number(option, what)
+    if not 0 <= seconds <= WAIT_MAX:
+        raise BadInput(
+            f"{what} takes a number of seconds from 0 to {WAIT_MAX:.0f} (a day), not {option!r}"
+        )
+    return seconds
+
+
 def _number(text: str | None, what: str) -> float | None:
     return None if text is None else validate.number(text, what)
 
@@ -106,14 +147,11 @@ def _text(text: str | None, what: str) -> str | None:
 def _unit(text: str | None) -> str | None:
     if text is None or not text.strip():
         return None if text is None else ""
-    return validate.name(text, "unit")
+    return validate.name(text, "unit", scripts=False)  # µm, m³, °C: symbols mix freely
 
 
 def _action_id(text: str) -> int:
-    t = text.strip().removeprefix("#")
-    if not t.isdigit():
-        raise BadInput(f"action id {text!r} is not a number: write it like 12 or #12")
-    return int(t)
+    return validate.action_id(text)
 
 
 def _quote(name: str) -> str:
@@ -126,9 +164,19 @@ def _quote(name: str) -> str:
 
 
 def _refuse_existing(path: Path) -> None:
+    import stat
+
     if path.is_dir():
         raise StoreError(f"{path} is a folder: name the store file, e.g. {path / 'teamboard.json'}")
-    if path.exists() and path.read_bytes().strip():
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        raise StoreError(
+            f"{path} is not a regular file (a device, pipe or socket): name a file for the store"
+        )
+    if path.read_bytes().strip():
         raise StoreError(
             f"{path} exists already; teamboard will not write over it. Name another file with "
             "--store PATH, or move this one away first"
@@ -152,9 +200,17 @@ def cmd_init(ctx: Ctx) -> int:
 
 
 def _run_app(path: Path, board: str | None, **options: Any) -> int:
-    from tui.app import run_app  # Textual loads only for the screens
+    """Run the app; a crash (Textual prints its traceback) exits 1, never 0."""
+    from tui.app import TeamboardApp  # Textual loads only for the screens
 
-    return int(run_app(path, board, **options))
+    app = TeamboardApp(path, board, **options)
+    app.run()
+    code = app.return_code or 0
+    if code:
+        sys.stderr.write(
+            f"teamboard: the board stopped on an error (exit {code}); what was saved is kept\n"
+        )
+    return int(code)
 
 
 def _screen_board(ctx: Ctx) -> str | None:
@@ -167,19 +223,14 @@ def _screen_board(ctx: Ctx) -> str | None:
 def cmd_show(ctx: Ctx) -> int:
     a = ctx.args
     rotate = validate.number(a.rotate, "--rotate") if a.rotate is not None else 0.0
-    if rotate < 0:
-        raise BadInput("--rotate takes a number of seconds, 0 or more (0: no rotation)")
+    if not 0 <= rotate <= WAIT_MAX:
+        raise BadInput("--rotate takes seconds from 0 (no rotation) to 86400 (a day)")
     board = _screen_board(ctx)
     return _run_app(ctx.store.path, board, wall=a.wall, rotate=rotate, poll=a.poll)
 
 
 def cmd_huddle(ctx: Ctx) -> int:
-    try:
-        minutes = int(ctx.args.minutes)
-    except ValueError:
-        raise BadInput(f"--minutes {ctx.args.minutes!r} is not a whole number") from None
-    if not 1 <= minutes <= 240:
-        raise BadInput(f"--minutes must be between 1 and 240, not {minutes}")
+    minutes = validate.whole(ctx.args.minutes, "--minutes", 1, 240)
     board = _screen_board(ctx)
     return _run_app(ctx.store.path, board, huddle=True, minutes=minutes)
 
@@ -196,7 +247,7 @@ def cmd_demo(ctx: Ctx) -> int:
             import tempfile
 
             path = Path(tempfile.mkdtemp(prefix="teamboard-demo-")) / "teamboard.json"
-        build(Store(path), ctx.today)
+        build(ctx.open(path), ctx.today)
         board = TEAM_BOARD  # the demo's story (reds, a gate, a counter-metric) is on the team
     ctx.note(f"teamboard: demo store at {path}")
     return _run_app(path, board, wall=ctx.args.wall)
@@ -221,23 +272,29 @@ def cmd_board_add(ctx: Ctx) -> int:
 
 
 def _board_tree(snap: Snapshot) -> list[tuple[Board, int]]:
-    """Every board with its depth, parents before children, each level by id."""
+    """Every board with its depth, parents before children, each level by id.
+
+    Iterative: a tree thousands of tiers deep (made by hand) must not hit the recursion limit.
+    """
+    children: dict[int, list[Board]] = {}
+    for b in snap.boards.values():
+        if b.parent is not None:
+            children.setdefault(b.parent, []).append(b)
     out: list[tuple[Board, int]] = []
     seen: set[int] = set()
-
-    def visit(b: Board, depth: int) -> None:
-        if b.id in seen:  # a hand-edited loop must not hang us
-            return
-        seen.add(b.id)
-        out.append((b, depth))
-        for child in sorted(snap.children(b.id), key=lambda c: c.id):
-            visit(child, depth + 1)
-
     roots = [b for b in snap.boards.values() if b.parent is None or b.parent not in snap.boards]
-    for b in sorted(roots, key=lambda b: b.id):
-        visit(b, 0)
-    for b in sorted(snap.boards.values(), key=lambda b: b.id):
-        visit(b, 0)
+    # Roots first, then anything a hand-edited loop left unreached.
+    everything = sorted(snap.boards.values(), key=lambda b: b.id)
+    for start in [*sorted(roots, key=lambda b: b.id), *everything]:
+        stack = [(start, 0)]
+        while stack:
+            b, depth = stack.pop()
+            if b.id in seen:  # a hand-edited loop must not hang us
+                continue
+            seen.add(b.id)
+            out.append((b, depth))
+            below = sorted(children.get(b.id, ()), key=lambda c: c.id, reverse=True)
+            stack.extend((c, depth + 1) for c in below)
     return out
 
 
@@ -722,8 +779,10 @@ def cmd_minutes(ctx: Ctx) -> int:
         when = f" on {day.isoformat()}" if day else ""
         how = f"teamboard {ctx.store_flag()}huddle" + (f" {_quote(board.name)}" if board else "")
         if snap.huddles and (board or day):
-            raise StoreError(f"no huddle minutes{where}{when}; see the last ones with "
-                             f"teamboard {ctx.store_flag()}minutes --last")
+            raise StoreError(
+                f"no huddle minutes{where}{when}; see the last ones with "
+                f"teamboard {ctx.store_flag()}minutes --last"
+            )
         raise StoreError(f"no huddle minutes{where} yet: hold a huddle with {how}")
     chosen = found if day else found[-1:]  # --last is the default
     if a.format == "json":
@@ -736,21 +795,42 @@ def cmd_minutes(ctx: Ctx) -> int:
 # --- import and export ------------------------------------------------------------------------
 
 
+def _read_csv(name: str) -> str:
+    """The CSV as text: UTF-8 (a BOM is fine), at most IMPORT_MAX bytes; one line otherwise."""
+    try:
+        if name == "-":
+            stream = getattr(sys.stdin, "buffer", None)
+            blob = stream.read(IMPORT_MAX + 1) if stream else sys.stdin.read().encode()
+        else:
+            if "\0" in name:
+                raise BadInput(f"{name!r} is not a file name (it contains a NUL character)")
+            with open(name, "rb") as f:
+                blob = f.read(IMPORT_MAX + 1)
+    except FileNotFoundError:
+        raise BadInput(f"no file {name!r}") from None
+    except IsADirectoryError:
+        raise BadInput(f"{name!r} is a folder, not a CSV file") from None
+    except PermissionError:
+        raise BadInput(f"cannot read {name!r}: permission denied") from None
+    except UnicodeEncodeError:
+        raise BadInput("stdin is not UTF-8 text: save the CSV as UTF-8") from None
+    if len(blob) > IMPORT_MAX:
+        raise BadInput(
+            f"{name!r} is larger than {IMPORT_MAX // 2**20} MB: split it into smaller files"
+        )
+    try:
+        return blob.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        shown = "stdin" if name == "-" else repr(name)
+        raise BadInput(f"{shown} is not UTF-8 text: save the CSV as UTF-8") from None
+
+
 def cmd_import(ctx: Ctx) -> int:
     from store import csvio
 
     a = ctx.args
     source = "stdin" if a.file == "-" else a.file
-    try:
-        text = sys.stdin.read() if a.file == "-" else Path(a.file).read_text("utf-8-sig")
-    except FileNotFoundError:
-        raise BadInput(f"no file {a.file!r}") from None
-    except IsADirectoryError:
-        raise BadInput(f"{a.file!r} is a folder, not a CSV file") from None
-    except PermissionError:
-        raise BadInput(f"cannot read {a.file!r}: permission denied") from None
-    except UnicodeDecodeError:
-        raise BadInput(f"{a.file!r} is not UTF-8 text: save the CSV as UTF-8") from None
+    text = _read_csv(a.file)
     report = csvio.import_csv(ctx.store, text, ctx.today, create=a.create, source=source)
     ctx.print(f"imported {report.entries} entr{'y' if report.entries == 1 else 'ies'}")
     for name in report.boards_created:
@@ -788,10 +868,17 @@ def cmd_export(ctx: Ctx) -> int:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, with a usage error in one line: `teamboard: <message> (see ... --help)`."""
+    """argparse, with a usage error in one line: `teamboard: <message> (see ... --help)`, and
+    every negative number (`-1e3`, `-.5`, `-inf`) read as a value, never as an option."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(
+            r"^-(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?%?|inf|infinity|nan)$", re.ASCII | re.I
+        )
 
     def error(self, message: str) -> Any:  # argparse's NoReturn
-        self.exit(2, f"teamboard: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"teamboard: {validate.printable(message)} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -805,6 +892,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--store",
         metavar="PATH",
         help="the store file (default: $TEAMBOARD_STORE or your data folder)",
+    )
+    p.add_argument(
+        "--wait",
+        metavar="SECONDS",
+        help=f"how long a change waits for another writer's lock before giving up "
+        f"(default: ${WAIT_ENV} or {WAIT_DEFAULT:.0f})",
     )
     p.set_defaults(func=cmd_show, board=None, wall=False, rotate=None, poll=False)
     sub = p.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
@@ -1065,6 +1158,15 @@ def main(argv: Sequence[str] | None = None, today: date | None = None) -> int:
     except OSError as exc:
         err.write(f"teamboard: {validate.printable(str(exc))}\n")
         return 1
+    except Exception as exc:  # a bug: still one line, and an exit code scripts can tell apart
+        if os.environ.get("TEAMBOARD_DEBUG"):
+            raise
+        detail = validate.printable(str(exc))[:200]
+        err.write(
+            f"teamboard: internal error ({type(exc).__name__}: {detail}); this is a bug, please "
+            "report it with the command you ran (TEAMBOARD_DEBUG=1 shows the traceback)\n"
+        )
+        return 70
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ sequence in a note is shown, never obeyed.
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TextIO
@@ -79,7 +81,10 @@ def one_line(value: str) -> str:
 
 
 def num(x: float) -> str:
-    """A number exact enough to type back in: up to 6 significant digits, no trailing zeros."""
+    """A number exact enough to type back in: up to 6 significant digits, no trailing zeros.
+    A non-finite value (only a hand-edited store has one) shows as `∞` or `n/a`, never fails."""
+    if not math.isfinite(x):
+        return "n/a" if math.isnan(x) else ("∞" if x > 0 else "-∞")
     if x == 0:
         return "0"
     if abs(x) >= 1e12 or abs(x) < 1e-4:
@@ -98,6 +103,8 @@ def with_unit(x: float, unit: str) -> str:
 
 def signed(x: float) -> str:
     """`+1.5`, `−6.5` (a real minus sign), `0`."""
+    if math.isnan(x):
+        return num(x)
     if x > 0:
         return "+" + num(x)
     if x < 0:
@@ -263,13 +270,19 @@ _INVISIBLE = (
 )
 
 
+# A JSON string, or a bare NaN / Infinity that Python's json writes but JSON has not.
+_NON_FINITE = re.compile(r'("(?:[^"\\]|\\.)*")|-?Infinity|NaN')
+
+
 def dumps(obj: Any) -> str:
     """JSON for people and for `jq`: UTF-8 kept readable, but C1 controls and invisible
-    format characters escaped, so even a raw `cat` of the output cannot drive a terminal."""
+    format characters escaped, so even a raw `cat` of the output cannot drive a terminal.
+    A non-finite number (a hand-edited store) becomes null: the output is always valid JSON."""
     import json
-    import re
 
     text = json.dumps(obj, ensure_ascii=False, indent=2)
+    if "Infinity" in text or "NaN" in text:
+        text = _NON_FINITE.sub(lambda m: m[1] or "null", text)
     return re.sub(_INVISIBLE, lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
