@@ -12,7 +12,7 @@ Numbers stay within ±1e15 and finite: then no difference, mean or ratio of two 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -415,23 +415,24 @@ def decode_table(
     return out
 
 
-def check_references(
+def reference_problems(
     boards: Mapping[int, Board],
     kpis: Mapping[int, Kpi],
     entries: Iterable[Entry],
     actions: Iterable[Action],
-) -> None:
-    """Every id a document names exists, and the boards form a tree (no cycle)."""
+) -> Iterator[Malformed]:
+    """Every id a document names that does not exist, and every loop in the boards' tree."""
     for b in boards.values():
         if b.parent is not None and b.parent not in boards:
-            raise Malformed("boards", b.id, "parent", f"board {b.parent} does not exist")
+            yield Malformed("boards", b.id, "parent", f"board {b.parent} does not exist")
     state: dict[int, int] = {}  # 1: on the current path, 2: known to reach a root
     for start in boards:
         path = []
         node: int | None = start
-        while node is not None and state.get(node) != 2:
+        while node is not None and node in boards and state.get(node) != 2:
             if state.get(node) == 1:
-                raise Malformed("boards", node, "parent", "the boards' parents form a loop")
+                yield Malformed("boards", node, "parent", "the boards' parents form a loop")
+                break
             state[node] = 1
             path.append(node)
             node = boards[node].parent
@@ -439,17 +440,28 @@ def check_references(
             state[seen] = 2
     for k in kpis.values():
         if k.board not in boards:
-            raise Malformed("kpis", k.id, "board", f"board {k.board} does not exist")
+            yield Malformed("kpis", k.id, "board", f"board {k.board} does not exist")
         if k.counter is not None and k.counter not in kpis:
-            raise Malformed("kpis", k.id, "counter", f"KPI {k.counter} does not exist")
+            yield Malformed("kpis", k.id, "counter", f"KPI {k.counter} does not exist")
     for e in entries:
         if e.kpi not in kpis:
-            raise Malformed("entries", e.id, "kpi", f"KPI {e.kpi} does not exist")
+            yield Malformed("entries", e.id, "kpi", f"KPI {e.kpi} does not exist")
     for a in actions:
         if a.board not in boards:
-            raise Malformed("actions", a.id, "board", f"board {a.board} does not exist")
+            yield Malformed("actions", a.id, "board", f"board {a.board} does not exist")
         if a.kpi is not None and a.kpi not in kpis:
-            raise Malformed("actions", a.id, "kpi", f"KPI {a.kpi} does not exist")
+            yield Malformed("actions", a.id, "kpi", f"KPI {a.kpi} does not exist")
+
+
+def check_references(
+    boards: Mapping[int, Board],
+    kpis: Mapping[int, Kpi],
+    entries: Iterable[Entry],
+    actions: Iterable[Action],
+) -> None:
+    """Every id a document names exists, and the boards form a tree: else the first problem."""
+    for problem in reference_problems(boards, kpis, entries, actions):
+        raise problem
 
 
 # --- encoding ------------------------------------------------------------------------------
