@@ -12,25 +12,21 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import gc
 import os
 import stat
 import tempfile
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
 from tinydb.storages import Storage
 
-from .errors import StoreBusy, StoreCorrupt, StoreError, StoreMissing, StoreReadOnly
+from .errors import StoreCorrupt, StoreError, StoreMissing, StoreReadOnly
+from .lock import LOCK_TIMEOUT as LOCK_TIMEOUT  # re-exported: db.py and tests import them here
+from .lock import locked as locked
 
 Raw = dict[str, Any]
-
-LOCK_TIMEOUT = 15.0
 
 
 class MemoryStorage(Storage):  # type: ignore[misc]
@@ -268,80 +264,6 @@ def check_writable(path: Path) -> None:
                 f"{_login(st.st_uid)}, who owns the store, may replace it. Keep a shared store "
                 "in a group folder without the sticky bit (see the README: Sharing one store)"
             )
-
-
-@contextmanager
-def locked(
-    path: Path, timeout: float = LOCK_TIMEOUT, on_wait: Callable[[str], None] | None = None
-) -> Iterator[None]:
-    """An exclusive cross-process lock on `<store>.lock`, created with the store's mode.
-
-    The lock file is never removed: removing it would let two writers lock two different inodes.
-    """
-    lock_path = path.with_name(path.name + ".lock")
-    try:
-        ref = os.stat(path)
-        mode, gid = ref.st_mode & 0o666, ref.st_gid
-    except FileNotFoundError:
-        mode, gid = 0o666 & ~_umask(), -1
-    try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, mode)
-    except PermissionError:
-        fd = _open_lock_read_only(lock_path)
-    try:
-        st = os.fstat(fd)
-        if st.st_uid == os.geteuid() and (st.st_mode & 0o666) != mode:
-            # umask made it narrower than the store: others in the group could not lock it.
-            os.fchmod(fd, mode)
-            if gid != -1 and st.st_gid != gid:
-                _try_chown(fd, -1, gid)
-        deadline = time.monotonic() + timeout
-        pause = 0.001
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    raise
-            if time.monotonic() > deadline:
-                raise StoreBusy(
-                    f"{path} stayed locked for {timeout:.0f} s by another writer; try again"
-                )
-            time.sleep(pause)
-            pause = min(pause * 2, 0.02)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
-
-
-def _open_lock_read_only(lock_path: Path) -> int:
-    """Open a lock file we may not write: `flock` needs no write access.
-
-    A store opened up to the group after it was created (chmod g+w) keeps a lock file as narrow
-    as the umask made it until its owner writes again; the team must still be able to lock it.
-    """
-    try:
-        return os.open(lock_path, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        raise StoreReadOnly(
-            f"cannot create the lock {lock_path}: the folder is not writable for you "
-            "(chmod g+w on the folder lets the team write)"
-        ) from None
-    except PermissionError:
-        raise StoreReadOnly(
-            f"cannot open the lock {lock_path}: ask its owner to give the team access "
-            "(chmod g+rw on it)"
-        ) from None
-
-
-def _try_chown(fd: int, uid: int, gid: int) -> None:
-    # Not a member of that group: the file keeps ours, as the OS allows.
-    with contextlib.suppress(PermissionError):
-        os.fchown(fd, uid, gid)
 
 
 def remove_stale_temps(path: Path) -> None:
