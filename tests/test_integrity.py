@@ -80,7 +80,7 @@ def test_an_export_is_refused_and_says_restore(
     backup_path.write_bytes(_export(demo_store))
     before = fingerprint(backup_path)
     with pytest.raises(
-        StoreForeign, match="is a teamboard export.*teamboard --store NEW.json restore"
+        StoreForeign, match=r"is a teamboard export.*teamboard --store NEW\.json restore"
     ):
         Store(backup_path).read()
     with pytest.raises(StoreForeign):
@@ -265,7 +265,7 @@ def test_any_mutated_document_is_read_or_refused_in_one_line_and_never_written(
         with pytest.raises(StoreCorrupt):
             ops.add_board(store, "Z")
         for argv in READING_COMMANDS:
-            code, out, err = cli(path, *argv)
+            code, _, err = cli(path, *argv)
             assert code == 1 and err.count("\n") == 1 and err.startswith("teamboard: "), err
             assert "Traceback" not in err
         assert fingerprint(path) == before
@@ -421,7 +421,7 @@ def test_a_version_1_export_restores_by_name(tmp_path: Path) -> None:
 
 def test_every_kind_of_change_is_in_the_log_with_who_and_when(tmp_path: Path) -> None:
     store = _rich_store(tmp_path / "team.json")
-    ops.edit_kpi(store, "Scrap cost", amber=15.0 if False else None, goal="Less waste")
+    ops.edit_kpi(store, "Scrap cost", goal="Less waste")
     ops.edit_board(store, "Line 2 Assembly", kpi_limit=7)
     ops.archive_kpi(store, "Near misses reported", restore=True)
     snap = store.read()
