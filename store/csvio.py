@@ -372,8 +372,13 @@ def export_rows(snap: Snapshot) -> Iterator[list[str]]:
 
 
 def export_csv(snap: Snapshot, out: TextIO) -> None:
+    """The rows of `export_rows`, one per line. A row with a carriage return in a cell is
+    quoted whole: with `\n` as the line end the csv module would leave a bare CR unquoted, and
+    every reader would split the row there."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerows(export_rows(snap))
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for row in export_rows(snap):
+        (quoted if any("\r" in c for c in row) else writer).writerow(row)
 
 
 def export_doc(snap: Snapshot, exported_at: str) -> dict[str, Any]:

@@ -336,12 +336,14 @@ def _script(c: str) -> str:
 
 
 def skeleton(value: str) -> str:
-    """What a name looks like: casefolded, NFKC, each character replaced by its prototype.
-    Two names with one skeleton cannot be told apart by eye."""
+    """What a name looks like: NFKC, each character replaced by its prototype, casefolded.
+    Two names with one skeleton cannot be told apart by eye (nor by case-blind look-ups).
+    Mapping comes first, as the name is shown (Cyrillic `З` looks like `3`; its `з` does not),
+    then again after folding (a prototype may be upper case: `0` -> `O`)."""
     proto, _ = _confusables()
-    s = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
-    for _ in range(2):  # a prototype may be upper case ('0' -> 'O'): fold and map again
-        s = "".join(proto.get(c, c) for c in s).casefold()
+    s = unicodedata.normalize("NFKC", value)
+    for _ in range(2):
+        s = unicodedata.normalize("NFKC", "".join(proto.get(c, c) for c in s).casefold())
     return s
 
 
