@@ -309,12 +309,14 @@ def _hhmm(stamp: str) -> str:
 
 
 def _cell(text: object) -> str:
-    """Text for a Markdown table cell: one line, pipes escaped."""
-    return " ".join(str(text).split()).replace("|", "\\|")
+    """Text for a Markdown table cell: one line, pipes escaped, control characters visible."""
+    return _line(text).replace("|", "\\|")
 
 
 def _line(text: object) -> str:
-    return " ".join(str(text).split())
+    """Store text on one line, with escape sequences shown (␛), never obeyed: the minutes are
+    printed, piped and pasted, not only shown by teamboard."""
+    return validate.printable(" ".join(str(text).split()))
 
 
 def markdown(h: dict[str, Any]) -> str:

@@ -1,13 +1,15 @@
 """The teamboard app: holds the current snapshot, follows the store, and runs every write.
 
 One source of truth: the app keeps the latest good `Snapshot`; screens redraw from it when the
-`data_changed` signal fires. Parsing happens in a thread worker; bursts of changes coalesce into
-one reload; a broken or missing file keeps the last good data under a banner.
+`data_changed` signal fires. Parsing happens in a daemon thread; bursts of changes coalesce into
+one reload; a broken, missing or unreadable file keeps the last good data under a banner.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path
@@ -16,14 +18,17 @@ from typing import Any
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.signal import Signal
+from textual.timer import Timer
 
 from store import ops
 from store.db import Store
 from store.errors import StoreError
 from store.present import STATUS_GLYPH, STATUS_WORD
 from store.snapshot import Snapshot
+from store.validate import printable
 
 from .board_screen import BoardScreen
 from .commands import BoardCommands
@@ -33,6 +38,9 @@ from .messages import StoreFailed, StoreLoaded
 from .themes import WALL
 
 Clock = Callable[[], datetime]
+
+SLOW_READ_S = 3.0  # a read still running after this is given up on (a FIFO, a stalled mount)
+MAX_HUNG_READS = 4  # reads given up on but still blocked; no more are started past this
 
 
 def local_now() -> datetime:
@@ -72,6 +80,9 @@ class TeamboardApp(App[int]):
         self.data_changed: Signal[None] = Signal(self, "data_changed")
         self._loading = False
         self._again = False
+        self._generation = 0  # of the newest read started
+        self._given_up: set[int] = set()  # reads that took too long and may never come back
+        self._slow: Timer | None = None
         self._failing_since: datetime | None = None
         self._stop = asyncio.Event()
         self.register_theme(WALL)
@@ -109,20 +120,59 @@ class TeamboardApp(App[int]):
 
     def request_reload(self) -> None:
         """Reload soon; a burst of requests while one load runs leads to one more load."""
-        if self._loading:
+        if self._loading or len(self._given_up) >= MAX_HUNG_READS:
             self._again = True
             return
         self._loading = True
-        self._load()
+        self._generation += 1
+        self._slow = self.set_timer(SLOW_READ_S, self._read_is_slow)
+        # A daemon thread, not a worker: a read that blocks for good (a FIFO, a hung network
+        # mount) must not keep `q` from ending the process, as the executor's threads would.
+        threading.Thread(
+            target=self._load, args=(self._generation,), name="teamboard-read", daemon=True
+        ).start()
 
-    @work(thread=True, group="load")
-    def _load(self) -> None:
+    def _load(self, generation: int) -> None:
+        """Read the store (in its own thread) and post what happened to the app."""
+        message: StoreLoaded | StoreFailed
         try:
-            snapshot = self.store.read(previous=self.snapshot)
+            message = StoreLoaded(self.store.read(previous=self.snapshot), generation)
         except StoreError as exc:
-            self.post_message(StoreFailed(str(exc), missing=not self.store.exists()))
-        else:
-            self.post_message(StoreLoaded(snapshot))
+            missing = not self.store.exists()
+            message = StoreFailed(str(exc), missing=missing, generation=generation)
+        except Exception as exc:  # the one broad catch: whatever a bad file raises, it stops here
+            # The board keeps its last good data; the type goes in the banner for the report.
+            detail = f"{type(exc).__name__}: {exc}"
+            message = StoreFailed(
+                f"{self.store.path} cannot be read ({detail[:200]}).", generation=generation
+            )
+        with contextlib.suppress(RuntimeError):  # the app ended while this read was blocked
+            self.post_message(message)
+
+    def _read_is_slow(self) -> None:
+        """A read has not come back: say so, and let the next change start a fresh one."""
+        if not self._loading:
+            return
+        self._given_up.add(self._generation)
+        self._failed(
+            f"Reading {self.store.path} has taken more than {SLOW_READ_S:.0f} s (is it a FIFO, "
+            "a device or a stalled network mount?).",
+            missing=False,
+        )
+
+    def _current(self, generation: int) -> bool:
+        """Is this read's result the newest? A read given up on counts only if none followed."""
+        if generation in self._given_up:
+            self._given_up.discard(generation)
+            if generation != self._generation or self._loading:
+                if self._again and not self._loading:  # waiting for a blocked read to end
+                    self._again = False
+                    self.request_reload()
+                return False
+            return True
+        if self._slow is not None:
+            self._slow.stop()
+        return True
 
     def _loaded(self) -> None:
         self.reloads += 1
@@ -134,6 +184,8 @@ class TeamboardApp(App[int]):
 
     @on(StoreLoaded)
     def _store_loaded(self, message: StoreLoaded) -> None:
+        if not self._current(message.generation):
+            return
         snap = message.snapshot
         self.snapshot = snap
         if self.board_id not in snap.boards:
@@ -144,13 +196,17 @@ class TeamboardApp(App[int]):
 
     @on(StoreFailed)
     def _store_failed(self, message: StoreFailed) -> None:
+        if self._current(message.generation):
+            self._failed(message.error, message.missing)
+
+    def _failed(self, error: str, missing: bool) -> None:
         if self._failing_since is None:
             self._failing_since = self.now()
         since = self._failing_since.strftime("%H:%M")
         if self.snapshot is None:
-            self.banner = None if message.missing else message.error
+            self.banner = None if missing else error
         else:
-            self.banner = f"⚠ Since {since}: {message.error} Showing the last good data."
+            self.banner = f"⚠ Since {since}: {error} Showing the last good data."
         self.banner_info = False
         self._loaded()
 
@@ -178,6 +234,29 @@ class TeamboardApp(App[int]):
         return (
             f"The store {path} has no board yet. Add one:\n"
             f"  teamboard --store {path} board add NAME"
+        )
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notice is shown literally, whoever asks (`markup` is ignored).
+
+        Most notices carry store text (a KPI's name, an action's title, an error that echoes
+        what was typed): `[/]` in a name must not crash the app, nor `[@click=app.quit]` become
+        a link, nor an escape sequence reach the terminal.
+        """
+        super().notify(
+            printable(message),
+            title=printable(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
         )
 
     # --- boards ----------------------------------------------------------------------------

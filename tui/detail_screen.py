@@ -18,7 +18,6 @@ from store.present import (
     TREND_ARROW,
     benchmark_label,
     flag_texts,
-    local_time,
     num,
     variance_text,
     with_unit,
@@ -26,7 +25,7 @@ from store.present import (
 from store.rules import KpiView
 from widgets.action_table import ActionRow, ActionTable, fit
 from widgets.banner import Banner
-from widgets.literal import literal, literal_text
+from widgets.literal import literal, literal_text, when_local
 from widgets.trend_chart import TrendChart
 
 if TYPE_CHECKING:
@@ -128,7 +127,10 @@ class DetailScreen(Screen[None]):
                 for t in kpi.targets
             )
             about.append(f"targets: {steps}")
-        self.query_one("#about", Label).update(literal(" · ".join(about)))
+        text = " · ".join(about)
+        if kpi.description.strip():  # what the number means, above the facts about it
+            text = " ".join(kpi.description.split()) + "\n" + text
+        self.query_one("#about", Label).update(literal(text))
         self.query_one(TrendChart).show(kpi, view.history)
         self._show_entries(view)
         rows = [
@@ -149,7 +151,6 @@ class DetailScreen(Screen[None]):
         table.clear()
         for e in entries[:500]:
             superseded = e.id not in current
-            when = local_time(e.at)
             style = "strike dim" if superseded else ""
             table.add_row(
                 Text(e.day.isoformat(), style=style),
@@ -157,7 +158,7 @@ class DetailScreen(Screen[None]):
                 Text(num(e.plan) if e.plan is not None else ""),
                 literal_text(fit(e.note.replace("\n", " ⏎ "), 48)),  # who and when stay in view
                 literal_text(e.who),
-                Text(when.strftime("%Y-%m-%d %H:%M") if when else ""),
+                Text(when_local(e.at)),
                 key=str(e.id),
             )
 

@@ -18,7 +18,7 @@ from textual.widgets import Button, Input, Label, Select
 
 from store import validate
 from store.errors import BadInput
-from widgets.literal import literal
+from widgets.literal import literal, literal_text
 
 
 class Rule(Validator):
@@ -77,7 +77,7 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
         with Vertical():
             yield Label(literal(self.form_title), classes="form-title")
             for f in self.fields:
-                yield Label(f.label, classes="field-label")
+                yield Label(literal(f.label), classes="field-label")
                 yield Input(
                     value=f.value,
                     placeholder=f.placeholder,
@@ -186,7 +186,7 @@ class ActionForm(FormScreen):
     def compose_extra(self) -> ComposeResult:
         yield Label("KPI it serves", classes="field-label")
         yield Select(
-            [(name, name) for name in self.kpis],
+            [(literal_text(name), name) for name in self.kpis],  # a str prompt is markup
             value=self.kpi if self.kpi in self.kpis else Select.NULL,
             prompt="(none: a board-level action)",
             id="field-kpi",
@@ -203,6 +203,10 @@ def action_form(
     board: str, kpis: list[str], kpi: str | None, owner: str, today: date
 ) -> ActionForm:
     """Defaults: the KPI's owner, due a week from today."""
+    try:
+        week = (today + timedelta(days=7)).isoformat()
+    except OverflowError:  # a week past 9999-12-31: no default rather than a crash
+        week = ""
     return ActionForm(
         f"New action on {board}",
         [
@@ -212,7 +216,7 @@ def action_form(
                 "due",
                 "Due (YYYY-MM-DD or +N days)",
                 Rule(lambda t: due_date(t, today)),
-                value=(today + timedelta(days=7)).isoformat(),
+                value=week,
             ),
         ],
         kpis,
@@ -221,12 +225,14 @@ def action_form(
 
 
 def due_date(text: str, today: date) -> date | None:
-    """A due date may be in the future; `+N` is N days from today; empty means none."""
+    """A due date may be in the future; `+N` is N days from today; empty means none.
+
+    `validate.day` does the arithmetic, so `+9999999` is one line about the year 9999 rather
+    than an OverflowError that closes the app.
+    """
     t = text.strip()
     if not t:
         return None
-    if t.startswith("+") and t[1:].isdigit():
-        return today + timedelta(days=int(t[1:]))
     return validate.day(t, today, "due date", future_ok=True)
 
 

@@ -89,6 +89,7 @@ class HuddleScreen(Screen[None]):
         Binding("w", "attendance", "Who's here"),
         Binding("escape", "end", "End"),
         Binding("q", "end(True)", "Quit", show=False),
+        Binding("ctrl+c", "end(True)", "Quit", show=False),  # the minutes are saved on the way out
     ]
 
     app: TeamboardApp
@@ -409,7 +410,7 @@ class HuddleScreen(Screen[None]):
     async def action_end(self, quit: bool = False) -> None:
         """Leave the huddle: the minutes are saved (nothing to confirm), then the board shows.
 
-        `q` saves them too, and waits for the write before the app exits.
+        `q` and Ctrl+C save them too, and wait for the write before the app exits.
         """
         if self.ended:
             return

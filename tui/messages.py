@@ -11,9 +11,10 @@ from store.snapshot import Snapshot
 
 @dataclass
 class StoreLoaded(Message):
-    """A fresh snapshot parsed in a worker thread."""
+    """A fresh snapshot parsed in the reading thread."""
 
     snapshot: Snapshot
+    generation: int = 0  # which read: the app drops results of reads it gave up on
 
 
 @dataclass
@@ -22,3 +23,4 @@ class StoreFailed(Message):
 
     error: str
     missing: bool = False
+    generation: int = 0

@@ -11,9 +11,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Label
 
 from store.model import Change, Status
-from store.present import STATUS_GLYPH, STATUS_WORD, ago
+from store.present import STATUS_GLYPH, STATUS_WORD
 
-from .literal import literal
+from .literal import literal, since
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,6 @@ class BoardHeader(Vertical):
 
     def tick(self, change: Change | None, now: datetime) -> None:
         """Redraw what changes with time only: the clock and "changed N min ago"."""
-        text = f"changed {ago(change.at, now)} by {change.who}" if change else ""
+        text = f"changed {since(change.at, now)} by {change.who}" if change else ""
         self.query_one(".changed", Label).update(literal(text))
         self.query_one(".clock", Label).update(now.strftime("%a %-d %b %H:%M"))

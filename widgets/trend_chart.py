@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from datetime import date
 
 from textual_plotext import PlotextPlot
 
@@ -20,6 +22,25 @@ def downsample(entries: Sequence[Entry], limit: int) -> list[Entry]:
         return list(entries)
     step = (n - 1) / (limit - 1)
     return [entries[round(i * step)] for i in range(limit)]
+
+
+# plotext turns days into local timestamps and value ranges into integers: it fails on the first
+# and last days of the calendar, and on spans past about 1e306 (and on infinities).
+FIRST_DAY, LAST_DAY = date(1, 1, 3), date(9999, 12, 29)
+PLAIN = 1e12  # beyond this the axis is drawn in units of a power of ten, named in the title
+
+
+def plottable(entries: Sequence[Entry]) -> list[Entry]:
+    """The entries plotext can place: a day it can convert and a finite value."""
+    return [e for e in entries if FIRST_DAY <= e.day <= LAST_DAY and math.isfinite(e.value)]
+
+
+def unit_of(values: Sequence[float]) -> float:
+    """A power of ten to divide huge values by, so the axis stays readable and plotext copes."""
+    largest = max((abs(v) for v in values if math.isfinite(v)), default=0.0)
+    if largest < PLAIN:
+        return 1.0
+    return 10.0 ** (math.floor(math.log10(largest)) - 3)
 
 
 class TrendChart(PlotextPlot):
@@ -49,21 +70,34 @@ class TrendChart(PlotextPlot):
         kpi = self._kpi
         if kpi is None:
             return
-        unit = f" ({kpi.unit})" if kpi.unit else ""
-        plt.title(printable(f"{kpi.name}{unit}"))  # plotext output is parsed as ANSI
-        points = downsample(self._history, max(2 * self.size.width, 20))
+        suffix = f" ({kpi.unit})" if kpi.unit else ""
+        plt.title(printable(f"{kpi.name}{suffix}"))  # plotext output is parsed as ANSI
+        points = downsample(plottable(self._history), max(2 * self.size.width, 20))
         if not points:
-            plt.title("no entries yet")
+            plt.title("no entries yet" if not self._history else "no entry can be drawn")
             self.refresh()
             return
+        targets = [kpi.target_on(e.day) for e in points]
+        plans = [e.plan for e in points if e.plan is not None]
+        unit = unit_of([*(e.value for e in points), *targets, *plans])
+        if unit != 1.0:
+            plt.title(printable(f"{kpi.name}{suffix} · axis ×{unit:.0e}"))
         plt.date_form("Y-m-d")
-        days = [e.day.isoformat() for e in points]
-        plt.plot(days, [kpi.target_on(e.day) for e in points], label="target", color="gray")
-        planned = [(e.day.isoformat(), e.plan) for e in points if e.plan is not None]
-        if planned:
-            plt.scatter([d for d, _ in planned], [p for _, p in planned], label="plan", marker="x")
-        plt.plot(days, [e.value for e in points], label="actual", marker="braille")
-        noted = [(e.day.isoformat(), e.value) for e in points if e.note]
-        if noted:
-            plt.scatter([d for d, _ in noted], [y for _, y in noted], label="note", marker="◆")
+
+        def line(pairs: Sequence[tuple[date, float | None]]) -> tuple[list[str], list[float]]:
+            kept = [(d.isoformat(), y / unit) for d, y in pairs if y is not None]
+            kept = [(d, y) for d, y in kept if math.isfinite(y)]
+            return [d for d, _ in kept], [y for _, y in kept]
+
+        days, ys = line([(e.day, t) for e, t in zip(points, targets, strict=True)])
+        if days:
+            plt.plot(days, ys, label="target", color="gray")
+        days, ys = line([(e.day, e.plan) for e in points if e.plan is not None])
+        if days:
+            plt.scatter(days, ys, label="plan", marker="x")
+        days, ys = line([(e.day, e.value) for e in points])
+        plt.plot(days, ys, label="actual", marker="braille")
+        days, ys = line([(e.day, e.value) for e in points if e.note])
+        if days:
+            plt.scatter(days, ys, label="note", marker="◆")
         self.refresh()

@@ -7,6 +7,7 @@ coloured by whether its period met its benchmark.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -51,6 +52,8 @@ class TrendSpark(Widget):
         width = self.size.width
         height = self.size.height
         data = self.data
+        if width <= 0 or height <= 0:
+            return Strip([])
         if data is None or not data.values:
             style = self.get_component_rich_style("trend-spark--empty")
             return Strip([Segment("·" * width if y == height - 1 else " " * width, style)])
@@ -59,20 +62,22 @@ class TrendSpark(Widget):
         n = len(values)
         # Spread the bars over the whole width: bar i spans [i*width/n, (i+1)*width/n).
         spans = [(i + 1) * width // n - i * width // n for i in range(n)]
-        low = min(*values, data.target)
-        high = max(*values, data.target)
-        span = high - low or 1.0
+        scale = Scale(values, data.target)
         levels = height * len(BARS)
         segs: list[Segment] = []
         good = self.get_component_rich_style("trend-spark--met")
         bad = self.get_component_rich_style("trend-spark--missed")
         row_from_bottom = height - 1 - y
         # When the sparkline is tall (a wall), a dotted line marks the target's row.
-        target_level = 1 + round((data.target - low) / span * (levels - 1))
-        target_row = (target_level - 1) // len(BARS) if height >= 3 else -1
+        target_row = -1
+        if height >= 3 and math.isfinite(data.target):
+            target_row = scale.level(data.target, levels) // len(BARS)
         dim = self.get_component_rich_style("trend-spark--target")
         for value, ok, bar in zip(values, met, spans, strict=True):
-            level = 1 + round((value - low) / span * (levels - 1))
+            if math.isnan(value):  # no height to draw: a gap, not a crash
+                segs.append(Segment(" " * bar))
+                continue
+            level = 1 + scale.level(value, levels)
             cell = level - row_from_bottom * len(BARS)
             if cell <= 0 and row_from_bottom == target_row:
                 segs.append(Segment("╌" * bar, dim))
@@ -80,6 +85,35 @@ class TrendSpark(Widget):
             char = " " if cell <= 0 else BARS[min(cell, len(BARS)) - 1]
             segs.append(Segment(char * bar, good if ok else bad))
         return Strip(segs)
+
+
+class Scale:
+    """Where a value sits between the lowest and highest finite value (and the target).
+
+    Safe for anything a hand-edited file or an overflowing mean can hold: NaN is left out, an
+    infinity sits at the top or the bottom, and ±1e308 side by side do not overflow the span.
+    """
+
+    def __init__(self, values: Sequence[float], target: float) -> None:
+        finite = [v for v in (*values, target) if math.isfinite(v)] or [0.0]
+        self.low, self.high = min(finite), max(finite)
+        self.span = self.high - self.low or 1.0
+        self.halved = not math.isfinite(self.span)  # only ±1e308 and the like get here
+
+    def fraction(self, value: float) -> float:
+        if value == math.inf:
+            return 1.0
+        if value == -math.inf:
+            return 0.0
+        if self.halved:
+            f = (value / 2 - self.low / 2) / (self.high / 2 - self.low / 2)
+        else:
+            f = (value - self.low) / self.span
+        return min(1.0, max(0.0, f))
+
+    def level(self, value: float, levels: int) -> int:
+        """0 .. levels-1 for a value that is not NaN."""
+        return round(self.fraction(value) * (levels - 1))
 
 
 def spark_data(values: Sequence[float], target: float, met: Sequence[bool]) -> SparkData:
