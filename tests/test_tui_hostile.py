@@ -287,6 +287,49 @@ async def test_forms_show_labels_titles_choices_and_errors_literally(store_path:
         assert app.is_running
 
 
+async def test_writes_on_a_hostile_kpi_say_what_happened_literally(store_path: Path) -> None:
+    """Record on the hostile KPI: the notice names it as stored, control characters visible."""
+    hostile_store(store_path)
+    app = make_app(store_path)
+    async with app.run_test(size=(160, 40), notifications=True) as pilot:
+        await loaded(pilot, app)
+        app.screen.query_one(KpiTile).focus()
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen), what="the record form")
+        app.screen.query_one("#field-value", Input).value = "7"
+        app.screen.query_one("#field-note", Input).value = MARKUP
+        await until(pilot, lambda: not app.screen.query_one("#save", Button).disabled,
+                    what="Save enabled")
+        await pilot.click("#save")
+        await until(pilot, lambda: bool(notices(app)), what="a notice")
+        assert notices(app) == [f"Recorded {shown('Kpi')}: ✖ red"]
+        await toast_says(pilot, app, f"Recorded {shown('Kpi')}: ✖ red")
+        no_escapes(app)
+        assert app.is_running
+
+
+async def test_a_board_tree_thousands_of_levels_deep(store_path: Path) -> None:
+    store = Store(store_path)
+    ops.init(store)
+    ops.add_board(store, "B1")
+
+    def deepen(doc: dict[str, Any]) -> None:
+        first = doc["boards"]["1"]
+        for i in range(2, 1201):
+            doc["boards"][str(i)] = {**first, "id": i, "name": f"B{i}", "parent": i - 1}
+        doc["meta"]["1"]["seq"]["boards"] = 1200
+
+    rewrite(store_path, deepen)
+    app = make_app(store_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.reloads >= 1 and app.board_id == 1, what="the top board")
+        assert app.boards_in_order() == list(range(1, 1201))
+        await pilot.press("b")
+        await until(pilot, lambda: app.board_id == 2, what="the next board")
+        assert app.board_position() == "board 2 of 1200"
+        assert app.is_running
+
+
 # --- the crashes of issue 7 -------------------------------------------------------------------
 
 

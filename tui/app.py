@@ -262,18 +262,23 @@ class TeamboardApp(App[int]):
     # --- boards ----------------------------------------------------------------------------
 
     def boards_in_order(self) -> list[int]:
-        """Department boards first, each followed by its teams (the KPI tree, depth first)."""
+        """Department boards first, each followed by its teams (the KPI tree, depth first).
+
+        A loop rather than recursion: a hand-made tree may be thousands of levels deep.
+        """
         snap = self.snapshot
         if snap is None:
             return []
+        children: dict[int | None, list[int]] = {}
+        for b in snap.boards.values():
+            parent = b.parent if b.parent in snap.boards else None
+            children.setdefault(parent, []).append(b.id)
         order: list[int] = []
-
-        def walk(ids: Iterable[int]) -> None:
-            for i in sorted(ids):
-                order.append(i)
-                walk(b.id for b in snap.children(i))
-
-        walk(b.id for b in snap.boards.values() if b.parent is None or b.parent not in snap.boards)
+        stack = sorted(children.get(None, []), reverse=True)
+        while stack:
+            board = stack.pop()
+            order.append(board)
+            stack.extend(sorted(children.get(board, []), reverse=True))
         return order
 
     def board_title(self) -> str:
