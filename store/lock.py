@@ -165,6 +165,7 @@ def locked(
         try:
             yield
         finally:
+            done = time.monotonic()  # before letting go: the next holder's `got` comes after
             if writable:
                 with suppress(OSError):
                     os.pwrite(fd, bytes(RECORD), HOLDER_AT)
@@ -172,7 +173,7 @@ def locked(
             if ticket is not None:
                 _ofd(fd, fcntl.F_UNLCK, _slot(ticket), 1)
             if observe is not None:
-                observe(Grant(ticket, asked, got, time.monotonic()))
+                observe(Grant(ticket, asked, got, done))
     finally:
         os.close(fd)  # drops whatever is still held
 
@@ -654,8 +655,8 @@ class _Blocker:
             )
         more = f"; {_writers(self.ahead)} queued ahead of us" if self.ahead else ""
         if w is not None:
-            held = f" for {w.held_for()}" if w.since is not None else ""
-            return f"waiting for {w.name()}, which has held the lock{held}{more}"
+            held = f"has held the lock for {w.held_for()}" if w.since else "holds the lock"
+            return f"waiting for {w.name()}, which {held}{more}"
         if self.ahead:
             return f"waiting for the lock: {_writers(self.ahead)} queued ahead of us"
         return "waiting for the lock: another writer holds it and does not say who"
@@ -681,8 +682,8 @@ class _Blocker:
                 else ("is stopped while queued ahead of us")
             )
             return f"{head}: {w.name()} {doing}; resume it (kill -CONT {w.pid}) or end it; {find}"
-        held = f" for {w.held_for()}" if w.since is not None else ""
-        return f"{head}: {w.name()} has held it{held}; {find}; try again later"
+        held = f"has held it for {w.held_for()}" if w.since else "holds it"
+        return f"{head}: {w.name()} {held}; {find}; try again later"
 
 
 def _writers(n: int) -> str:
