@@ -202,17 +202,20 @@ def open_lock(store: Path, lock_path: Path) -> tuple[int, bool]:
 
 
 def _wanted_mode(store: Path) -> tuple[int, int]:
-    """The lock's mode bits (at least) and group: the store's; group rw in a shared folder."""
+    """The lock's mode bits (at least) and group: the store's; group rw in a shared folder
+    (and, before there is a store, the folder's group: the team's, setgid or not)."""
     try:
         ref = os.stat(store)
         mode, gid = ref.st_mode & 0o666, ref.st_gid
     except OSError:
         mode, gid = 0, -1  # no store yet: what the umask gives, see _create
     try:
-        if os.stat(store.parent).st_mode & stat.S_IWGRP:
-            mode |= 0o060  # a shared folder: the team must be able to join the queue
+        folder = os.stat(store.parent)
     except OSError:
-        pass
+        return mode, gid
+    if folder.st_mode & stat.S_IWGRP:
+        mode |= 0o060  # a shared folder: the team must be able to join the queue
+        gid = folder.st_gid if gid == -1 else gid
     return mode, gid
 
 
@@ -532,11 +535,11 @@ class _Wait:
     def acquire(self, queue: bool) -> int | None:
         """Take the lock (steps 1-5); the ticket, or None for flock alone."""
         fd = self.fd
-        if not queue:
-            self.until(lambda block: _flock(fd, block))
-            return None
         while True:
             try:
+                if not queue:
+                    self.until(lambda block: _flock(fd, block))
+                    return None
                 self.until(lambda block: _ofd(fd, fcntl.F_WRLCK, MUTEX, 1, block))
                 try:
                     ticket = _enqueue(fd)
@@ -548,7 +551,8 @@ class _Wait:
                 self.until(lambda block: _flock(fd, block))
                 return ticket
             except _Suspend:
-                _ofd(fd, fcntl.F_UNLCK, 0, 0)  # every byte range: the queue goes on without us
+                if queue:
+                    _ofd(fd, fcntl.F_UNLCK, 0, 0)  # every byte: the queue goes on without us
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 self.ticket = None
                 self._stop()
