@@ -714,3 +714,48 @@ def test_fuzz_every_command_with_hostile_values(
 
 def _no_constant(name: str) -> Any:
     raise AssertionError(f"{name} is not JSON")
+
+
+# --- the rest: one line for every mistake, and no cost for `record` -----------------------------
+
+
+def test_a_group_without_its_command_is_one_line(store: Path) -> None:
+    err = refused(store, "kpi")
+    assert "kpi needs a command: add, list, edit, archive" in err
+
+
+def test_a_terminal_that_cannot_show_the_answer_gets_one_line(store: Path) -> None:
+    out = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    err = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["--store", str(store), "status"], today=DAY)
+    assert code == 1 and err.getvalue().count("\n") == 1 and "UTF-8 locale" in err.getvalue()
+
+
+def test_a_bug_is_one_line_with_exit_70(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(ctx: Any) -> int:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(cli, "cmd_status", broken)
+    monkeypatch.delenv("TEAMBOARD_DEBUG", raising=False)
+    code, _, err = run(store, "status")
+    assert code == 70 and err.count("\n") == 1 and "ZeroDivisionError: boom" in err
+    monkeypatch.setenv("TEAMBOARD_DEBUG", "1")
+    with pytest.raises(ZeroDivisionError):
+        run(store, "status")
+
+
+def test_record_does_not_load_the_confusables(store: Path) -> None:
+    """Look-alike checks cost ~50 ms of data: only adding or renaming a name pays it."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from datetime import date\n"
+        "from tui.cli import main\n"
+        f"argv = ['--store', {str(store)!r}, 'record', 'OEE', '-1e3']\n"
+        "assert main(argv, date(2024, 5, 10)) == 0\n"
+        "print('confusable_homoglyphs' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "False"

@@ -909,8 +909,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def group(name: str, help: str) -> Any:
         g = sub.add_parser(name, help=help, description=help)
-        g.set_defaults(func=lambda ctx: _usage(g))
-        return g.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+        subs = g.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+        g.set_defaults(func=lambda ctx: _usage(g, subs))
+        return subs
 
     def json_flag(c: argparse.ArgumentParser) -> None:
         c.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -1121,9 +1122,12 @@ def _kpi_options(c: argparse.ArgumentParser, editing: bool = False) -> None:
     c.add_argument("--description", metavar="TEXT", help="how it is measured")
 
 
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return 2
+def _usage(parser: argparse.ArgumentParser, subs: Any) -> int:
+    """`teamboard kpi` alone: one line naming the commands it has."""
+    raise BadInput(
+        f"{parser.prog.removeprefix('teamboard ')} needs a command: {', '.join(subs.choices)} "
+        f"(see {parser.prog} --help)"
+    )
 
 
 def main(argv: Sequence[str] | None = None, today: date | None = None) -> int:
@@ -1159,6 +1163,12 @@ def main(argv: Sequence[str] | None = None, today: date | None = None) -> int:
         err.write(f"teamboard: {validate.printable(str(exc))}\n")
         return 1
     except Exception as exc:  # a bug: still one line, and an exit code scripts can tell apart
+        if isinstance(exc, UnicodeEncodeError) and exc.encoding.replace("-", "").lower() != "utf8":
+            err.write(
+                f"teamboard: this terminal takes {exc.encoding} and cannot show the answer: "
+                "use a UTF-8 locale (e.g. LANG=C.UTF-8)\n"
+            )
+            return 1
         if os.environ.get("TEAMBOARD_DEBUG"):
             raise
         detail = validate.printable(str(exc))[:200]
