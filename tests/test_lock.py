@@ -44,6 +44,7 @@ ROOT = os.geteuid() == 0
 REPO = Path(__file__).resolve().parent.parent
 DEADLINE = 30.0  # seconds any one wait may take before the test fails
 TEAM = "tbteam"
+ME = pwd.getpwuid(os.getuid()).pw_name  # the login a holder's line shows for our children
 
 # What the command line imports lazily, loaded before a child drops to another user (the
 # interpreter lives under /root, where the others cannot read).
@@ -607,7 +608,7 @@ def test_a_previous_versions_flock_still_excludes_us_and_is_named(base: Path) ->
         lines: list[str] = []
         with pytest.raises(StoreBusy) as err, locked(path, 1.5, lines.append):
             pass
-        assert len(lines) == 1 and f"waiting for pid {old.pid} (root: python" in lines[0]
+        assert len(lines) == 1 and f"waiting for pid {old.pid} ({ME}: python" in lines[0]
         assert f"stayed locked for 1.5 s: pid {old.pid}" in str(err.value)
         assert f"ps -fp {old.pid}" in str(err.value)
     finally:
@@ -646,7 +647,7 @@ def test_a_stopped_holder_makes_others_wait_and_say_so(base: Path, children: lis
     writer = Child(WAITING_WRITER, str(store.path), "60")
     children.append(writer)
     line = writer.expect("WAIT ")
-    assert line.startswith(f"WAIT pid {holder.pid} (root: -c record OEE 3 ")
+    assert line.startswith(f"WAIT pid {holder.pid} ({ME}: -c record OEE 3 ")
     assert line.endswith(
         f") is stopped (Ctrl+Z?): it holds the lock until it is resumed "
         f"(kill -CONT {holder.pid}) or ends"
@@ -666,7 +667,7 @@ def test_a_killed_holder_lets_the_next_writer_in_at_once(base: Path, children: l
     writer = Child(WAITING_WRITER, str(store.path), "60")
     children.append(writer)
     line = writer.expect("WAIT ")
-    assert f"waiting for pid {holder.pid} (root: -c record OEE 3 " in line
+    assert f"waiting for pid {holder.pid} ({ME}: -c record OEE 3 " in line
     assert "has held the lock for" in line
     t0 = time.monotonic()
     os.kill(holder.pid, signal.SIGKILL)
@@ -684,7 +685,7 @@ def test_a_timeout_names_the_holder_and_how_to_find_it(base: Path, children: lis
         pass
     msg = str(err.value)
     assert "\n" not in msg and msg.startswith(f"{path} stayed locked for 1.5 s: ")
-    assert f"pid {holder.pid} (root: -c record OEE 3 " in msg and "has held it for" in msg
+    assert f"pid {holder.pid} ({ME}: -c record OEE 3 " in msg and "has held it for" in msg
     assert f"see it with `ps -fp {holder.pid}`" in msg
     assert len(lines) == 1  # told once, after about a second
 
@@ -754,7 +755,7 @@ def test_a_sigstopped_waiter_ahead_is_named(base: Path, children: list[Child]) -
     second = locker(path, None)
     children.append(second)
     line = second.expect("WAIT ")
-    assert f"pid {first.pid} (root: -c record Scrap 2 " in line
+    assert f"pid {first.pid} ({ME}: -c record Scrap 2 " in line
     assert "is stopped while queued ahead of us" in line and f"kill -CONT {first.pid}" in line
     os.kill(first.pid, signal.SIGCONT)
     first.expect("got")
@@ -780,7 +781,40 @@ def test_a_teammate_who_may_only_read_the_lock_file_still_waits_and_sees_who(
     writer = Child(WAITING_WRITER, str(store.path), "60", user=bob)
     children.append(writer)
     line = writer.expect("WAIT ")
-    assert f"waiting for pid {holder.pid} (root: -c" in line
+    assert f"waiting for pid {holder.pid} ({ME}: -c" in line
     release.touch()
     writer.expect("done")
     assert [e.who for e in store.read().entries[1]] == ["tbbob"]
+
+
+def test_on_a_network_filesystem_flock_alone_still_excludes_and_names_the_holder(
+    base: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where flock may be a whole-file POSIX lock (NFS), the queue is off; the record stays."""
+    monkeypatch.setattr(lock_mod, "LOCAL_FS", frozenset())
+    monkeypatch.setattr(lock_mod, "_fs_cache", {})
+    path = base / "team.json"
+    grants: list[Grant] = []
+    monkeypatch.setattr(lock_mod, "observe", grants.append)
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with locked(path, DEADLINE):
+            held.set()
+            release.wait(DEADLINE)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(DEADLINE)
+        lines: list[str] = []
+        with pytest.raises(StoreBusy) as err, locked(path, 1.5, lines.append):
+            pass
+        assert f"pid {os.getpid()} ({ME}: " in lines[0] and "has held the lock for" in lines[0]
+        assert f"ps -fp {os.getpid()}" in str(err.value)
+    finally:
+        release.set()
+        holder.join(DEADLINE)
+    with locked(path, 5):
+        pass
+    assert [g.ticket for g in grants] == [None, None]
