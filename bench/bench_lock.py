@@ -169,7 +169,7 @@ def run_phase(phase: Phase, template: Path, tmp: Path, old_src: Path) -> None:
             phase.latency.append(wall)
             phase.failed += rc != 0
             if why:
-                phase.errors.add(why[:200])
+                phase.errors.add(why.replace(str(store), store.name)[:200])
     phase.elapsed = time.monotonic() - t0
     for line in log.read_text().splitlines():
         asked, got, done = (float(x) for x in line.split())

@@ -40,7 +40,8 @@ Why it is right, interleaving by interleaving:
 - Ticket taken but slot not yet locked: cannot be seen. Steps 2 and 3 happen under the byte-0
   mutex and the slot is locked before the mutex is released, so whoever takes the next ticket
   finds every earlier live ticket's slot already locked.
-- FIFO: tickets are handed out in the order writers pass the mutex. A writer with ticket t passes
+- FIFO: tickets are handed out in the order writers pass the mutex (held for microseconds; who
+  of several arriving at once passes first is the kernel's choice). A writer with ticket t passes
   step 4 only when every slot below t is free; a live writer frees its slot only after its flock
   (release) or when it gives up. So writers take flock in ticket order, and the only flock waiter
   is normally the head of the queue: the kernel's unordered wake-ups never choose.
@@ -49,8 +50,9 @@ Why it is right, interleaving by interleaving:
   departed waiter lets nobody overtake a live writer further ahead.
 - Death inside steps 1-3: byte 0 is dropped by the kernel; the counter was written whole or not
   at all (one 8-byte pwrite inside one page, read only under the mutex). Any counter value is
-  safe: step 2 skips slots still held, and a counter that went backwards (a hand edit, a crash
-  after reboot leaves no locks at all) costs at most one out-of-order grant, never exclusion.
+  safe: step 2 skips slots still held, and a counter that went backwards (a hand edit) lets
+  newcomers overtake until it passes the live tickets again: order, never exclusion. After a
+  crash of the machine no lock survives, so whatever the counter says is fine.
 - No deadlock: a queued writer holds only its slot and waits for lower slots or for flock; a
   flock holder waits for nothing. Waits go strictly downwards, so there is no cycle.
 - Stopped: a stopped holder keeps everything; waiters say so (pid, Ctrl+Z?, kill -CONT). A waiter
