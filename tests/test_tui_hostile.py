@@ -837,11 +837,44 @@ async def test_a_store_that_becomes_no_file_keeps_the_board_and_q_quits(
             tmp.write_bytes(good)
             os.replace(tmp, store_path)
             await until(pilot, lambda: banner_text(app) == "", timeout=10, what="recovery")
+            make(odd)  # and again: this time, quit while the banner is up
+            put(odd, store_path)
+            await until(pilot, lambda: banner_text(app) != "", timeout=SLOW_READ_S + 10,
+                        what="the banner again")
             await pilot.press("q")
             await until(pilot, lambda: not app.is_running, what="q to quit")
     finally:
         if store_path.exists() and stat.S_ISFIFO(store_path.lstat().st_mode):
             unblock(store_path)
+
+
+async def test_ctrl_c_in_a_huddle_on_a_broken_store_still_quits(store_path: Path) -> None:
+    """The minutes cannot be saved (the file is broken): the notice says so, and the app ends."""
+    small_store(store_path, "Output")
+    app = make_app(store_path, huddle=True)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, HuddleScreen)
+                    and app.screen.session is not None, what="the huddle")
+        before = app.reloads
+        tmp = store_path.with_name(".broken")
+        tmp.write_text('{"meta": {"1": {"schema": "x"}}}')
+        os.replace(tmp, store_path)
+        await until(pilot, lambda: app.reloads > before and app.banner is not None, timeout=10,
+                    what="the banner")
+        await pilot.press("ctrl+c")
+        await until(pilot, lambda: not app.is_running, timeout=10, what="ctrl+c to quit")
+    assert any(n.title == "Not saved" for n in app._notifications)
+
+
+async def test_ctrl_c_in_a_huddle_saves_the_minutes(store_path: Path) -> None:
+    small_store(store_path, "Output")
+    app = make_app(store_path, huddle=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, HuddleScreen)
+                    and app.screen.session is not None, what="the huddle")
+        await pilot.press("ctrl+c")
+        await until(pilot, lambda: not app.is_running, timeout=10, what="ctrl+c to quit")
+    assert len(Store(store_path).read().huddles) == 1
 
 
 # --- q and Ctrl+C end a real process whose store hangs ----------------------------------------
