@@ -9,7 +9,6 @@ import csv
 import io
 import json
 import sys
-import threading
 import time
 import types
 from collections.abc import Iterator
@@ -517,29 +516,32 @@ def test_on_wait_line_is_printed_safely() -> None:
 
 @contextlib.contextmanager
 def _held(path: Path, seconds: float) -> Iterator[None]:
-    """Another writer holding the store's lock for `seconds` (a thread: flock is per open)."""
-    taken = threading.Event()
+    """Another process holding the store's lock (in a transaction) for `seconds`."""
+    import subprocess
 
-    def hold() -> None:
-        with Store(path).transaction():
-            taken.set()
-            time.sleep(seconds)
-
-    t = threading.Thread(target=hold)
-    t.start()
-    assert taken.wait(10)
+    code = (
+        "import sys, time\n"
+        "from store import Store\n"
+        "with Store(sys.argv[1]).transaction():\n"
+        "    print('locked', flush=True)\n"
+        "    time.sleep(float(sys.argv[2]))\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
     try:
+        assert proc.stdout is not None and proc.stdout.readline() == "locked\n"
         yield
     finally:
-        t.join()
+        proc.wait(timeout=60)
 
 
 def test_busy_after_the_wait_is_exit_1_and_nothing_written(store: Path) -> None:
     before = store.read_bytes()
-    with _held(store, 1.0):
+    with _held(store, 1.5):
         started = time.monotonic()
         code, out, err = run(store, "--wait", "0", "record", "OEE", "1")
-        assert time.monotonic() - started < 0.9
+        assert time.monotonic() - started < 1.2
     assert code == 1 and out == "" and store.read_bytes() == before
     assert all(line.startswith("teamboard: ") for line in err.splitlines()) and err
     with _held(store, 0.5):
