@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import pty
+import re
 import select
 import signal
 import stat
@@ -145,8 +146,13 @@ def literal_in(widget: Widget, text: str) -> None:
 
 
 def no_escapes(app: App[Any]) -> None:
+    """Nothing from the store reaches the terminal as a control: what the screen would send,
+    less Textual's own colours and cursor moves, holds no ESC, BEL, CSI or bidi override."""
     shot = app.export_screenshot()
     assert "\x1b" not in shot and "\x07" not in shot and "\u202e" not in shot
+    sent = app.screen._compositor.render_full_update().render_segments(app.console)
+    rest = re.sub(r"\x1b\[[0-9;:]*m|\x1b\[\d+;\d+H", "", sent)
+    assert not [c for c in rest if c in "\x1b\x07\x9b\u202e"], rest[:200]
 
 
 async def loaded(pilot: Pilot[Any], app: TeamboardApp, tiles: int = 1) -> None:
@@ -177,9 +183,10 @@ async def toast_says(pilot: Pilot[Any], app: App[Any], text: str) -> None:
 # --- store text is literal everywhere -----------------------------------------------------------
 
 
-async def test_board_shows_every_field_literally(store_path: Path) -> None:
+@pytest.mark.parametrize("wall", [False, True], ids=["laptop", "wall"])
+async def test_board_shows_every_field_literally(store_path: Path, wall: bool) -> None:
     hostile_store(store_path)
-    app = make_app(store_path)
+    app = make_app(store_path, wall=wall)
     async with app.run_test(size=(160, 40)) as pilot:
         await loaded(pilot, app)
         tile = app.screen.query_one(KpiTile)
@@ -275,7 +282,7 @@ async def test_forms_show_labels_titles_choices_and_errors_literally(store_path:
         await pilot.press("a")
         await until(pilot, lambda: isinstance(app.screen, ActionForm), what="the action form")
         form = app.screen
-        assert form.query_one("#field-owner", Input).value == hostile("Owner")  # as stored
+        assert form.query_one("#field-owner", Input).value == shown("Owner")  # visibly
         literal_in(form.query_one(".form-title", Label), shown("Board"))
         select = form.query_one("#field-kpi", Select)
         assert select.value == hostile("Kpi")
@@ -449,6 +456,30 @@ async def test_huddle_shows_every_field_literally(store_path: Path) -> None:
         no_escapes(app)
         await pilot.press("escape")
         await until(pilot, lambda: bool(Store(store_path).read().huddles), what="the minutes")
+        assert app.is_running
+
+
+async def test_huddle_forms_show_store_values_visibly(store_path: Path) -> None:
+    """The owner and due form, the note form: prefilled store text never reaches the terminal."""
+    hostile_store(store_path)
+    app = make_app(store_path, huddle=True)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, HuddleScreen)
+                    and app.screen.item is not None, what="the first item")
+        huddle = app.screen
+        huddle.query_one("#item-actions", ActionTable).focus()
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen), what="the edit form")
+        assert app.screen.query_one("#field-owner", Input).value == shown("Owner")
+        no_escapes(app)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is huddle, what="back in the huddle")
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen), what="the note form")
+        literal_in(app.screen.query_one(".form-title", Label), shown("Kpi"))
+        no_escapes(app)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is huddle, what="back in the huddle")
         assert app.is_running
 
 

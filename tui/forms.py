@@ -79,7 +79,9 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
             for f in self.fields:
                 yield Label(literal(f.label), classes="field-label")
                 yield Input(
-                    value=f.value,
+                    # A value from the store (an owner, the attendees) is edited as it shows:
+                    # an ESC in it would reach the terminal, an RLO would reorder the line.
+                    value=validate.printable(f.value),
                     placeholder=f.placeholder,
                     id=f"field-{f.key}",
                     validators=[f.rule],
