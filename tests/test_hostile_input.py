@@ -643,7 +643,7 @@ def base_store(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return path.read_bytes()
 
 
-FUZZ_EXAMPLES = 500
+FUZZ_EXAMPLES = 400
 
 
 def _check_output(argv: list[str], code: int, out: str, err: str) -> None:
