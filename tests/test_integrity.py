@@ -479,3 +479,67 @@ def test_a_zero_byte_store_is_missing(store_path: Path) -> None:
         Store(store_path).read()
     act_stage = Stage.PLAN
     assert act_stage is Stage.PLAN
+
+
+# --- the command line: restore and log -----------------------------------------------------------
+
+
+def test_cli_export_restore_round_trip_and_refusals(tmp_path: Path) -> None:
+    store = _rich_store(tmp_path / "team.json")
+    code, exported, err = cli(store.path, "export", "--format", "json")
+    assert code == 0, err
+    backup_path = tmp_path / "backup.json"
+    backup_path.write_text(exported)
+    # the backup is not a store: every command refuses it and says how to bring it back
+    code, _, err = cli(backup_path, "board", "add", "X")
+    assert code == 1 and "teamboard export" in err and "restore" in err
+    assert backup_path.read_text() == exported
+    target = tmp_path / "restored.json"
+    code, out, err = cli(target, "restore", str(backup_path))
+    assert code == 0, err
+    assert out.startswith(
+        "restored 2 boards, 8 KPIs, 466 entries, 9 actions, 1 huddle and 5 changes"
+    )
+    code, again, _ = cli(target, "export", "--format", "json")
+    first, second = orjson.loads(exported), orjson.loads(again)
+    assert {**second, "exported_at": first["exported_at"]} == first
+    before = fingerprint(target)
+    code, _, err = cli(target, "restore", str(backup_path))
+    assert code == 1 and "is a store already" in err
+    assert fingerprint(target) == before
+
+
+def test_cli_restore_lists_every_problem_and_writes_nothing(tmp_path: Path) -> None:
+    store = _rich_store(tmp_path / "team.json")
+    doc = backup.export_doc(store.read(), "T")
+    doc["entries"][3]["value"] = "lots"
+    doc["actions"][0]["stage"] = "someday"
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(orjson.dumps(doc))
+    target = tmp_path / "new.json"
+    code, _, err = cli(target, "restore", str(bad))
+    lines = err.splitlines()
+    assert code == 2 and len(lines) == 3, err
+    assert "'lots' is not a number" in lines[0] + lines[1]
+    assert "'someday'" in lines[0] + lines[1]
+    assert "2 problems found; nothing was restored" in lines[2]
+    assert not target.exists()
+    code, _, err = cli(target, "restore", str(tmp_path / "nope.json"))
+    assert code == 2 and err.count("\n") == 1 and "no file" in err
+
+
+def test_cli_log_filters_and_json(tmp_path: Path) -> None:
+    store = _rich_store(tmp_path / "team.json")
+    code, out, err = cli(store.path, "log", "--kpi", "Daily output", "--since", "2026-11-20")
+    assert code == 0, err
+    assert "changed the unit of KPI Daily output from 'units' to 'pcs'" in out
+    assert "set the target of Daily output to 920 from 2026-12-01 (was 910)" in out
+    assert "Scrap" not in out
+    code, out, _ = cli(store.path, "log", "--board", "Line 2 Assembly", "--json")
+    changes = orjson.loads(out)["changes"]
+    assert changes and {c["board"] for c in changes} == {2}
+    assert {"at", "who", "what", "kind", "board", "kpi", "action"} <= set(changes[0])
+    code, out, err = cli(store.path, "log", "--since", "2100-01-01")
+    assert code == 0 and out == "" and "nothing changed" in err
+    code, _, err = cli(store.path, "log", "--kpi", "Nope")
+    assert code == 2 and "no KPI named 'Nope'" in err

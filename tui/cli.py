@@ -12,6 +12,7 @@ Every value people type is parsed by `store.validate`, the same as in the app's 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import re
 import sys
@@ -47,6 +48,7 @@ WAIT_ENV = "TEAMBOARD_WAIT"
 WAIT_DEFAULT = 120.0
 WAIT_MAX = 86400.0
 IMPORT_MAX = 64 * 1024 * 1024  # bytes: a CSV larger than this is a mistake, not a month of data
+RESTORE_MAX = 2**30  # bytes: a JSON export of a million entries is about 200 MB
 # What people type to find a board or KPI (checked for UTF-8 and NFC-normalised, as names are).
 _REFS = {"kpi": "KPI name", "board": "board name", "parent": "--parent", "counter": "--counter"}
 
@@ -797,32 +799,36 @@ def cmd_minutes(ctx: Ctx) -> int:
 
 def _read_csv(name: str) -> str:
     """The CSV as text: UTF-8 (a BOM is fine), at most IMPORT_MAX bytes; one line otherwise."""
-    try:
-        if name == "-":
-            stream = getattr(sys.stdin, "buffer", None)
-            blob = stream.read(IMPORT_MAX + 1) if stream else sys.stdin.read().encode()
-        else:
-            if "\0" in name:
-                raise BadInput(f"{name!r} is not a file name (it contains a NUL character)")
-            with open(name, "rb") as f:
-                blob = f.read(IMPORT_MAX + 1)
-    except FileNotFoundError:
-        raise BadInput(f"no file {name!r}") from None
-    except IsADirectoryError:
-        raise BadInput(f"{name!r} is a folder, not a CSV file") from None
-    except PermissionError:
-        raise BadInput(f"cannot read {name!r}: permission denied") from None
-    except UnicodeEncodeError:
-        raise BadInput("stdin is not UTF-8 text: save the CSV as UTF-8") from None
-    if len(blob) > IMPORT_MAX:
-        raise BadInput(
-            f"{name!r} is larger than {IMPORT_MAX // 2**20} MB: split it into smaller files"
-        )
+    blob = _read_input(name, "a CSV file", IMPORT_MAX)
     try:
         return blob.decode("utf-8-sig")
     except UnicodeDecodeError:
         shown = "stdin" if name == "-" else repr(name)
         raise BadInput(f"{shown} is not UTF-8 text: save the CSV as UTF-8") from None
+
+
+def _read_input(name: str, what: str, limit: int) -> bytes:
+    """A file the user named (or stdin for `-`), at most `limit` bytes; one line otherwise."""
+    try:
+        if name == "-":
+            stream = getattr(sys.stdin, "buffer", None)
+            blob = stream.read(limit + 1) if stream else sys.stdin.read().encode()
+        else:
+            if "\0" in name:
+                raise BadInput(f"{name!r} is not a file name (it contains a NUL character)")
+            with open(name, "rb") as f:
+                blob = f.read(limit + 1)
+    except FileNotFoundError:
+        raise BadInput(f"no file {name!r}") from None
+    except IsADirectoryError:
+        raise BadInput(f"{name!r} is a folder, not {what}") from None
+    except PermissionError:
+        raise BadInput(f"cannot read {name!r}: permission denied") from None
+    except UnicodeEncodeError:
+        raise BadInput("stdin is not UTF-8 text: save the file as UTF-8") from None
+    if len(blob) > limit:
+        raise BadInput(f"{name!r} is larger than {limit // 2**20} MB: split it into smaller files")
+    return blob
 
 
 def cmd_import(ctx: Ctx) -> int:
@@ -844,14 +850,51 @@ def cmd_import(ctx: Ctx) -> int:
     return 0
 
 
+def cmd_restore(ctx: Ctx) -> int:
+    from store import backup
+
+    a = ctx.args
+    source = "stdin" if a.file == "-" else a.file
+    blob = _read_input(a.file, "a JSON export", RESTORE_MAX)
+    counts = backup.restore(ctx.store, blob, source)
+    names = {"kpis": ("KPI", "KPIs"), "entries": ("entry", "entries")}
+    kinds = [
+        f"{n} {names.get(kind, (kind[:-1], kind))[n != 1]}" for kind, n in counts.items()
+    ]
+    ctx.print(f"restored {', '.join(kinds[:-1])} and {kinds[-1]} into {ctx.store.path}")
+    return 0
+
+
+def cmd_log(ctx: Ctx) -> int:
+    from store import audit
+
+    a = ctx.args
+    snap = ctx.snapshot()
+    board = snap.board_named(a.board).id if a.board else None
+    kpi = snap.kpi_named(a.kpi, a.board).id if a.kpi else None
+    since = ctx.day(a.since, "--since", future_ok=True) if a.since else None
+    lines = audit.select(audit.lines(snap), snap, board, kpi, since)
+    if a.json:
+        ctx.json({"changes": [dataclasses.asdict(line) for line in lines]})
+        return 0
+    if not lines:
+        ctx.note("nothing changed" + (" since then" if since else "") + " in what you asked for")
+        return 0
+    for line in lines:
+        who = fmt.one_line(line.who or "?")
+        ctx.print(f"{fmt.local_time(line.at)}  {who:<10} {fmt.one_line(line.what)}")
+    return 0
+
+
 def cmd_export(ctx: Ctx) -> int:
     from store import csvio
 
     snap = ctx.snapshot()
     if ctx.args.format == "json":
+        from store import backup
         from store.db import utcnow
 
-        ctx.json(csvio.export_doc(snap, utcnow()))
+        ctx.json(backup.export_doc(snap, utcnow()))
         return 0
     if ctx.out.isatty():
         import io
@@ -1088,6 +1131,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--create", action="store_true", help="create missing boards and KPIs (target: the mean)"
     )
+
+    c = command(
+        "restore", "create a store from a JSON export (never over an existing store)", cmd_restore
+    )
+    c.add_argument("file", metavar="FILE", help="the export (teamboard export --format json), or -")
+
+    c = command("log", "the change log: who changed what and when, newest first", cmd_log)
+    c.add_argument("--board", metavar="B", help="only this board (and the boards under it)")
+    c.add_argument("--kpi", metavar="K", help="only this KPI")
+    c.add_argument("--since", metavar="DATE", help="only changes on or after DATE")
+    c.add_argument("--json", action="store_true", help="as JSON")
 
     c = command("export", "print every entry as CSV, or the whole store as JSON", cmd_export)
     c.add_argument(
