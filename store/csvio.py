@@ -1,4 +1,4 @@
-"""Bulk import of actuals from CSV, and export of the store as CSV or JSON.
+"""Bulk import of actuals from CSV, and export of every entry as CSV.
 
 Import is all or nothing: every row is checked inside one transaction, and if any row is
 rejected the transaction raises `ImportRejected` (listing every bad row) and writes nothing.
@@ -15,21 +15,7 @@ apostrophe loses exactly that one character and is taken literally (not trimmed)
 are trimmed. So export -> import gives back the identical text. Numeric cells (value, plan) are
 numbers (`repr` of a float) and are never escaped.
 
-The JSON export (`export_doc`) is one object:
-
-    {"format": "teamboard-export", "version": 1, "exported_at": "<UTC ISO>", "schema": 2,
-     "boards":  [{"id", "name", "description", "parent" (name|null), "kpi_limit"}],
-     "kpis":    [{"id", "board" (name), "name", "targets": [{"value", "from" (date|null)}],
-                  "direction", "unit", "amber", "frequency", "owner", "goal", "kind",
-                  "counter" (name|null), "description", "archived"}],
-     "entries": [{"id", "board", "kpi" (names), "date", "value", "plan", "note", "who", "at",
-                  "superseded" (bool)}],
-     "actions": [{"id", "title", "board", "kpi" (name|null), "owner", "due", "stage", "who",
-                  "at", "history": [{"field", "old", "new", "stage", "who", "at"}]}],
-     "huddles": [the minutes as stored]}
-
-Entries come in record order per KPI; `superseded` marks a value replaced by a later one for
-the same period. Dates are YYYY-MM-DD, times UTC ISO 8601.
+The JSON export of the whole store, and restore, live in `store.backup`.
 """
 
 from __future__ import annotations
@@ -39,13 +25,11 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TextIO
+from typing import TextIO
 
-from . import validate
+from . import codec, validate
 from .db import Store, Tx
 from .errors import BadInput
-from .model import Direction, Frequency, Kind
-from .rules import series
 from .snapshot import Snapshot
 
 REQUIRED = ("board", "kpi", "date", "value")
@@ -274,10 +258,7 @@ def _write(tx: Tx, snap: Snapshot, rows: list[_Row], plan: _Plan) -> ImportRepor
     board_ids: dict[str, int] = {}
     for bkey, bid in plan.boards.items():
         if bid is None:
-            doc = tx.insert(
-                "boards",
-                {"name": plan.board_names[bkey], "description": "", "parent": None, "kpi_limit": 7},
-            )
+            doc = tx.insert("boards", codec.board_doc(plan.board_names[bkey]))
             bid = int(doc["id"])
             report.boards_created.append(plan.board_names[bkey])
         board_ids[bkey] = bid
@@ -288,59 +269,30 @@ def _write(tx: Tx, snap: Snapshot, rows: list[_Row], plan: _Plan) -> ImportRepor
             target = sum(values) / len(values)
             doc = tx.insert(
                 "kpis",
-                {
-                    "board": board_ids[kkey[0]],
-                    "name": plan.kpi_names[kkey],
-                    "targets": [{"value": target, "who": tx.who, "at": tx.at}],
-                    "direction": Direction.UP.value,
-                    "unit": "",
-                    "amber": None,
-                    "frequency": Frequency.DAILY.value,
-                    "owner": "",
-                    "goal": "",
-                    "kind": Kind.LAGGING.value,
-                    "counter": None,
-                    "description": "",
-                    "archived": False,
-                },
+                codec.kpi_doc(
+                    board=board_ids[kkey[0]],
+                    name=plan.kpi_names[kkey],
+                    targets=[codec.target_doc(target, None, tx.who, tx.at)],
+                ),
             )
             kid = int(doc["id"])
             report.kpis_created.append((plan.board_names[kkey[0]], plan.kpi_names[kkey], target))
         kpi_ids[kkey] = kid
     docs = []
     for r in rows:
-        entry: dict[str, Any] = {
-            "id": tx.next_id("entries"),
-            "kpi": kpi_ids[(r.board.casefold(), r.kpi.casefold())],
-            "date": r.day.isoformat(),
-            "value": r.value,
-        }
-        if r.plan is not None:
-            entry["plan"] = r.plan
-        if r.note:
-            entry["note"] = r.note
-        docs.append({**entry, "who": tx.who, "at": tx.at})  # the shape `Tx.insert` writes
+        kpi = kpi_ids[(r.board.casefold(), r.kpi.casefold())]
+        entry = codec.entry_doc(kpi, r.day, r.value, r.plan, r.note)
+        docs.append({"id": tx.next_id("entries"), **entry, "who": tx.who, "at": tx.at})
     # One table update for all rows: TinyDB rewrites the whole table on every insert, so
     # row-by-row inserts are quadratic (5,000 rows into 5,000 entries: 6.4 s; this way the
     # whole import takes 0.3 s).
-    tx.db.table("entries", cache_size=0).insert_multiple(docs)
+    tx.insert_many("entries", docs)
     report.entries = len(docs)
     tx.touch(f"imported {report.entries} entries")
     return report
 
 
 # --- export -----------------------------------------------------------------------------------
-
-
-def _superseded_ids(snap: Snapshot) -> set[int]:
-    out: set[int] = set()
-    for kpi_id, entries in snap.entries.items():
-        k = snap.kpis.get(kpi_id)
-        if k is None:
-            continue
-        kept = {e.id for e in series(k.frequency, entries)}
-        out.update(e.id for e in entries if e.id not in kept)
-    return out
 
 
 def _number(x: float | None) -> str:
@@ -379,100 +331,3 @@ def export_csv(snap: Snapshot, out: TextIO) -> None:
     quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     for row in export_rows(snap):
         (quoted if any("\r" in c for c in row) else writer).writerow(row)
-
-
-def export_doc(snap: Snapshot, exported_at: str) -> dict[str, Any]:
-    """The whole store as one JSON-ready object; see the module docstring for its shape."""
-    boards = snap.boards
-    kpis = snap.kpis
-
-    def bname(bid: int | None) -> str | None:
-        return boards[bid].name if bid is not None and bid in boards else None
-
-    def kname(kid: int | None) -> str | None:
-        return kpis[kid].name if kid is not None and kid in kpis else None
-
-    superseded = _superseded_ids(snap)
-    entries = []
-    for kpi_id in sorted(snap.entries):
-        k = kpis.get(kpi_id)
-        for e in snap.entries[kpi_id]:
-            entries.append(
-                {
-                    "id": e.id,
-                    "board": bname(k.board) if k else None,
-                    "kpi": k.name if k else None,
-                    "date": e.day.isoformat(),
-                    "value": e.value,
-                    "plan": e.plan,
-                    "note": e.note,
-                    "who": e.who,
-                    "at": e.at,
-                    "superseded": e.id in superseded,
-                }
-            )
-    return {
-        "format": "teamboard-export",
-        "version": 1,
-        "exported_at": exported_at,
-        "schema": 2,
-        "boards": [
-            {
-                "id": b.id,
-                "name": b.name,
-                "description": b.description,
-                "parent": bname(b.parent),
-                "kpi_limit": b.kpi_limit,
-            }
-            for b in sorted(boards.values(), key=lambda b: b.id)
-        ],
-        "kpis": [
-            {
-                "id": k.id,
-                "board": bname(k.board),
-                "name": k.name,
-                "targets": [
-                    {"value": t.value, "from": t.since.isoformat() if t.since else None}
-                    for t in k.targets
-                ],
-                "direction": k.direction.value,
-                "unit": k.unit,
-                "amber": k.amber,
-                "frequency": k.frequency.value,
-                "owner": k.owner,
-                "goal": k.goal,
-                "kind": k.kind.value,
-                "counter": kname(k.counter),
-                "description": k.description,
-                "archived": k.archived,
-            }
-            for k in sorted(kpis.values(), key=lambda k: k.id)
-        ],
-        "entries": entries,
-        "actions": [
-            {
-                "id": a.id,
-                "title": a.title,
-                "board": bname(a.board),
-                "kpi": kname(a.kpi),
-                "owner": a.owner,
-                "due": a.due.isoformat() if a.due else None,
-                "stage": a.stage.value,
-                "who": a.who,
-                "at": a.at,
-                "history": [
-                    {
-                        "field": h.field,
-                        "old": h.old,
-                        "new": h.new,
-                        "stage": h.stage.value,
-                        "who": h.who,
-                        "at": h.at,
-                    }
-                    for h in a.history
-                ],
-            }
-            for a in sorted(snap.actions.values(), key=lambda a: a.id)
-        ],
-        "huddles": list(snap.huddles),
-    }

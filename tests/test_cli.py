@@ -541,7 +541,7 @@ def test_export_json_is_the_whole_store(tb: Run) -> None:
     _populate(tb)
     tb.ok("record", "OEE", "87", "--date", "-1")
     doc = json.loads(tb.ok("export", "--format", "json"))
-    assert doc["format"] == "teamboard-export" and doc["version"] == 1
+    assert doc["format"] == "teamboard-export" and doc["version"] == 2
     assert [b["name"] for b in doc["boards"]] == ["Line 3"]
     assert [k["name"] for k in doc["kpis"]] == ["OEE", "Scrap"]
     assert doc["kpis"][1]["counter"] == "OEE" and doc["kpis"][0]["targets"][0]["value"] == 85
