@@ -347,3 +347,31 @@ async def test_wall_has_no_footer_and_rotates(demo_store: Store) -> None:
         await until(pilot, lambda: "Units per hour" in [t.view.kpi.name for t in tiles(app)
                                                          if t.view], what="Line 2's tiles")
         await until(pilot, lambda: app.board_id == first, what="the rotation to come back")
+
+
+async def test_the_forms_write_by_id_when_a_teammate_renames_the_kpi(demo_store: Store) -> None:
+    """Between opening a form and saving it, someone renames the KPI and gives its old name to
+    another one: the value still lands on the KPI the form was opened for."""
+    app = make_app(demo_store.path, board="Line 2 Assembly")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        original = Store(demo_store.path).read().kpi_named("Scrap cost")
+        tile_named(app, "Scrap cost").focus()
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen), what="the record form")
+        ops.edit_kpi(demo_store, "Scrap cost", name="Scrap")
+        ops.edit_kpi(demo_store, "Changeover time", name="Scrap cost")
+        form = app.screen
+        form.query_one("#field-value", Input).value = "444"
+        save = form.query_one("#save", Button)
+        await until(pilot, lambda: not save.disabled, what="Save enabled")
+        await pilot.click("#save")
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the form closed")
+
+        def landed() -> bool:
+            snap = Store(demo_store.path).read()
+            return any(e.value == 444 for e in snap.entries[original.id])
+
+        await until(pilot, landed, what="444 on the renamed KPI")
+        snap = Store(demo_store.path).read()
+        assert all(e.value != 444 for e in snap.entries[snap.kpi_named("Scrap cost").id])

@@ -286,7 +286,8 @@ async def test_forms_show_labels_titles_choices_and_errors_literally(store_path:
         assert form.query_one("#field-owner", Input).value == shown("Owner")  # visibly
         literal_in(form.query_one(".form-title", Label), shown("Board"))
         select = form.query_one("#field-kpi", Select)
-        assert select.value == hostile("Kpi")
+        kpi = app.snapshot.kpi_named(hostile("Kpi")) if app.snapshot else None
+        assert kpi is not None and select.value == kpi.id  # the choice is the KPI's id
         current = select.query_one("SelectCurrent Static#label", Static)
         literal_in(current, shown("Kpi"))
         no_escapes(app)

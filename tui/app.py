@@ -328,7 +328,6 @@ class TeamboardApp(App[int]):
         if snap is None or kpi_id not in snap.kpis:
             return
         kpi = snap.kpis[kpi_id]
-        board = snap.boards[kpi.board].name
         today = self.today()
 
         def save(values: dict[str, Any] | None) -> None:
@@ -338,12 +337,10 @@ class TeamboardApp(App[int]):
 
             def done(r: ops.Recorded) -> str:
                 s = r.view.status
-                return f"Recorded {kpi.name}: {STATUS_GLYPH[s]} {STATUS_WORD[s]}"
+                return f"Recorded {r.view.kpi.name}: {STATUS_GLYPH[s]} {STATUS_WORD[s]}"
 
-            self.write(
-                lambda: ops.record(self.store, kpi.name, board=board, today=today, **parsed),
-                done,
-            )
+            # By id: a teammate renaming the KPI meanwhile cannot redirect or fail the write.
+            self.write(lambda: ops.record(self.store, kpi.id, today=today, **parsed), done)
 
         self.push_screen(record_form(kpi.name, kpi.unit, today), save)
 
@@ -353,8 +350,9 @@ class TeamboardApp(App[int]):
         if snap is None or board_id is None:
             return
         kpi = snap.kpis.get(kpi_id) if kpi_id is not None else None
-        board = snap.boards[kpi.board if kpi else board_id].name
-        names = [k.name for k in snap.kpis_of(kpi.board if kpi else board_id)]
+        target = kpi.board if kpi else board_id
+        board = snap.boards[target].name
+        choices = [(k.id, k.name) for k in snap.kpis_of(target)]
         today = self.today()
 
         def save(values: dict[str, Any] | None) -> None:
@@ -365,7 +363,7 @@ class TeamboardApp(App[int]):
                 lambda: ops.add_action(
                     self.store,
                     p["title"],
-                    board=board,
+                    board=target,
                     kpi=p["kpi"],
                     owner=p["owner"],
                     due=p["due"],
@@ -374,7 +372,7 @@ class TeamboardApp(App[int]):
             )
 
         owner = kpi.owner if kpi else ""
-        self.push_screen(action_form(board, names, kpi.name if kpi else None, owner, today), save)
+        self.push_screen(action_form(board, choices, kpi.id if kpi else None, owner, today), save)
 
     def advance_action(self, action_id: int) -> None:
         self.write(

@@ -180,16 +180,18 @@ def parse_record(values: dict[str, Any], today: date) -> dict[str, Any]:
 class ActionForm(FormScreen):
     """A countermeasure: title, owner, due date, and the KPI it serves."""
 
-    def __init__(self, title: str, fields: list[Field], kpis: list[str], kpi: str | None) -> None:
+    def __init__(
+        self, title: str, fields: list[Field], kpis: list[tuple[int, str]], kpi: int | None
+    ) -> None:
         super().__init__(title, fields)
-        self.kpis = kpis
+        self.kpis = kpis  # (id, name): the write names the KPI by id, so a rename can't move it
         self.kpi = kpi
 
     def compose_extra(self) -> ComposeResult:
         yield Label("KPI it serves", classes="field-label")
         yield Select(
-            [(literal_text(name), name) for name in self.kpis],  # a str prompt is markup
-            value=self.kpi if self.kpi in self.kpis else Select.NULL,
+            [(literal_text(name), kpi_id) for kpi_id, name in self.kpis],  # a str is markup
+            value=self.kpi if any(self.kpi == k for k, _ in self.kpis) else Select.NULL,
             prompt="(none: a board-level action)",
             id="field-kpi",
         )
@@ -197,12 +199,12 @@ class ActionForm(FormScreen):
     def result(self) -> dict[str, Any]:
         values = super().result()
         chosen = self.query_one("#field-kpi", Select).value
-        values["kpi"] = chosen if isinstance(chosen, str) else None
+        values["kpi"] = chosen if isinstance(chosen, int) else None
         return values
 
 
 def action_form(
-    board: str, kpis: list[str], kpi: str | None, owner: str, today: date
+    board: str, kpis: list[tuple[int, str]], kpi: int | None, owner: str, today: date
 ) -> ActionForm:
     """Defaults: the KPI's owner, due a week from today."""
     try:

@@ -434,13 +434,12 @@ class HuddleScreen(Screen[None]):
 
     # --- writes ----------------------------------------------------------------------------
 
-    def _kpi_names(self) -> tuple[str, str] | None:
-        """(KPI name, board name) of the current item, for `ops` calls by name."""
+    def _kpi_name(self) -> str | None:
+        """The current item's KPI name, for what the screen says (writes go by id)."""
         snap, item = self.app.snapshot, self.item
         if snap is None or item is None or item.kpi is None or item.kpi not in snap.kpis:
             return None
-        kpi = snap.kpis[item.kpi]
-        return kpi.name, snap.boards[kpi.board].name
+        return snap.kpis[item.kpi].name
 
     def _write(
         self, fn: Callable[[], Any], record: Callable[[Any], None], message: Callable[[Any], str]
@@ -459,8 +458,9 @@ class HuddleScreen(Screen[None]):
         if snap is None or log is None or item is None:
             return
         kpi = snap.kpis.get(item.kpi) if item.kpi is not None else None
-        board = snap.boards[kpi.board].name if kpi else log.board_name
-        names = [k.name for k in snap.kpis_of(kpi.board if kpi else log.board_id)]
+        target = kpi.board if kpi else log.board_id
+        board = snap.boards[target].name if target in snap.boards else log.board_name
+        choices = [(k.id, k.name) for k in snap.kpis_of(target)]
         today, store = self.app.today(), self.app.store
 
         def save(values: dict[str, Any] | None) -> None:
@@ -469,7 +469,7 @@ class HuddleScreen(Screen[None]):
             p = parse_action(values, today)
             self._write(
                 lambda: ops.add_action(
-                    store, p["title"], board=board, kpi=p["kpi"], owner=p["owner"], due=p["due"]
+                    store, p["title"], board=target, kpi=p["kpi"], owner=p["owner"], due=p["due"]
                 ),
                 log.action_added,
                 lambda a: f"Added action #{a.id}: {a.title}",
@@ -477,15 +477,14 @@ class HuddleScreen(Screen[None]):
 
         owner = kpi.owner if kpi else ""
         self.app.push_screen(
-            action_form(board, names, kpi.name if kpi else None, owner, today), save
+            action_form(board, choices, kpi.id if kpi else None, owner, today), save
         )
 
     def action_note(self) -> None:
-        names, log, item = self._kpi_names(), self.session, self.item
-        if names is None or log is None or item is None or item.kpi is None:
+        name, log, item = self._kpi_name(), self.session, self.item
+        if name is None or log is None or item is None or item.kpi is None:
             self.notify("This item has no KPI to note.", severity="warning")
             return
-        name, board = names
         kpi_id, store = item.kpi, self.app.store
         gated = self.blocked()
         label = (
@@ -499,7 +498,7 @@ class HuddleScreen(Screen[None]):
                 return
             text = _note_text(values["note"])
             self._write(
-                lambda: ops.add_note(store, name, text, board=board),
+                lambda: ops.add_note(store, kpi_id, text),
                 lambda _e: log.noted(kpi_id, name, text),
                 lambda e: f"Noted {name} ({e.day.isoformat()})",
             )
