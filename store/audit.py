@@ -43,9 +43,11 @@ def _shown(value: object) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def _entries(snap: Snapshot) -> list[LogLine]:
+def _entries(snap: Snapshot, only: int | None = None) -> list[LogLine]:
     out = []
     for kpi_id, entries in snap.entries.items():
+        if only is not None and kpi_id != only:
+            continue
         k = snap.kpis.get(kpi_id)
         if k is None:
             continue
@@ -91,13 +93,16 @@ def _revision(snap: Snapshot, r: Revision) -> LogLine:
     return LogLine(r.at, r.who, what, "target" if r.field == "target" else "edit", board, kpi)
 
 
-def lines(snap: Snapshot) -> list[LogLine]:
-    """Every change in the store, newest first."""
+def lines(snap: Snapshot, kpi: int | None = None, entries: bool = True) -> list[LogLine]:
+    """Every change in the store, newest first; with `kpi`, only that KPI's (and its actions'),
+    built without looking at the rest; without `entries`, no recorded values or notes."""
     out: list[LogLine] = []
-    for b in snap.boards.values():
-        out.append(LogLine(b.at, b.who, f"added board {b.name}", "board", b.id))
+    if kpi is None:
+        for b in snap.boards.values():
+            out.append(LogLine(b.at, b.who, f"added board {b.name}", "board", b.id))
     logged_targets = {(r.ref, r.at) for r in snap.revisions if r.field == "target"}
-    for k in snap.kpis.values():
+    kpis = list(snap.kpis.values()) if kpi is None else [k for k in [snap.kpis.get(kpi)] if k]
+    for k in kpis:
         first, *later = k.targets
         out.append(
             LogLine(
@@ -114,8 +119,11 @@ def lines(snap: Snapshot) -> list[LogLine]:
                 since = t.since.isoformat() if t.since else "the start"
                 what = f"set the target of {k.name} to {number(t.value)} from {since}"
                 out.append(LogLine(t.at, t.who, what, "target", k.board, k.id))
-    out += _entries(snap)
+    if entries:
+        out += _entries(snap, kpi)
     for a in snap.actions.values():
+        if kpi is not None and a.kpi != kpi:
+            continue
         for h in a.history:
             if h.field == "stage" and not h.old:
                 what = f"added action #{a.id} {a.title!r}"
@@ -125,8 +133,12 @@ def lines(snap: Snapshot) -> list[LogLine]:
                 old, new = _shown(h.old), _shown(h.new)
                 what = f"changed the {h.field} of action #{a.id} from {old} to {new}"
             out.append(LogLine(h.at, h.who, what, "action", a.board, a.kpi, a.id))
-    out += [_revision(snap, r) for r in snap.revisions]
-    for m in snap.huddles:
+    out += [
+        _revision(snap, r)
+        for r in snap.revisions
+        if kpi is None or (r.table == "kpis" and r.ref == kpi)
+    ]
+    for m in snap.huddles if kpi is None else ():
         board_id = m.get("board_id")
         what = f"kept the minutes of the huddle on {m.get('board', '?')} ({m.get('date', '?')})"
         out.append(

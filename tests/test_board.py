@@ -375,3 +375,28 @@ async def test_the_forms_write_by_id_when_a_teammate_renames_the_kpi(demo_store:
         await until(pilot, landed, what="444 on the renamed KPI")
         snap = Store(demo_store.path).read()
         assert all(e.value != 444 for e in snap.entries[snap.kpi_named("Scrap cost").id])
+
+
+async def test_the_detail_shows_the_kpis_changes_and_follows_new_ones(demo_store: Store) -> None:
+    app = make_app(demo_store.path, board="Line 2 Assembly")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await loaded(pilot, app)
+        tile_named(app, "Changeover time").focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen), what="the detail")
+        table = app.screen.query_one("#changes", DataTable)
+
+        def rows() -> list[str]:
+            return [" ".join(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
+
+        await until(pilot, lambda: table.row_count > 0, what="the changes")
+        assert any("moved action #3 from check to act" in r for r in rows())
+        assert any("added KPI Changeover time" in r for r in rows())
+        ops.edit_kpi(demo_store, "Changeover time", amber=32.0)  # a teammate, elsewhere
+        await until(
+            pilot,
+            lambda: any("changed the amber of KPI Changeover time from 30 to 32" in r
+                        for r in rows()),
+            what="the edit in the changes",
+        )
+        assert "changed the amber" in rows()[0]  # newest first

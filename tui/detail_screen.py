@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
+from store import audit
 from store.present import (
     STATUS_GLYPH,
     STATUS_WORD,
@@ -42,6 +43,8 @@ class DetailScreen(Screen[None]):
     DetailScreen #lower { height: 1fr; }
     DetailScreen #entries { width: 3fr; }
     DetailScreen #kpi-actions-box { width: 2fr; }
+    DetailScreen #kpi-actions { height: 1fr; }
+    DetailScreen #changes { height: 1fr; }
     DetailScreen .section { text-style: bold; padding: 0 1; }
     """
     BINDINGS = [
@@ -71,12 +74,17 @@ class DetailScreen(Screen[None]):
             with Vertical(id="kpi-actions-box"):
                 yield Label("Actions", classes="section")
                 yield ActionTable(id="kpi-actions")
+                yield Label("Changes (newest first)", classes="section")
+                yield DataTable[Text](id="changes", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one("#entries", DataTable)
         for col in ("Date", "Value", "Plan", "Note", "Who", "When"):
             table.add_column(col, key=col.lower())
+        changes = self.query_one("#changes", DataTable)
+        for col in ("When", "Who", "What"):
+            changes.add_column(col, key=col.lower())
         self.app.data_changed.subscribe(self, lambda _: self.refresh_detail())
         self.refresh_detail()
 
@@ -139,6 +147,22 @@ class DetailScreen(Screen[None]):
             if a.kpi == kpi.id
         ]
         self.query_one(ActionTable).show(rows, self.app.today())
+        self._show_changes(kpi.id)
+
+    def _show_changes(self, kpi_id: int) -> None:
+        """The KPI's change log: field edits with old and new, targets, archives, and its
+        actions' histories (values and notes are in the entries beside it)."""
+        snap = self.app.snapshot
+        assert snap is not None
+        table = self.query_one("#changes", DataTable)
+        table.clear()
+        for n, line in enumerate(audit.lines(snap, kpi=kpi_id, entries=False)[:200]):
+            table.add_row(
+                Text(when_local(line.at)),
+                literal_text(line.who),
+                literal_text(line.what),
+                key=str(n),
+            )
 
     def _show_entries(self, view: KpiView) -> None:
         snap = self.app.snapshot
