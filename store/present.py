@@ -1,11 +1,29 @@
-"""Words, glyphs and number formats shared by the command line, the board and the huddle.
+"""The one formatter: numbers, units, variances, dates, status and trend words, so a value reads
+the same on the board, in the huddle, in the minutes and on the command line.
 
-Pure strings: a status always has a glyph and a word as well as a colour, so the board reads
-for the colour-blind and on a monochrome terminal.
+Pure strings, no Textual, cheap to import (the command line loads it at start-up). A status
+always has a glyph and a word as well as a colour, so the board reads for the colour-blind and on
+a monochrome terminal. The style (README, "How values read"):
+
+- a value shows as it was recorded: up to 15 significant digits (every number typed with that
+  many comes back exactly), no trailing zeros, never rounded to fewer; `fit` shortens one for a
+  space too narrow, marked `≈`;
+- no thousands separators (people type values without them, and the input refuses commas); a
+  real minus sign `−` (the input takes it); e-notation (`1e-7`, `1e15`) only below 0.0001 and
+  from 10^15 on;
+- `%` right after the number, other units after a space (`85%`, `12 min`, `5 °C`);
+- a variance as `−6.5 (−7.6%)`: the difference to as many decimals as its two values have, the
+  percentage to one decimal;
+- a date as `Mon 17 Nov` in the current year, `17 Nov 2024` in any other (or when the year is not
+  known); a stored time as local `2024-05-10 09:12`.
+
+Store text (a unit, a counter-metric's name) goes into these strings as it is: each front end
+makes the whole line safe for its screen (`validate.printable`, the widgets' `literal`).
 """
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
 
 from .model import Stage, Status
@@ -38,71 +56,136 @@ TREND_ARROW = {
     Trend.FLAT: "→",
     Trend.UNKNOWN: "·",
 }
+MINUS = "−"  # U+2212: a number's sign that no line-break or font takes for a hyphen
+DIGITS = 15  # significant digits: every decimal typed with up to 15 survives a float exactly
+
+
+def status_text(status: Status) -> str:
+    """`✔ green`: the glyph and the word, never the colour alone."""
+    return f"{STATUS_GLYPH[status]} {STATUS_WORD[status]}"
+
+
+def trend_text(trend: Trend) -> str:
+    """`↗ improving`; empty while there are too few periods to tell a trend."""
+    return "" if trend is Trend.UNKNOWN else f"{TREND_ARROW[trend]} {trend.value}"
+
+
+# --- numbers ------------------------------------------------------------------------------------
+
+
+def _digits(x: float, digits: int) -> str:
+    """`x` to `digits` significant digits, without trailing zeros, e-notation only at the ends."""
+    text = f"{abs(x):.{digits}g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return (MINUS if x < 0 else "") + text
 
 
 def num(x: float) -> str:
-    """A number as people write it: thousands separated, no trailing zeros."""
-    if abs(x) >= 1000:
-        text = f"{x:,.1f}"
-    elif abs(x) >= 10:
-        text = f"{x:.1f}"
-    else:
-        text = f"{x:.2f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text.replace("-", "−")
+    """A value as it was recorded: `77.25`, `1250`, `−3`, `1e-7`. A non-finite value (only a
+    hand-edited store has one) shows as `∞` or `n/a`, never fails."""
+    if not math.isfinite(x):
+        return "n/a" if math.isnan(x) else ("∞" if x > 0 else MINUS + "∞")
+    if x == 0:
+        return "0"  # and never `−0`
+    return _digits(x, DIGITS)
+
+
+def fit(x: float, width: int) -> str:
+    """`num(x)` in at most `width` characters where it can be: rounded to the significant
+    digits that fit and marked `≈` (`≈1234568` for 1234567.891 in 8), so a shortened value
+    never passes for the recorded one."""
+    text = num(x)
+    if len(text) <= width or not math.isfinite(x):
+        return text
+    for digits in range(DIGITS - 1, 0, -1):
+        short = "≈" + _digits(x, digits)
+        if len(short) <= width:
+            return short
+    return "≈" + _digits(x, 1)
 
 
 def with_unit(x: float, unit: str) -> str:
+    """`85%`, `12 min`, `5 °C`: `%` right after the number, other units after a space."""
     if not unit:
         return num(x)
-    sep = "" if unit in ("%", "°") else " "
-    return f"{num(x)}{sep}{unit}"
+    return f"{num(x)}{'' if unit == '%' else ' '}{unit}"
 
 
 def signed(x: float) -> str:
+    """`+1.5`, `−6.5`, `0`: a difference always shows its sign."""
     return ("+" if x > 0 else "") + num(x)
 
 
+def _decimals(x: float) -> int | None:
+    """How many decimals `num` shows for `x` (None in e-notation)."""
+    text = num(x)
+    if "e" in text:
+        return None
+    return len(text.partition(".")[2])
+
+
+def difference(value: float, bench: float) -> float:
+    """`value - bench` to the decimals of the two values, so float noise never shows
+    (100.01 − 100 is 0.01, not 0.010000000000005116)."""
+    diff = value - bench
+    places = [_decimals(value), _decimals(bench)]
+    if None in places or not math.isfinite(diff):
+        return diff
+    return round(diff, max(p for p in places if p is not None)) + 0.0
+
+
 def variance_text(view: KpiView) -> str:
-    """`−6.5 (−7.6%)`; empty when there is no entry."""
+    """`−6.5 (−7.6%)`: the actual against its target or plan; empty when there is no entry."""
+    latest = view.latest
     var = view.variance
-    if var is None:
+    if latest is None or var is None:
         return ""
-    diff, pct = var
-    return signed(diff) + (
-        f" ({'+' if pct > 0 else ''}{pct:.1f}%)".replace("-", "−") if pct is not None else ""
-    )
+    diff = difference(latest.value, view.benchmark)
+    pct = var[1]
+    return signed(diff) + (f" ({signed(round(pct, 1))}%)" if pct is not None else "")
 
 
 def benchmark_label(view: KpiView) -> str:
-    """`plan 40` when the latest entry has an estimate, else `target 85 %`."""
+    """`plan 40` when the latest entry has an estimate, else `target 85%`."""
     latest = view.latest
     word = "plan" if latest is not None and latest.plan is not None else "target"
     return f"{word} {with_unit(view.benchmark, view.kpi.unit)}"
 
 
-def flag_texts(view: KpiView) -> list[str]:
-    out = []
-    for flag in view.flags:
-        if flag is Flag.RED_NO_ACTION:
-            out.append("red, no action")
-        elif flag is Flag.COUNTER_RED:
-            out.append(f"counter-metric red ({view.counter_name})")
-        elif flag is Flag.STALE and view.stale_since is not None:
-            out.append(f"stale since {short_date(view.stale_since)}")
-    return out
+def flag_text(view: KpiView, flag: Flag, today: date | None = None) -> str:
+    """`red, no action`, `counter-metric red (Scrap)`, `stale since Mon 6 May`."""
+    if flag is Flag.RED_NO_ACTION:
+        return "red, no action"
+    if flag is Flag.COUNTER_RED:
+        return f"counter-metric red ({view.counter_name})"
+    if view.stale_since is not None:
+        return f"stale since {short_date(view.stale_since, today)}"
+    return "stale"
+
+
+def flag_texts(view: KpiView, today: date | None = None) -> list[str]:
+    """Every flag of the KPI, as words (see `flag_text`)."""
+    return [flag_text(view, flag, today) for flag in view.flags]
+
+
+# --- dates and times ----------------------------------------------------------------------------
 
 
 def short_date(d: date, today: date | None = None) -> str:
-    """`Mon 17 Nov`, with the year only when it is not this year's."""
-    if today is not None and d.year != today.year:
+    """`Mon 17 Nov` in `today`'s year; `17 Nov 2024` in another, or when `today` is not given:
+    a date without its year must never pass for this year's."""
+    if today is None or d.year != today.year:
         return d.strftime("%-d %b %Y")
     return d.strftime("%a %-d %b")
 
 
 def local_time(stamp: str) -> datetime | None:
-    """A stored UTC timestamp in the machine's local time."""
+    """A stored UTC timestamp in the machine's local time (None when there is none).
+
+    Raises OverflowError for a time at the calendar's edge that has no local time.
+    """
     if not stamp:
         return None
     try:
@@ -112,6 +195,18 @@ def local_time(stamp: str) -> datetime | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.astimezone()
+
+
+def local_stamp(stamp: str) -> str:
+    """A stored UTC timestamp as local `2024-05-10 09:12`; as stored when it has no local
+    time (unparsable, or at the calendar's edge); empty for none."""
+    try:
+        when = local_time(stamp)
+    except OverflowError:
+        return stamp
+    if when is None:
+        return stamp
+    return when.strftime("%Y-%m-%d %H:%M")
 
 
 def ago(stamp: str, now: datetime) -> str:
