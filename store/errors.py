@@ -1,12 +1,63 @@
-"""Errors a user can act on. Each carries one line that says what is wrong and how to fix it."""
+"""Errors a user can act on. Each carries one line that says what is wrong and how to fix it.
+
+The line is in domain words ("name the board"), because the store serves the app as well as the
+command line. An error that has a remedy also carries it as a `Fix`, so each front end can word
+it its own way: the app shows the domain words, the command line names the flag or the command
+to type (`tui/cli/hints.py`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from enum import StrEnum
+
+
+class Fix(StrEnum):
+    """A remedy, as the app words it."""
+
+    NAME_BOARD = "name the board"
+    SEE_BOARDS = "see the list of boards"
+    ADD_BOARD = "add a board first"
+    SEE_KPIS = "see the list of KPIs"
+    SEE_ACTIONS = "see the list of actions"
+    OVER_LIMIT = "archive one first, raise the board's KPI limit, or add it anyway"
+    SAY_WHAT = "say what to change"  # the error's `fields` name what can change
+
+
+def either(words: Sequence[str]) -> str:
+    """`a, b or c`: the choices a remedy offers."""
+    return " or ".join(filter(None, [", ".join(words[:-1]), *words[-1:]]))
+
 
 class StoreError(Exception):
-    """Base for every error the command line turns into one line and an exit code."""
+    """Base for every error the command line turns into one line and an exit code.
+
+    `problem` is what is wrong; `fix` (when there is one) what to do about it, about `subject`
+    (a board or KPI name) or choosing among `fields` (the names of what can change).
+    """
 
     exit_code = 1
+
+    def __init__(
+        self,
+        problem: str = "",
+        fix: Fix | None = None,
+        *,
+        subject: str = "",
+        fields: Sequence[str] = (),
+    ) -> None:
+        self.problem = problem
+        self.fix = fix
+        self.subject = subject
+        self.fields = tuple(fields)
+        super().__init__(f"{problem}; {self.remedy()}" if fix is not None else problem)
+
+    def remedy(self) -> str:
+        """The fix in domain words."""
+        if self.fix is Fix.SAY_WHAT and self.fields:
+            words = [f.replace("_", " ").replace("kpi", "KPI") for f in self.fields]
+            return "give a new " + either(words)
+        return str(self.fix or "")
 
 
 class BadInput(StoreError):

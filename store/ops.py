@@ -15,12 +15,18 @@ from typing import Any
 
 from . import codec, validate
 from .db import Store, Tx
-from .errors import BadInput
+from .errors import BadInput, Fix
 from .model import Action, Board, Direction, Entry, Frequency, Kind, Kpi, Stage
+from .present import num
 from .rules import KpiView
 from .snapshot import Snapshot, action_from, board_from, entry_from, kpi_from
 
 Ref = str | int  # a board or KPI: by id (the app, which must not be redirected) or by name
+# What `edit_kpi` can change (the target has its own operation: it changes over time).
+_KPI_FIELDS = (
+    "name", "unit", "direction", "amber", "frequency", "owner", "goal", "kind", "counter",
+    "description",
+)  # fmt: skip
 
 
 def _iso(d: date | None) -> str | None:
@@ -108,7 +114,8 @@ def edit_board(
         if kpi_limit is not None:
             fields["kpi_limit"] = kpi_limit
         if not fields:
-            raise BadInput("nothing to change: give --name, --description, --parent or --kpi-limit")
+            can_change = ("name", "description", "parent", "kpi_limit")
+            raise BadInput("nothing to change", Fix.SAY_WHAT, fields=can_change)
         what = f"edited board {fields.get('name', b.name)}"
         _log_fields(tx, "boards", b.id, tx.doc("boards", b.id), fields, what)
         tx.update("boards", b.id, fields)
@@ -124,12 +131,12 @@ def _check_amber(direction: Direction, target: float, amber: float | None) -> No
         return
     if direction is Direction.UP and amber >= target:
         raise BadInput(
-            f"amber {amber:g} must be below the target {target:g} when higher is better "
+            f"amber {num(amber)} must be below the target {num(target)} when higher is better "
             "(values between amber and target show amber)"
         )
     if direction is Direction.DOWN and amber <= target:
         raise BadInput(
-            f"amber {amber:g} must be above the target {target:g} when lower is better "
+            f"amber {num(amber)} must be above the target {num(target)} when lower is better "
             "(values between target and amber show amber)"
         )
 
@@ -172,9 +179,10 @@ def add_kpi(
         validate.lookalike(name, [k.name for k in snap.kpis_of(board_id, archived=True)], "KPI")
         if len(live) >= b.kpi_limit and not force:
             raise BadInput(
-                f"board {b.name!r} has {len(live)} KPIs, its limit of the vital few: a board "
-                f"tracks what matters most. Archive one first, raise the limit with "
-                f"`board edit {b.name} --kpi-limit N`, or add --force"
+                f"board {b.name!r} has {len(live)} KPIs, its limit of the vital few (a board "
+                "tracks what matters most)",
+                Fix.OVER_LIMIT,
+                subject=b.name,
             )
         doc = tx.insert(
             "kpis",
@@ -220,7 +228,7 @@ def edit_kpi(store: Store, kpi: Ref, board: Ref | None = None, **changes: Any) -
                 value = value.value
             fields[key] = value
         if not fields:
-            raise BadInput("nothing to change: give at least one option, see `kpi edit --help`")
+            raise BadInput("nothing to change", Fix.SAY_WHAT, fields=_KPI_FIELDS)
         direction = Direction(fields.get("direction", k.direction))
         _check_amber(direction, k.target, fields.get("amber", k.amber))
         what = f"edited KPI {fields.get('name', k.name)}"
@@ -386,7 +394,9 @@ def edit_action(
             k = snap.kpi_ref(kpi, a.board)
             fields["kpi"] = k.id
         if not fields:
-            raise BadInput("nothing to change: give --title, --owner, --due or --kpi")
+            raise BadInput(
+                "nothing to change", Fix.SAY_WHAT, fields=("title", "owner", "due", "kpi")
+            )
         history = list(doc.get("history", []))
         for key, value in fields.items():
             if doc.get(key) != value:

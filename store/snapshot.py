@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from . import codec
-from .errors import NotFound
+from .errors import Fix, NotFound
 from .model import Action, Board, Change, Entry, Kpi, Revision
 from .rules import KpiView, view_kpis
 
@@ -105,12 +105,12 @@ class Snapshot:
             if b.name.casefold() == want:
                 return b
         known = ", ".join(sorted(b.name for b in self.boards.values())) or "none yet"
-        raise NotFound(f"no board named {name!r} (boards: {known}); see `teamboard board list`")
+        raise NotFound(f"no board named {name!r} (boards: {known})", Fix.SEE_BOARDS)
 
     def default_board(self) -> Board:
         """The board to show when none is named: the first top-level one."""
         if not self.boards:
-            raise NotFound("the store has no board yet: add one with `teamboard board add NAME`")
+            raise NotFound("the store has no board yet", Fix.ADD_BOARD)
         roots = [b for b in self.boards.values() if b.parent is None] or list(self.boards.values())
         return min(roots, key=lambda b: b.id)
 
@@ -125,10 +125,10 @@ class Snapshot:
             pool = [k for k in pool if k.board == b.id]
         if not pool:
             where = f" on board {board!r}" if board else ""
-            raise NotFound(f"no KPI named {name!r}{where}; see `teamboard kpi list`")
+            raise NotFound(f"no KPI named {name!r}{where}", Fix.SEE_KPIS)
         if len(pool) > 1:
             names = ", ".join(sorted(self.boards[k.board].name for k in pool))
-            raise NotFound(f"KPI {name!r} is on several boards ({names}): add --board")
+            raise NotFound(f"KPI {name!r} is on several boards ({names})", Fix.NAME_BOARD)
         return pool[0]
 
     def board_ref(self, ref: str | int) -> Board:
@@ -156,7 +156,7 @@ class Snapshot:
         try:
             return self.actions[action_id]
         except KeyError:
-            raise NotFound(f"no action #{action_id}; see `teamboard action list`") from None
+            raise NotFound(f"no action #{action_id}", Fix.SEE_ACTIONS) from None
 
     # --- derived views -------------------------------------------------------------------
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from store import Store
-from tui import clifmt
-from tui.cli import main
+from store import present, validate
+from tui.cli import main, output
 
 DAY = date(2024, 5, 10)  # a Friday
 SCRIPT = shutil.which("teamboard", path=str(Path(sys.executable).parent))
@@ -174,7 +174,7 @@ def test_kpi_add_beyond_the_limit_needs_force(tb: Run, path: Path) -> None:
 def test_target_changes_from_a_date_and_earlier_periods_keep_theirs(tb: Run) -> None:
     tb.ok("record", "OEE", "86", "--date", "-2")
     out = tb.ok("target", "OEE", "90", "--from", "yesterday")
-    assert "90 %" in out and "2024-05-09" in out
+    assert "90%" in out and "2024-05-09" in out
     tb.ok("record", "OEE", "87", "--date", "-1")
     entries = tb.json("history", "OEE")["entries"]
     assert [(e["target"], e["status"]) for e in entries] == [(85, "green"), (90, "amber")]
@@ -188,7 +188,7 @@ def test_record_prints_the_status_in_one_line(tb: Run) -> None:
         tb.ok("record", "OEE", value, "--date", f"-{n}")
     out = tb.ok("record", "oee", "78.5", "--note", "filler jammed")
     assert out.count("\n") == 1
-    assert out.startswith("✖ red  OEE 78.5 % (target 85 %, −6.5 / −7.6 %) ↘ worsening")
+    assert out.startswith("✖ red  OEE 78.5% (target 85%, −6.5 (−7.6%)) ↘ worsening")
     assert "red without an action" in out and "teamboard action add TITLE --kpi OEE" in out
     assert "\x1b" not in out  # captured output is not a terminal
 
@@ -196,31 +196,31 @@ def test_record_prints_the_status_in_one_line(tb: Run) -> None:
 def test_record_again_supersedes_and_history_keeps_both(tb: Run) -> None:
     tb.ok("record", "OEE", "80", "--date", "2024-05-09")
     out = tb.ok("record", "OEE", "86", "--date", "yesterday")
-    assert out.startswith("✔ green  OEE 86 %")
-    assert "replaces 80 % for 2024-05-09" in out
+    assert out.startswith("✔ green  OEE 86%")
+    assert "replaces 80% for 2024-05-09" in out
     hist = tb.json("history", "OEE")["entries"]
     assert [(e["value"], e["superseded"]) for e in hist] == [(80, True), (86, False)]
     text = tb.ok("history", "OEE")
     assert "2 entries, 1 superseded" in text
-    line80 = next(line for line in text.splitlines() if " 80 %" in line)
+    line80 = next(line for line in text.splitlines() if " 80%" in line)
     assert "superseded" in line80
 
 
 def test_record_with_plan_compares_with_the_plan(tb: Run) -> None:
     out = tb.ok("record", "OEE", "70", "--plan", "68")
-    assert out.startswith("✔ green  OEE 70 % (plan 68 %, +2 / +2.9 %)")
+    assert out.startswith("✔ green  OEE 70% (plan 68%, +2 (+2.9%))")
 
 
 def test_record_mentions_an_older_date_and_staleness(tb: Run) -> None:
     out = tb.ok("record", "OEE", "90", "--date", "-5")
-    assert "? stale" in out and "stale since 2024-05-06" in out
+    assert "? stale" in out and "stale since Mon 6 May" in out  # this year: no year
 
 
 def test_negative_values_are_values_not_options(tb: Run) -> None:
     tb.ok("kpi", "add", "Temp", "--board", "Line 3", "--target", "-5", "--direction", "down",
           "--amber", "-2", "--unit", "°C")  # fmt: skip
     out = tb.ok("record", "Temp", "-6.5", "--date", "-1")
-    assert out.startswith("✔ green  Temp -6.5 °C (target -5 °C, −1.5 / −30 %)")
+    assert out.startswith("✔ green  Temp −6.5 °C (target −5 °C, −1.5 (−30%))")
 
 
 def test_record_needs_board_when_the_name_is_on_several(tb: Run, path: Path) -> None:
@@ -347,9 +347,9 @@ def test_status_text(tb: Run) -> None:
     lines = out.splitlines()
     assert lines[0] == "Line 3 · 2024-05-10 · 2 KPIs: 1 green, 0 amber, 1 red, 0 stale"
     oee = next(line for line in lines if "OEE" in line)
-    assert "✔ green" in oee and "86 %" in oee and "target 85 %" in oee and "↘ worsening" in oee
+    assert "✔ green" in oee and "86%" in oee and "target 85%" in oee and "↘ worsening" in oee
     scrap = next(line for line in lines if "Scrap" in line and "%" in line)
-    assert "✖ red" in scrap and "3.5 %" in scrap and "+1.5 / +75 %" in scrap
+    assert "✖ red" in scrap and "3.5%" in scrap and "+1.5 (+75%)" in scrap
     act = next(line for line in lines if "#1" in line)
     assert all(w in act for w in ("plan", "bob", "due 2024-05-08", "OVERDUE", "→ Scrap"))
     assert "Packing" not in out
@@ -405,13 +405,13 @@ def test_colour_only_for_a_terminal_without_no_color(monkeypatch: pytest.MonkeyP
 
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("TERM", "xterm-256color")
-    assert clifmt.use_colour(Tty())  # type: ignore[arg-type]
-    assert not clifmt.use_colour(Pipe())  # type: ignore[arg-type]
+    assert output.use_colour(Tty())  # type: ignore[arg-type]
+    assert not output.use_colour(Pipe())  # type: ignore[arg-type]
     monkeypatch.setenv("NO_COLOR", "1")
-    assert not clifmt.use_colour(Tty())  # type: ignore[arg-type]
-    paint = clifmt.Painter(True)
+    assert not output.use_colour(Tty())  # type: ignore[arg-type]
+    paint = output.Painter(True)
     assert paint("x", "alarm") == "\x1b[1;31mx\x1b[0m"
-    assert clifmt.Painter(False)("x", "alarm") == "x"
+    assert output.Painter(False)("x", "alarm") == "x"
 
 
 # --- what comes from the store is shown, never obeyed -----------------------------------------
@@ -432,16 +432,78 @@ def test_markup_and_escapes_from_the_store_are_printed_safely(tb: Run) -> None:
 
 
 def test_json_escapes_c1_and_bidi_controls() -> None:
-    text = clifmt.dumps({"note": "a\x9bb\u202ec"})
+    text = output.dumps({"note": "a\x9bb\u202ec"})
     assert "\x9b" not in text and "\u202e" not in text
     assert json.loads(text) == {"note": "a\x9bb\u202ec"}
 
 
-def test_numbers_read_back_exactly() -> None:
-    assert [clifmt.num(x) for x in (0, 85, 78.5, 0.1 + 0.2, -6.5, 1250000, 1e-7)] == [
-        "0", "85", "78.5", "0.3", "-6.5", "1250000", "1e-07",
+def test_numbers_read_as_recorded_and_read_back_exactly() -> None:
+    """One style everywhere (store.present): as typed, no separators, a real minus sign."""
+    values = (0, 85, 78.5, 77.25, 0.1 + 0.2, -6.5, 1250000, 1234567.891, 123456789012.345, 1e-7)
+    shown = [present.num(x) for x in values]
+    assert shown == [
+        "0", "85", "78.5", "77.25", "0.3", "−6.5", "1250000", "1234567.891", "123456789012.345",
+        "1e-7",
     ]  # fmt: skip
-    assert clifmt.signed(-6.5) == "−6.5" and clifmt.signed(2) == "+2"
+    for x, text in zip(values[:4] + values[5:], shown[:4] + shown[5:], strict=True):
+        assert validate.number(text) == x  # what the board shows, the command line takes back
+    assert present.num(float("nan")) == "n/a" and present.num(-float("inf")) == "−∞"
+    assert present.signed(-6.5) == "−6.5" and present.signed(2) == "+2" and present.signed(0) == "0"
+    assert present.with_unit(85, "%") == "85%" and present.with_unit(12, "min") == "12 min"
+    assert present.fit(77.25, 10) == "77.25" and present.fit(1234567.891, 8) == "≈1234568"
+    assert present.difference(100.01, 100) == 0.01  # float noise never shows in a variance
+
+
+def test_dates_carry_the_year_unless_it_is_this_one() -> None:
+    assert present.short_date(date(2024, 5, 6), DAY) == "Mon 6 May"
+    assert present.short_date(date(2023, 12, 29), DAY) == "29 Dec 2023"
+    assert present.short_date(date(2024, 5, 6)) == "6 May 2024"  # no today: never guess the year
+
+
+def test_a_domain_error_gets_the_flag_to_use(tb: Run) -> None:
+    """The store says what is wrong in domain words (what the app shows); the command line
+    words the remedy as the flag or command to type."""
+    from store.errors import NotFound
+
+    from tui.cli import error_line
+
+    tb.ok("board", "add", "Line 4")
+    tb.ok("kpi", "add", "OEE", "--board", "Line 4", "--target", "80")
+    with pytest.raises(NotFound) as caught:
+        Store(tb.path).read().kpi_named("OEE")
+    assert str(caught.value) == "KPI 'OEE' is on several boards (Line 3, Line 4); name the board"
+    assert error_line(caught.value, "") == (
+        "KPI 'OEE' is on several boards (Line 3, Line 4); add --board BOARD"
+    )
+    code, _, err = tb("action", "edit", "1")
+    assert code == 2 and "no action #1; see `teamboard --store " in err and "action list`" in err
+    tb.ok("action", "add", "Fix it")
+    code, _, err = tb("action", "edit", "1")
+    assert err == "teamboard: nothing to change; give --title, --owner, --due or --kpi\n"
+    tb.ok("board", "edit", "Line 4", "--kpi-limit", "1")
+    code, _, err = tb("kpi", "add", "Yield", "--board", "Line 4", "--target", "1")
+    assert code == 2 and "board edit 'Line 4' --kpi-limit N`, or add --force" in err
+
+
+def test_an_empty_value_clears_every_optional_field(tb: Run) -> None:
+    tb.ok("kpi", "edit", "Scrap", "--unit", "%", "--amber", "3", "--owner", "ana", "--goal", "g",
+          "--description", "d")  # fmt: skip
+    tb.ok("kpi", "edit", "Scrap", "--unit", "", "--amber", "", "--owner", "", "--counter", "",
+          "--goal", "", "--description", "")  # fmt: skip
+    scrap = tb.json("kpi", "list")["kpis"][1]
+    assert [scrap[k] for k in ("unit", "amber", "owner", "counter", "goal", "description")] == [
+        "", None, "", None, "", ""
+    ]
+    tb.ok("board", "add", "Packing", "--parent", "Line 3", "--description", "boxes")
+    tb.ok("board", "edit", "Packing", "--parent", "", "--description", "")
+    packing = tb.json("board", "list")["boards"][1]
+    assert (packing["parent"], packing["description"]) == (None, "")
+    tb.ok("action", "add", "Fix it", "--owner", "ana", "--due", "+3")
+    tb.ok("action", "edit", "1", "--owner", "", "--due", "")
+    tb.ok("action", "add", "Fix that", "--due", "+3")
+    tb.ok("action", "edit", "2", "--due", "none")  # the alias `--due` has always taken
+    acts = tb.json("action", "list")["actions"]
+    assert [(a["owner"], a["due"]) for a in acts] == [("", None), ("", None)]
 
 
 # --- import and export ------------------------------------------------------------------------
@@ -676,6 +738,21 @@ def test_script_piped_output_has_no_ansi_and_a_closed_pipe_is_quiet(tmp_path: Pa
     )  # fmt: skip
     assert shell.stdout == "board,kpi,date,value,plan,note,who,at\n"
     assert "Traceback" not in shell.stderr and "Broken pipe" not in shell.stderr
+
+
+def test_importtime_lists_no_textual() -> None:
+    """What CI checks (`.ci/run`): `python -X importtime -c 'import tui.cli'` shows no Textual."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import tui.cli"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    names = [
+        line.rsplit("|", 1)[-1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    ]
+    assert "tui.cli.entries" in names  # the listing is what we think it is
+    assert [n for n in names if n.split(".")[0] in ("textual", "rich")] == []
 
 
 def test_the_command_line_imports_no_textual() -> None:

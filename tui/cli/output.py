@@ -1,35 +1,24 @@
-"""Text and JSON for the command line: numbers, glyphs, colours, tables, and views as plain dicts.
+"""Terminal things for the command line: colour, tables, safe store text and `--json`.
 
-Imports only the stdlib and `store/`, so the command line starts fast. Every string that comes
-from the store goes through `safe` (or `one_line`) before it reaches a terminal: an escape
-sequence in a note is shown, never obeyed.
+How a number, a unit, a variance or a date reads is `store.present`'s business (the board and
+the huddle use the same); this module only puts those strings on a terminal. Every string that
+comes from the store goes through `safe` or `one_line` before it reaches one: an escape sequence
+in a note is shown, never obeyed.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, TextIO
 
 from store.model import Action, Kpi, Status
-from store.present import STATUS_GLYPH as STATUS_GLYPH
-from store.present import STATUS_WORD as STATUS_WORD
-from store.present import TREND_ARROW
-from store.rules import Flag, KpiView, Trend
+from store.present import status_text
+from store.rules import KpiView
 from store.snapshot import Snapshot
 from store.validate import printable
-
-TREND_TEXT: dict[Trend, str] = {
-    t: "" if t is Trend.UNKNOWN else f"{TREND_ARROW[t]} {t.value}" for t in Trend
-}
-FLAG_JSON = {
-    Flag.RED_NO_ACTION: "red-no-action",
-    Flag.COUNTER_RED: "counter-red",
-    Flag.STALE: "stale",
-}
 
 # SGR codes; used only when `use_colour` says so.
 _SGR = {
@@ -42,6 +31,8 @@ _SGR = {
     "dim": "2",
     "alarm": "1;31",
 }
+
+Cell = tuple[str, str]  # (plain text, painted text): widths come from the plain one
 
 
 def use_colour(stream: TextIO) -> bool:
@@ -64,7 +55,12 @@ class Painter:
         return f"\x1b[{_SGR[style]}m{text}\x1b[0m"
 
 
-# --- strings from the store -------------------------------------------------------------------
+def status_word(status: Status, paint: Painter) -> str:
+    """`✔ green`, in green on a terminal."""
+    return paint(status_text(status), status)
+
+
+# --- strings from the store ---------------------------------------------------------------------
 
 
 def safe(value: str) -> str:
@@ -77,92 +73,11 @@ def one_line(value: str) -> str:
     return printable(value).replace("\r\n", "\n").replace("\n", " ↵ ").replace("\t", " ")
 
 
-# --- numbers and dates ------------------------------------------------------------------------
+# --- tables -------------------------------------------------------------------------------------
 
 
-def num(x: float) -> str:
-    """A number exact enough to type back in: up to 6 significant digits, no trailing zeros.
-    A non-finite value (only a hand-edited store has one) shows as `∞` or `n/a`, never fails."""
-    if not math.isfinite(x):
-        return "n/a" if math.isnan(x) else ("∞" if x > 0 else "-∞")
-    if x == 0:
-        return "0"
-    if abs(x) >= 1e12 or abs(x) < 1e-4:
-        return f"{x:.6g}"
-    if x == int(x):
-        return str(int(x))
-    text = f"{x:.6g}" if abs(x) < 1e6 else f"{x:.2f}"
-    if "e" in text:
-        text = f"{x:.8f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def with_unit(x: float, unit: str) -> str:
-    return f"{num(x)} {one_line(unit)}" if unit else num(x)
-
-
-def signed(x: float) -> str:
-    """`+1.5`, `−6.5` (a real minus sign), `0`."""
-    if math.isnan(x):
-        return num(x)
-    if x > 0:
-        return "+" + num(x)
-    if x < 0:
-        return "−" + num(-x)
-    return "0"
-
-
-def variance_text(view: KpiView) -> str:
-    """`−6.5 / −7.6 %`: actual minus benchmark, absolute and in percent; empty without data."""
-    var = view.variance
-    if var is None:
-        return ""
-    diff, pct = var
-    return signed(diff) + (f" / {signed(round(pct, 1))} %" if pct is not None else "")
-
-
-def benchmark_text(view: KpiView) -> str:
-    """`plan 80 %` when the latest entry has a plan, else `target 85 %`."""
-    latest = view.latest
-    word = "plan" if latest is not None and latest.plan is not None else "target"
-    return f"{word} {with_unit(view.benchmark, view.kpi.unit)}"
-
-
-def local_time(stamp: str) -> str:
-    """A stored UTC timestamp (`2024-05-10T07:12:00Z`) as local `2024-05-10 09:12`."""
-    if not stamp:
-        return ""
-    try:
-        when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return safe(stamp)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone().strftime("%Y-%m-%d %H:%M")
-
-
-def flag_texts(view: KpiView) -> list[str]:
-    out = []
-    for flag in view.flags:
-        if flag is Flag.RED_NO_ACTION:
-            out.append("red, no action")
-        elif flag is Flag.COUNTER_RED:
-            name = f" ({one_line(view.counter_name)})" if view.counter_name else ""
-            out.append(f"counter-metric red{name}")
-        elif flag is Flag.STALE and view.stale_since is not None:
-            out.append(f"stale since {view.stale_since.isoformat()}")
-    return out
-
-
-def status_word(status: Status, paint: Painter) -> str:
-    return paint(f"{STATUS_GLYPH[status]} {STATUS_WORD[status]}", status)
-
-
-# --- tables -----------------------------------------------------------------------------------
-
-
-def table(rows: Sequence[Sequence[tuple[str, str]]], indent: str = "  ") -> list[str]:
-    """Left-aligned columns. Each cell is (plain text, painted text): widths use the plain one."""
+def table(rows: Sequence[Sequence[Cell]], indent: str = "  ") -> list[str]:
+    """Left-aligned columns; the last cell of a row is never padded."""
     if not rows:
         return []
     ncols = max(len(r) for r in rows)
@@ -180,15 +95,14 @@ def table(rows: Sequence[Sequence[tuple[str, str]]], indent: str = "  ") -> list
     return lines
 
 
-def cell(
-    text: str, paint: Painter | None = None, style: str | Status | None = None
-) -> tuple[str, str]:
+def cell(text: str, paint: Painter | None = None, style: str | Status | None = None) -> Cell:
+    """A table cell, painted in `style` when colour is on."""
     if paint is None or style is None:
         return (text, text)
     return (text, paint(text, style))
 
 
-# --- plain dicts for --json -------------------------------------------------------------------
+# --- plain dicts for --json ---------------------------------------------------------------------
 
 
 def _iso(d: date | None) -> str | None:
@@ -196,6 +110,7 @@ def _iso(d: date | None) -> str | None:
 
 
 def kpi_view_json(view: KpiView) -> dict[str, Any]:
+    """A KPI's state today, for `status --json`."""
     latest = view.latest
     var = view.variance
     return {
@@ -212,7 +127,7 @@ def kpi_view_json(view: KpiView) -> dict[str, Any]:
         "trend": view.trend.value,
         "variance": var[0] if var else None,
         "variance_pct": var[1] if var else None,
-        "flags": [FLAG_JSON[f] for f in view.flags],
+        "flags": [f.value for f in view.flags],
         "stale_since": _iso(view.stale_since),
         "owner": view.kpi.owner,
         "kind": view.kpi.kind.value,
@@ -225,6 +140,7 @@ def kpi_view_json(view: KpiView) -> dict[str, Any]:
 
 
 def action_json(a: Action, snap: Snapshot, today: date) -> dict[str, Any]:
+    """An action with its KPI and board by name, for `action list --json` and `status --json`."""
     kpi = snap.kpis.get(a.kpi) if a.kpi is not None else None
     board = snap.boards.get(a.board)
     return {
@@ -242,6 +158,7 @@ def action_json(a: Action, snap: Snapshot, today: date) -> dict[str, Any]:
 
 
 def kpi_json(k: Kpi, snap: Snapshot) -> dict[str, Any]:
+    """A KPI's settings and its targets over time, for `kpi list --json`."""
     board = snap.boards.get(k.board)
     counter = snap.kpis.get(k.counter) if k.counter is not None else None
     return {

@@ -1,0 +1,148 @@
+"""The `teamboard` command line: record actuals, manage boards, KPIs and actions, and ask
+"are we winning or losing?" from any shell, in a blink.
+
+One module per noun (`boards`, `kpis`, `entries`, `actions`, `status`, `transfer`, `screens`),
+each declaring its commands and their arguments in `register(sub)` next to the handlers they
+feed; `base` holds what they share and `output` the terminal side (colour, tables, JSON). How
+values read is `store.present`'s, the same as on the board.
+
+Imports only `store/` and the stdlib at start-up, never Textual (CI checks it). The screens
+(`show`, `demo`, `huddle`) import the app lazily, and commands import what only they need
+(csv, json, tempfile) inside.
+
+Exit codes: 0 ok, 1 the store cannot be used (missing, broken, read-only, busy after --wait), 2
+bad usage or bad input (nothing written), 70 a bug (one line, no traceback), 130 interrupted.
+Every value people type is parsed by `store.validate`, the same as in the app's forms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from datetime import date
+
+from store import validate
+from store.errors import Fix, StoreError, either
+
+from . import actions, boards, entries, kpis, screens, status, transfer
+from .base import WAIT_DEFAULT, WAIT_ENV, Ctx, Parser, quote, store_flag
+
+EPILOG = """\
+examples:
+  teamboard init --demo                     a store with sample data, to try things
+  teamboard record OEE 78.5 --date yesterday --note "filler jammed twice"
+  teamboard --store /srv/team/board.json status --all
+
+dates: YYYY-MM-DD, today, yesterday, -N (N days ago) or +N (N days ahead).
+numbers: 78.5, -3, 1e3 (a point for decimals, no thousands separators).
+clearing: an empty value clears an optional field, e.g. --owner "".
+store: --store PATH, else $TEAMBOARD_STORE, else teamboard.json in your data folder.
+exit codes: 0 ok, 1 store unusable (missing, broken, read-only, busy after --wait),
+2 bad usage or input.
+Without a command, teamboard opens the live board (`show`)."""
+
+# The nouns in the order `teamboard --help` lists them.
+NOUNS = (screens, boards, kpis, entries, actions, status, transfer)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(
+        prog="teamboard",
+        description="A live team KPI board in the terminal: are we winning or losing?",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--store",
+        metavar="PATH",
+        help="the store file (default: $TEAMBOARD_STORE or your data folder)",
+    )
+    p.add_argument(
+        "--wait",
+        metavar="SECONDS",
+        help=f"how long a change waits for another writer's lock before giving up "
+        f"(default: ${WAIT_ENV} or {WAIT_DEFAULT:.0f})",
+    )
+    p.set_defaults(func=screens.cmd_show, board=None, wall=False, rotate=None, poll=False)
+    sub = p.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
+    for noun in NOUNS:
+        noun.register(sub)
+    return p
+
+
+def error_line(exc: StoreError, store: str) -> str:
+    """The error in one line, its remedy worded as the flag or the command to type.
+
+    `store` is the `--store PATH ` the hints need to reach the same store (or empty).
+    """
+    fix = getattr(exc, "fix", None)
+    if fix is None:
+        return str(exc)
+    about = quote(exc.subject) if exc.subject else "BOARD"
+    remedy = {
+        Fix.NAME_BOARD: "add --board BOARD",
+        Fix.SEE_BOARDS: f"see `teamboard {store}board list`",
+        Fix.ADD_BOARD: f"add one with `teamboard {store}board add NAME`",
+        Fix.SEE_KPIS: f"see `teamboard {store}kpi list`",
+        Fix.SEE_ACTIONS: f"see `teamboard {store}action list`",
+        Fix.OVER_LIMIT: "archive one first, raise the limit with "
+        f"`teamboard {store}board edit {about} --kpi-limit N`, or add --force",
+        Fix.SAY_WHAT: "give " + either([f"--{f.replace('_', '-')}" for f in exc.fields]),
+    }[fix]
+    return f"{exc.problem}; {remedy}"
+
+
+def main(argv: Sequence[str] | None = None, today: date | None = None) -> int:
+    """Run one command; returns the exit code (the console script exits with it)."""
+    out, err = sys.stdout, sys.stderr
+    store: str | None = None
+    try:
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as exc:  # --help (0) or a usage error (2)
+            return exc.code if isinstance(exc.code, int) else 2
+        store = args.store
+        ctx = Ctx(args, today or date.today(), out, err)
+        code = int(args.func(ctx))
+        out.flush()
+        return code
+    except StoreError as exc:
+        for line in getattr(exc, "details", ()):
+            err.write(f"teamboard: {validate.printable(line)}\n")
+        err.write(f"teamboard: {validate.printable(error_line(exc, store_flag(store)))}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.write("\nteamboard: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`teamboard export | head`): stop quietly, and keep Python from
+        # complaining when it flushes stdout at exit.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, out.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141
+    except OSError as exc:
+        err.write(f"teamboard: {validate.printable(str(exc))}\n")
+        return 1
+    except Exception as exc:  # a bug: still one line, and an exit code scripts can tell apart
+        if isinstance(exc, UnicodeEncodeError) and exc.encoding.replace("-", "").lower() != "utf8":
+            err.write(
+                f"teamboard: this terminal takes {exc.encoding} and cannot show the answer: "
+                "use a UTF-8 locale (e.g. LANG=C.UTF-8)\n"
+            )
+            return 1
+        if os.environ.get("TEAMBOARD_DEBUG"):
+            raise
+        detail = validate.printable(str(exc))[:200]
+        err.write(
+            f"teamboard: internal error ({type(exc).__name__}: {detail}); this is a bug, please "
+            "report it with the command you ran (TEAMBOARD_DEBUG=1 shows the traceback)\n"
+        )
+        return 70
+
+
+__all__ = ["Ctx", "build_parser", "error_line", "main"]

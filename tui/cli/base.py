@@ -1,0 +1,200 @@
+"""What every command module shares: the context a handler gets, the parsers of the values
+people type, and the helpers that declare a command's arguments.
+
+A noun module (`boards.py`, `kpis.py`, ...) defines `register(sub)`, which declares its commands
+with `command` (or `group`, for `teamboard board ...`) and their arguments, next to the
+handlers they feed. A handler takes a `Ctx` and returns the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, TextIO, TypeVar
+
+from store import validate
+from store.db import Store, default_path
+from store.errors import BadInput
+from store.model import Direction, Frequency, Kind, Stage
+from store.snapshot import Snapshot
+
+from . import output
+from .output import Painter
+
+WAIT_ENV = "TEAMBOARD_WAIT"
+WAIT_DEFAULT = 120.0
+WAIT_MAX = 86400.0
+# What people type to find a board or KPI (checked for UTF-8 and NFC-normalised, as names are).
+_REFS = {"kpi": "KPI name", "board": "board name", "parent": "--parent", "counter": "--counter"}
+CLEAR = ""  # the one way to clear an optional field: an empty value (`--owner ""`)
+
+E = TypeVar("E", Direction, Frequency, Kind, Stage)
+
+
+class Ctx:
+    """What every command gets: its arguments, the store, today, and where and how to print."""
+
+    def __init__(self, args: argparse.Namespace, today: date, out: TextIO, err: TextIO) -> None:
+        self.args = args
+        self.today = today
+        self.out = out
+        self.err = err
+        self.paint = Painter(output.use_colour(out))
+        for key, what in _REFS.items():
+            value = getattr(args, key, None)
+            if isinstance(value, str):
+                setattr(args, key, validate.ref(value, what))
+        self.store_given = args.store is not None
+        if self.store_given and "\0" in args.store:
+            raise BadInput("--store PATH contains a NUL character: name a file")
+        self.lock_timeout = _wait(args.wait)
+        self.store = self.open(Path(args.store) if self.store_given else default_path())
+
+    def open(self, path: Path) -> Store:
+        """A store that tells the user, on stderr, whose write it waits for."""
+        return Store(path, on_wait=self.waiting, lock_timeout=self.lock_timeout)
+
+    def waiting(self, line: str) -> None:
+        self.err.write(f"teamboard: {validate.printable(line)}\n")
+        self.err.flush()
+
+    def print(self, text: str = "") -> None:
+        output.write(self.out, text)
+
+    def json(self, obj: object) -> None:
+        output.write(self.out, output.dumps(obj))
+
+    def note(self, text: str) -> None:
+        """A remark for people, on stderr, so stdout stays clean for scripts."""
+        output.write(self.err, text)
+
+    def day(self, text: str | None, what: str = "date", future_ok: bool = False) -> date:
+        if text is None:
+            return self.today
+        return validate.day(text, self.today, what, future_ok=future_ok)
+
+    def snapshot(self) -> Snapshot:
+        return self.store.read()
+
+    def store_flag(self) -> str:
+        """`--store PATH ` when the user gave one, for the hints we print."""
+        return store_flag(str(self.store.path) if self.store_given else None)
+
+
+Command = Callable[[Ctx], int]
+
+
+def store_flag(path: str | None) -> str:
+    """`--store PATH ` for a hint that must reach the same store; empty for the default one."""
+    return "" if path is None else f"--store {quote(path)} "
+
+
+def quote(text: str) -> str:
+    """A name as the shell takes it back, on one line: `'Line 3'`."""
+    import shlex
+
+    return shlex.quote(output.one_line(text))
+
+
+# --- the values people type -------------------------------------------------------------------
+
+
+def _wait(option: str | None) -> float:
+    """How long a write waits for the lock: --wait, else $TEAMBOARD_WAIT, else 120 s."""
+    what = "--wait"
+    if option is None:
+        option, what = os.environ.get(WAIT_ENV), WAIT_ENV
+    if option is None or not option.strip():
+        return WAIT_DEFAULT
+    seconds = validate.number(option, what)
+    if not 0 <= seconds <= WAIT_MAX:
+        raise BadInput(
+            f"{what} takes a number of seconds from 0 to {WAIT_MAX:.0f} (a day), not {option!r}"
+        )
+    return seconds
+
+
+def cleared(text: str | None) -> bool:
+    """An option given as `""` (or blank): clear the field."""
+    return text is not None and text.strip() == CLEAR
+
+
+def number(text: str | None, what: str) -> float | None:
+    return None if text is None else validate.number(text, what)
+
+
+def choice(kind: type[E], text: str | None, what: str) -> E | None:
+    return None if text is None else validate.choice(kind, text, what)
+
+
+def owner(text: str | None) -> str | None:
+    return None if text is None else validate.owner(text)
+
+
+def text(value: str | None, what: str) -> str | None:
+    return None if value is None else validate.text(value, what)
+
+
+def unit(value: str | None) -> str | None:
+    if value is None or cleared(value):
+        return None if value is None else CLEAR
+    return validate.name(value, "unit", scripts=False)  # µm, m³, °C: symbols mix freely
+
+
+# --- declaring commands -----------------------------------------------------------------------
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage error in one line: `teamboard: <message> (see ... --help)`, and
+    every negative number (`-1e3`, `-.5`, `-inf`) read as a value, never as an option."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(
+            r"^-(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?%?|inf|infinity|nan)$", re.ASCII | re.I
+        )
+
+    def error(self, message: str) -> Any:  # argparse's NoReturn
+        self.exit(2, f"teamboard: {validate.printable(message)} (see {self.prog} --help)\n")
+
+
+Sub = Any  # argparse's _SubParsersAction, which typeshed keeps private
+
+
+def command(sub: Sub, name: str, help: str, func: Command) -> argparse.ArgumentParser:
+    """A command (`record`) or a group's command (`board add`) that runs `func`."""
+    c: argparse.ArgumentParser = sub.add_parser(name, help=help, description=help)
+    c.set_defaults(func=func)
+    return c
+
+
+def group(sub: Sub, name: str, help: str) -> Sub:
+    """A noun with commands of its own (`teamboard board ...`); alone, it says which."""
+    g = sub.add_parser(name, help=help, description=help)
+    subs = g.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
+
+    def usage(ctx: Ctx) -> int:
+        raise BadInput(
+            f"{g.prog.removeprefix('teamboard ')} needs a command: {', '.join(subs.choices)} "
+            f"(see {g.prog} --help)"
+        )
+
+    g.set_defaults(func=usage)
+    return subs
+
+
+def json_flag(c: argparse.ArgumentParser) -> None:
+    c.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def board_opt(c: argparse.ArgumentParser, what: str = "") -> None:
+    what = what or "the board of the KPI, when its name is on several boards"
+    c.add_argument("--board", metavar="BOARD", help=what)
+
+
+def kpi_arg(c: argparse.ArgumentParser, what: str = "the KPI's name") -> None:
+    c.add_argument("kpi", metavar="KPI", help=what)

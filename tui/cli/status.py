@@ -1,0 +1,151 @@
+"""`teamboard status` (are we winning or losing?) and `teamboard minutes` (what the last huddle
+decided): the board and the huddle as text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from store.errors import StoreError
+from store.model import Status
+from store.present import (
+    STATUS_WORD,
+    benchmark_label,
+    flag_texts,
+    status_text,
+    trend_text,
+    variance_text,
+    with_unit,
+)
+from store.rules import KpiView
+
+from .actions import action_rows
+from .base import Ctx, Sub, command, json_flag, quote
+from .boards import board_tree
+from .output import Cell, Painter, action_json, cell, kpi_view_json, one_line, safe, table
+
+
+def _counts(views: Sequence[KpiView], paint: Painter) -> str:
+    order = (Status.GREEN, Status.AMBER, Status.RED, Status.STALE)
+    n = {s: sum(1 for v in views if v.status is s) for s in Status}
+    parts = [paint(f"{n[s]} {STATUS_WORD[s]}", s) if n[s] else f"0 {STATUS_WORD[s]}" for s in order]
+    if n[Status.NO_DATA]:
+        parts.append(f"{n[Status.NO_DATA]} no data")
+    return ", ".join(parts)
+
+
+def kpi_rows(views: Sequence[KpiView], ctx: Ctx) -> list[list[Cell]]:
+    """One table row per KPI: status, name, latest value, benchmark, variance, trend, flags."""
+    paint = ctx.paint
+    rows = []
+    for v in views:
+        latest = v.latest
+        flags = one_line("; ".join(flag_texts(v, ctx.today)))
+        rows.append(
+            [
+                cell(status_text(v.status), paint, v.status),
+                cell(one_line(v.kpi.name)),
+                cell(one_line(with_unit(latest.value, v.kpi.unit)) if latest else "—"),
+                cell(one_line(benchmark_label(v))),
+                cell(variance_text(v)),
+                cell(trend_text(v.trend)),
+                cell(flags, paint, "alarm" if flags and v.status is Status.RED else None),
+            ]
+        )
+    return rows
+
+
+def cmd_status(ctx: Ctx) -> int:
+    a = ctx.args
+    snap = ctx.snapshot()
+    if a.all:
+        boards = [b for b, _ in board_tree(snap)]
+    else:
+        boards = [snap.board_named(a.board) if a.board else snap.default_board()]
+    today = ctx.today
+    if a.json:
+        kpis = []
+        actions = []
+        for b in boards:
+            kpis += [kpi_view_json(v) for v in snap.views(b.id, today)]
+            actions += [action_json(x, snap, today) for x in snap.actions_of(b.id)]
+        ctx.json(
+            {
+                "today": today.isoformat(),
+                "boards": [b.name for b in boards],
+                "kpis": kpis,
+                "actions": actions,
+            }
+        )
+        return 0
+    paint = ctx.paint
+    for i, b in enumerate(boards):
+        if i:
+            ctx.print()
+        views = snap.views(b.id, today)
+        ctx.print(
+            f"{paint(one_line(b.name), 'bold')} · {today.isoformat()} · "
+            f"{len(views)} KPI{'s' if len(views) != 1 else ''}: {_counts(views, paint)}"
+        )
+        if views:
+            for line in table(kpi_rows(views, ctx)):
+                ctx.print(line)
+        else:
+            ctx.print(
+                f"  no KPIs yet: teamboard {ctx.store_flag()}kpi add NAME "
+                f"--board {quote(b.name)} --target T"
+            )
+        acts = snap.actions_of(b.id)
+        if acts:
+            ctx.print(f"  open actions ({len(acts)}):")
+            for line in table(action_rows(acts, snap, today, paint, False), "    "):
+                ctx.print(line)
+        else:
+            ctx.print("  no open actions")
+    return 0
+
+
+def cmd_minutes(ctx: Ctx) -> int:
+    from store import huddle
+
+    a = ctx.args
+    snap = ctx.snapshot()
+    board = snap.board_named(a.board) if a.board else None
+    day = ctx.day(a.date) if a.date else None
+    found = huddle.pick(snap.huddles, board.id if board else None, day)
+    if not found:
+        where = f" of {one_line(board.name)}" if board else ""
+        when = f" on {day.isoformat()}" if day else ""
+        how = f"teamboard {ctx.store_flag()}huddle" + (f" {quote(board.name)}" if board else "")
+        if snap.huddles and (board or day):
+            raise StoreError(
+                f"no huddle minutes{where}{when}; see the last ones with "
+                f"teamboard {ctx.store_flag()}minutes --last"
+            )
+        raise StoreError(f"no huddle minutes{where} yet: hold a huddle with {how}")
+    chosen = found if day else found[-1:]  # --last is the default
+    if a.format == "json":
+        ctx.json({"huddles": chosen})
+    else:
+        ctx.print(safe("\n".join(huddle.markdown(h) for h in chosen)))
+    return 0
+
+
+def register(sub: Sub) -> None:
+    c = command(
+        sub, "status", "are we winning or losing? KPIs and open actions as text", cmd_status
+    )
+    c.add_argument(
+        "board", nargs="?", metavar="BOARD", help="the board (default: the first top-level one)"
+    )
+    c.add_argument("--all", action="store_true", help="every board")
+    json_flag(c)
+
+    c = command(sub, "minutes", "print the minutes of a huddle (the last one by default)",
+                cmd_minutes)  # fmt: skip
+    when = c.add_mutually_exclusive_group()
+    when.add_argument("--last", action="store_true", help="the last huddle (the default)")
+    when.add_argument("--date", metavar="DATE", help="every huddle held on DATE")
+    c.add_argument("--board", metavar="BOARD", help="only this board's huddles")
+    c.add_argument(
+        "--format", choices=("md", "json"), default="md", help="md (Markdown, default) or json"
+    )
