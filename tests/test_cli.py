@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from store import Store
-from store import present, validate
-from tui.cli import main, output
+from store import Store, present, validate
+from store.errors import NotFound
+from tui.cli import error_line, main, output
 
 DAY = date(2024, 5, 10)  # a Friday
 SCRIPT = shutil.which("teamboard", path=str(Path(sys.executable).parent))
@@ -463,10 +463,6 @@ def test_dates_carry_the_year_unless_it_is_this_one() -> None:
 def test_a_domain_error_gets_the_flag_to_use(tb: Run) -> None:
     """The store says what is wrong in domain words (what the app shows); the command line
     words the remedy as the flag or command to type."""
-    from store.errors import NotFound
-
-    from tui.cli import error_line
-
     tb.ok("board", "add", "Line 4")
     tb.ok("kpi", "add", "OEE", "--board", "Line 4", "--target", "80")
     with pytest.raises(NotFound) as caught:
@@ -491,9 +487,8 @@ def test_an_empty_value_clears_every_optional_field(tb: Run) -> None:
     tb.ok("kpi", "edit", "Scrap", "--unit", "", "--amber", "", "--owner", "", "--counter", "",
           "--goal", "", "--description", "")  # fmt: skip
     scrap = tb.json("kpi", "list")["kpis"][1]
-    assert [scrap[k] for k in ("unit", "amber", "owner", "counter", "goal", "description")] == [
-        "", None, "", None, "", ""
-    ]
+    fields = ("unit", "amber", "owner", "counter", "goal", "description")
+    assert [scrap[k] for k in fields] == ["", None, "", None, "", ""]
     tb.ok("board", "add", "Packing", "--parent", "Line 3", "--description", "boxes")
     tb.ok("board", "edit", "Packing", "--parent", "", "--description", "")
     packing = tb.json("board", "list")["boards"][1]
