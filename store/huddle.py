@@ -18,7 +18,6 @@ from . import validate
 from .errors import BadInput
 from .model import Action, Status
 from .rules import KpiView, shortfall
-from .snapshot import Snapshot
 
 
 class ItemKind(StrEnum):
@@ -60,12 +59,14 @@ def _miss(view: KpiView) -> float:
     return shortfall(view.kpi, view.latest) if view.latest is not None else 0.0
 
 
-def build_agenda(snap: Snapshot, board_id: int, today: date) -> list[AgendaItem]:
+def build_agenda(
+    views: Sequence[KpiView], actions: Sequence[Action], today: date
+) -> list[AgendaItem]:
     """Red KPIs (largest miss first), stale ones (longest first), amber ones, overdue actions.
 
-    An overdue action whose KPI is on the agenda already is shown with that KPI, not twice.
+    `views` and `actions` are the board's (its open actions); an overdue action whose KPI is on
+    the agenda already is shown with that KPI, not twice.
     """
-    views = snap.views(board_id, today)
 
     def of(status: Status) -> list[KpiView]:
         return [v for v in views if v.status is status]
@@ -81,7 +82,7 @@ def build_agenda(snap: Snapshot, board_id: int, today: date) -> list[AgendaItem]
     on_agenda = {i.kpi for i in items}
     overdue = [
         a
-        for a in snap.actions_of(board_id)
+        for a in actions
         if a.overdue(today) and (a.kpi is None or a.kpi not in on_agenda)
     ]
     items += [
@@ -96,6 +97,18 @@ def blocks(item: AgendaItem, view: KpiView | None, noted: bool) -> bool:
     if not item.gated or view is None or noted:
         return False
     return view.status is Status.RED and not view.open_actions
+
+
+def status_now(item: AgendaItem, view: KpiView | None) -> str | None:
+    """The item's status as it is shown: its KPI's today, `overdue` for an action."""
+    if item.kind is ItemKind.OVERDUE:
+        return "overdue"
+    return view.status.value if view else None
+
+
+def amber_from(timebox_s: float) -> float:
+    """Seconds left when the timer turns amber: the last 3 minutes, or a fifth of a short box."""
+    return min(180.0, timebox_s / 5)
 
 
 # --- attendance -------------------------------------------------------------------------------
@@ -177,6 +190,13 @@ class HuddleLog:
     def remaining(self, now: datetime) -> float:
         return self.timebox_minutes * 60 - self.elapsed(now)
 
+    def timer_colour(self, now: datetime) -> Status:
+        """Green, amber near the end (`amber_from`), red once the time box is spent."""
+        left = self.remaining(now)
+        if left < 0:
+            return Status.RED
+        return Status.AMBER if left <= amber_from(self.timebox_minutes * 60) else Status.GREEN
+
     def on_item(self, now: datetime) -> float:
         """Seconds spent on the current item so far, this visit and earlier ones."""
         key = self.current_key
@@ -185,8 +205,23 @@ class HuddleLog:
         return before + max(0.0, this)
 
     @property
+    def item(self) -> AgendaItem | None:
+        """The item on screen; None at the wrap-up."""
+        return self.items[self.current] if 0 <= self.current < len(self.items) else None
+
+    @property
     def current_key(self) -> str | None:
-        return self.items[self.current].key if 0 <= self.current < len(self.items) else None
+        return self.item.key if self.item else None
+
+    @property
+    def reached(self) -> int:
+        """How many items have been on screen."""
+        return sum(1 for i in self.items if i.key in self.seen_status)
+
+    def blocked(self, view: KpiView | None) -> bool:
+        """The gate on the current item, given its KPI's view today."""
+        item = self.item
+        return item is not None and blocks(item, view, self.has_note(item.kpi))
 
     def show(self, index: int, now: datetime, status: str | None = None) -> None:
         """Move to item `index` (len(items) is the wrap-up), banking the time on the last one."""
@@ -372,6 +407,7 @@ __all__ = [
     "HuddleLog",
     "ItemKind",
     "Outcome",
+    "amber_from",
     "blocks",
     "build_agenda",
     "clock",
@@ -380,5 +416,6 @@ __all__ = [
     "parse_attendees",
     "parse_who",
     "pick",
+    "status_now",
     "suggest_attendees",
 ]

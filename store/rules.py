@@ -21,6 +21,9 @@ class Trend(StrEnum):
     UNKNOWN = "unknown"
 
 
+SPARK_PERIODS = 30  # the recent story a tile's sparkline tells
+
+
 class Flag(StrEnum):
     RED_NO_ACTION = "red-no-action"  # a red KPI must get a countermeasure
     COUNTER_RED = "counter-red"  # green while its counter-metric is red: the number may be gamed
@@ -165,6 +168,7 @@ class KpiView:
     stale_since: date | None
     open_actions: tuple[Action, ...]
     counter_name: str | None = None
+    met: tuple[bool, ...] = ()  # the last SPARK_PERIODS periods: did each meet its benchmark?
 
     @property
     def latest(self) -> Entry | None:
@@ -178,8 +182,23 @@ class KpiView:
     def variance(self) -> tuple[float, float | None] | None:
         return variance(self.kpi, self.latest) if self.latest else None
 
-    def spark(self, periods: int = 30) -> list[float]:
+    def spark(self, periods: int = SPARK_PERIODS) -> list[float]:
         return [e.value for e in self.history[-periods:]]
+
+
+@dataclass(frozen=True, slots=True)
+class BoardView:
+    """A board's KPIs evaluated for one day, and its open actions: what every screen reads.
+
+    The app builds one per board per load (and per day), so the board, the detail and the
+    huddle never evaluate the rules again and always agree.
+    """
+
+    kpis: tuple[KpiView, ...]  # the board's own, in the order they were added
+    actions: tuple[Action, ...]  # the board's open actions, the soonest due first
+
+    def kpi(self, kpi_id: int | None) -> KpiView | None:
+        return next((v for v in self.kpis if v.kpi.id == kpi_id), None)
 
 
 def view_kpis(
@@ -224,6 +243,7 @@ def view_kpis(
                 stale_since=stale_since,
                 open_actions=acts,
                 counter_name=names.get(k.counter) if k.counter is not None else None,
+                met=tuple(entry_status(k, e) is Status.GREEN for e in hist[-SPARK_PERIODS:]),
             )
         )
     return views

@@ -144,7 +144,8 @@ async def test_enter_opens_the_detail_and_escape_returns(demo_store: Store) -> N
         await pilot.pause()
         snap = demo_store.read()
         kpi = snap.kpi_named("Daily output")
-        assert screen.query_one(TrendChart)._kpi == kpi
+        chart = screen.query_one(TrendChart).data
+        assert chart is not None and chart.kpi == kpi
         title = str(screen.query_one("#summary .title", Label).render())
         assert "Daily output" in title and "green" in title
         table = screen.query_one("#entries", DataTable)

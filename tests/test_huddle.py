@@ -29,7 +29,7 @@ from tui import cli
 from tui.app import TeamboardApp
 from tui.board_screen import BoardScreen
 from tui.forms import ActionForm, FormScreen
-from tui.huddle_screen import HuddleScreen, amber_from
+from tui.huddle_screen import HuddleScreen
 from widgets.action_table import ActionTable
 
 # anyio (a dependency of Textual) brings the pytest plugin that runs the coroutines.
@@ -50,7 +50,7 @@ def anyio_backend() -> str:
 def test_agenda_red_by_shortfall_then_stale_then_amber_then_overdue(demo_store: Store) -> None:
     snap = demo_store.read()
     line = snap.board_named(LINE).id
-    items = hd.build_agenda(snap, line, TODAY)
+    items = hd.build_agenda(snap.views(line, TODAY), snap.actions_of(line), TODAY)
     assert [(i.kind, i.name) for i in items] == [
         (ItemKind.RED, "Scrap cost"),  # 62.5% over its target
         (ItemKind.RED, "First-pass yield"),  # 3.7% under
@@ -58,7 +58,7 @@ def test_agenda_red_by_shortfall_then_stale_then_amber_then_overdue(demo_store: 
     ]
     # Changeover time's overdue action #4 is reviewed with its KPI, not twice.
     ops_board = snap.board_named("Operations").id
-    items = hd.build_agenda(snap, ops_board, TODAY)
+    items = hd.build_agenda(snap.views(ops_board, TODAY), snap.actions_of(ops_board), TODAY)
     assert [(i.kind, i.name, i.action) for i in items] == [
         (ItemKind.AMBER, "On-time delivery", None),
         (ItemKind.OVERDUE, "Monthly complaint review with sales", 8),
@@ -131,8 +131,8 @@ def test_markdown_keeps_store_text_in_its_cell() -> None:
 
 
 def test_timer_turns_amber_in_the_last_three_minutes() -> None:
-    assert amber_from(15 * 60) == 180
-    assert amber_from(5 * 60) == 60
+    assert hd.amber_from(15 * 60) == 180
+    assert hd.amber_from(5 * 60) == 60
 
 
 # --- the screen, through the pilot ------------------------------------------------------------

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import TODAY
-from test_board import loaded, make_app, tile_named, tile_text, tiles, until
+from conftest import TODAY, until
+from test_board import loaded, make_app, tile_named, tile_text, tiles
 
 from store import Store
 from widgets.banner import Banner

@@ -49,7 +49,7 @@ from widgets.action_table import ActionTable
 from widgets.banner import Banner
 from widgets.board_header import BoardHeader
 from widgets.kpi_tile import KpiTile
-from widgets.trend_chart import TrendChart
+from widgets.trend_chart import ChartData, TrendChart
 from widgets.trend_spark import SparkData, TrendSpark
 
 pytestmark = pytest.mark.anyio
@@ -444,6 +444,7 @@ async def test_huddle_shows_every_field_literally(store_path: Path) -> None:
         await until(pilot, lambda: isinstance(app.screen, HuddleScreen)
                     and app.screen.item is not None, what="the first item")
         huddle = app.screen
+        assert isinstance(huddle, HuddleScreen)
         literal_in(huddle.query_one("#title", Label), shown("Kpi"))
         literal_in(huddle.query_one("#progress", Label), shown("Board"))
         literal_in(huddle.query_one("#gate", Static), shown("Kpi"))
@@ -646,7 +647,7 @@ class Widgets(App[None]):
 
     def on_mount(self) -> None:
         self.query_one("#tall", TrendSpark).styles.height = 4
-        self.query_one(TrendChart).show(self.kpi, self.entries)
+        self.query_one(TrendChart).data = ChartData(self.kpi, tuple(self.entries))
 
 
 @pytest.mark.parametrize(

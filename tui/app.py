@@ -1,8 +1,10 @@
-"""The teamboard app: holds the current snapshot, follows the store, and runs every write.
+"""The teamboard app: its life cycle, the current snapshot and the views built from it, and the
+follower that reloads when anyone writes.
 
-One source of truth: the app keeps the latest good `Snapshot`; screens redraw from it when the
-`data_changed` signal fires. Parsing happens in a daemon thread; bursts of changes coalesce into
-one reload; a broken, missing or unreadable file keeps the last good data under a banner.
+One source of truth: the app keeps the latest good `Snapshot` and each board's views of it
+(`views`, built once per load and day); screens redraw from them when the `data_changed` signal
+fires. Parsing happens in a daemon thread; bursts of changes coalesce into one reload; a broken,
+missing or unreadable file keeps the last good data under a banner. The writes are in `flows`.
 """
 
 from __future__ import annotations
@@ -23,19 +25,21 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.timer import Timer
 
-from store import ops
 from store.db import Store
 from store.errors import StoreError
-from store.present import STATUS_GLYPH, STATUS_WORD
+from store.rules import BoardView, KpiView
 from store.snapshot import Snapshot
 from store.validate import printable
 
+from . import flows
 from .board_screen import BoardScreen
 from .commands import BoardCommands
+from .detail_screen import DetailScreen
 from .follow import follow_store
-from .forms import action_form, parse_action, parse_record, record_form
+from .huddle_screen import HuddleScreen
 from .messages import StoreFailed, StoreLoaded
 from .themes import WALL
+from .views import Views
 
 Clock = Callable[[], datetime]
 
@@ -73,11 +77,15 @@ class TeamboardApp(App[int]):
         self.huddle_minutes = minutes
         self.clock = clock
         self.snapshot: Snapshot | None = None
+        """The last good read of the store; None until the first one."""
         self.board_id: int | None = None
+        """The board on screen."""
         self.banner: str | None = None
         self.banner_info = False
         self.reloads = 0  # completed loads, good or bad: tests wait on it
         self.data_changed: Signal[None] = Signal(self, "data_changed")
+        """Published after each load (good or bad) and when the board changes: redraw."""
+        self._views = Views()
         self._loading = False
         self._again = False
         self._generation = 0  # of the newest read started
@@ -102,8 +110,6 @@ class TeamboardApp(App[int]):
     def on_mount(self) -> None:
         self.push_screen(BoardScreen())
         if self.huddle_at_start:  # `teamboard huddle`: its board is picked once the store is read
-            from .huddle_screen import HuddleScreen
-
             self.push_screen(HuddleScreen(None, self.huddle_minutes))
         self.request_reload()
         self.follow()
@@ -309,98 +315,32 @@ class TeamboardApp(App[int]):
         self.board_id = board_id
         self.data_changed.publish(None)
 
-    # --- writes: every one goes through store.ops in a thread -----------------------------
+    # --- views: the rules run once per board per load (and per day) ----------------------
 
-    @work(thread=True, group="write")
-    def write(self, fn: Callable[[], Any], done: Callable[[Any], str] | None = None) -> None:
-        """Run a store operation off the UI thread; say what happened; reload at once."""
-        try:
-            result = fn()
-        except StoreError as exc:
-            self.call_from_thread(self.notify, str(exc), title="Not saved", severity="error")
-            return
-        if done is not None:
-            self.call_from_thread(self.notify, done(result))
-        self.call_from_thread(self.request_reload)
-
-    def record_for(self, kpi_id: int) -> None:
+    def views(self, board_id: int | None = None) -> BoardView | None:
+        """The views of `board_id` (the board on screen when None), as of the last load."""
         snap = self.snapshot
-        if snap is None or kpi_id not in snap.kpis:
-            return
-        kpi = snap.kpis[kpi_id]
-        today = self.today()
+        board_id = self.board_id if board_id is None else board_id
+        if snap is None or board_id is None or board_id not in snap.boards:
+            return None
+        return self._views.board(snap, board_id, self.today())
 
-        def save(values: dict[str, Any] | None) -> None:
-            if values is None:
-                return
-            parsed = parse_record(values, today)
-
-            def done(r: ops.Recorded) -> str:
-                s = r.view.status
-                return f"Recorded {r.view.kpi.name}: {STATUS_GLYPH[s]} {STATUS_WORD[s]}"
-
-            # By id: a teammate renaming the KPI meanwhile cannot redirect or fail the write.
-            self.write(lambda: ops.record(self.store, kpi.id, today=today, **parsed), done)
-
-        self.push_screen(record_form(kpi.name, kpi.unit, today), save)
-
-    def add_action_for(self, kpi_id: int | None, board_id: int | None = None) -> None:
+    def view_of(self, kpi_id: int | None) -> KpiView | None:
+        """One KPI's view, from its board's; None when it is archived or gone."""
         snap = self.snapshot
-        board_id = board_id or self.board_id
-        if snap is None or board_id is None:
-            return
-        kpi = snap.kpis.get(kpi_id) if kpi_id is not None else None
-        target = kpi.board if kpi else board_id
-        board = snap.boards[target].name
-        choices = [(k.id, k.name) for k in snap.kpis_of(target)]
-        today = self.today()
+        return None if snap is None else self._views.kpi(snap, kpi_id, self.today())
 
-        def save(values: dict[str, Any] | None) -> None:
-            if values is None:
-                return
-            p = parse_action(values, today)
-            self.write(
-                lambda: ops.add_action(
-                    self.store,
-                    p["title"],
-                    board=target,
-                    kpi=p["kpi"],
-                    owner=p["owner"],
-                    due=p["due"],
-                ),
-                lambda a: f"Added action #{a.id}: {a.title}",
-            )
-
-        owner = kpi.owner if kpi else ""
-        self.push_screen(action_form(board, choices, kpi.id if kpi else None, owner, today), save)
-
-    def advance_action(self, action_id: int) -> None:
-        self.write(
-            lambda: ops.move_action(self.store, action_id),
-            lambda a: f"Action #{a.id} → {a.stage.value}",
-        )
-
-    def finish_action(self, action_id: int) -> None:
-        from store.model import Stage
-
-        self.write(
-            lambda: ops.move_action(self.store, action_id, Stage.DONE),
-            lambda a: f"Action #{a.id} done",
-        )
+    def settled(self) -> bool:
+        """No read running or due, and no write in flight: what a test waits on before it
+        looks, with a deadline."""
+        return not self._loading and not self._again and not flows.pending(self)
 
     # --- screens ---------------------------------------------------------------------------
 
     def open_detail(self, kpi_id: int) -> None:
-        from .detail_screen import DetailScreen
-
         self.push_screen(DetailScreen(kpi_id))
 
     def start_huddle(self) -> None:
-        try:
-            from .huddle_screen import HuddleScreen
-        except ImportError:
-            self.notify("Huddle mode is not built yet.", severity="warning")
-            return
         if self.board_id is not None:
             self.push_screen(HuddleScreen(self.board_id, self.huddle_minutes))
 
@@ -411,17 +351,3 @@ class TeamboardApp(App[int]):
         )
         yield SystemCommand("Huddle", "Step through the red KPIs with the team", self.start_huddle)
 
-
-def run_app(
-    store_path: Path,
-    board: str | None,
-    wall: bool = False,
-    rotate: float = 0,
-    poll: bool = False,
-    huddle: bool = False,
-    minutes: int = 15,
-) -> int:
-    app = TeamboardApp(
-        store_path, board, wall=wall, rotate=rotate, poll=poll, huddle=huddle, minutes=minutes
-    )
-    return app.run() or 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical, VerticalScroll
@@ -13,11 +13,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from store.rules import KpiView
-from widgets.action_table import ActionRow, ActionTable
+from widgets.action_table import ActionList, ActionRow, ActionTable
 from widgets.banner import Banner
 from widgets.board_header import BoardHeader, HeaderData
 from widgets.kpi_tile import KpiTile
 from widgets.literal import literal
+
+from . import flows
 
 if TYPE_CHECKING:
     from .app import TeamboardApp
@@ -44,6 +46,13 @@ class BoardScreen(Screen[None]):
 
     app: TeamboardApp
 
+    header = getters.query_one(BoardHeader)
+    banner = getters.query_one(Banner)
+    empty = getters.query_one("#empty", Static)
+    grid = getters.query_one("#tiles", Grid)
+    actions_title = getters.query_one("#actions-title", Label)
+    actions = getters.query_one(ActionTable)
+
     def compose(self) -> ComposeResult:
         yield BoardHeader()
         yield Banner(id="banner")
@@ -59,85 +68,71 @@ class BoardScreen(Screen[None]):
     async def on_mount(self) -> None:
         self.set_class(self.app.wall, "-wall")
         if self.app.wall:  # nobody drives a wall board: no cursor to light up a row
-            self.query_one(ActionTable).show_cursor = False
+            self.actions.show_cursor = False
         self.app.data_changed.subscribe(self, lambda _: self.refresh_board())
         self.set_interval(1.0, self._tick)
         await self.refresh_board()
 
     def _tick(self) -> None:
-        snap = self.app.snapshot
-        self.query_one(BoardHeader).tick(snap.last_change if snap else None, self.app.now())
+        self.header.now = self.app.now()
 
     def on_resize(self) -> None:
         self._reflow()
 
     # --- drawing ---------------------------------------------------------------------------
 
-    def views(self) -> list[KpiView]:
-        snap, board = self.app.snapshot, self.app.board_id
-        if snap is None or board is None:
-            return []
-        return snap.views(board, self.app.today())
+    def tiles(self) -> list[KpiTile]:
+        return list(self.grid.query_children(KpiTile))
 
     async def refresh_board(self) -> None:
-        """Apply the app's snapshot in place: tiles keep their focus, the scroll stays."""
+        """Apply the app's views in place: tiles keep their focus, the scroll stays."""
         app = self.app
-        self.query_one(Banner).say(app.banner, info=app.banner_info)
-        empty = self.query_one("#empty", Static)
+        self.banner.message, self.banner.info = app.banner, app.banner_info
         snap = app.snapshot
-        if snap is None or app.board_id is None:
-            empty.update(literal(app.empty_message()))
-            empty.display = True
+        self.header.change = snap.last_change if snap else None
+        self._tick()
+        board = app.views()
+        if snap is None or app.board_id is None or board is None:
+            self.empty.update(literal(app.empty_message()))
+            self.empty.display = True
             return
-        views = self.views()
-        board = snap.boards[app.board_id]
-        empty.display = not views
-        if not views:
-            empty.update(
+        name = snap.boards[app.board_id].name
+        self.empty.display = not board.kpis
+        if not board.kpis:
+            self.empty.update(
                 literal(
-                    f"{board.name} has no KPIs yet. Add the vital few with\n"
-                    f"  teamboard kpi add NAME --board {board.name!r} --target T"
+                    f"{name} has no KPIs yet. Add the vital few with\n"
+                    f"  teamboard kpi add NAME --board {name!r} --target T"
                 )
             )
-        self.query_one(BoardHeader).show(
-            HeaderData(
-                app.board_title(),
-                tuple(v.status for v in views),
-                snap.last_change,
-                app.board_position(),
-            ),
-            app.now(),
+        self.header.data = HeaderData(
+            app.board_title(), tuple(v.status for v in board.kpis), app.board_position()
         )
-        await self._show_tiles(views)
+        await self._show_tiles(board.kpis)
         names = {k.id: k.name for k in snap.kpis.values()}
-        rows = [
-            ActionRow(a, names.get(a.kpi, "") if a.kpi else "") for a in snap.actions_of(board.id)
-        ]
-        table = self.query_one(ActionTable)
-        table.show(rows, app.today())
-        self.query_one("#actions-title", Label).update(
-            f"Actions ({len(rows)} open)" if rows else "Actions: none open"
-        )
+        rows = tuple(ActionRow(a, names.get(a.kpi, "") if a.kpi else "") for a in board.actions)
+        self.actions.actions = ActionList(rows, app.today())
+        self.actions_title.update(f"Actions ({len(rows)} open)" if rows else "Actions: none open")
 
-    async def _show_tiles(self, views: list[KpiView]) -> None:
-        grid = self.query_one("#tiles", Grid)
-        tiles = {t.id: t for t in grid.query_children(KpiTile)}
+    async def _show_tiles(self, views: tuple[KpiView, ...]) -> None:
+        tiles = {t.id: t for t in self.tiles()}
         wanted = [f"kpi-{v.kpi.id}" for v in views]
         if list(tiles) != wanted:
-            await grid.remove_children()  # the new tiles reuse the ids: wait for the old to go
-            await grid.mount_all(KpiTile(v, big=self.app.wall, id=f"kpi-{v.kpi.id}") for v in views)
+            await self.grid.remove_children()  # the new tiles reuse the ids: wait for the old
+            await self.grid.mount_all(
+                KpiTile(v, big=self.app.wall, id=f"kpi-{v.kpi.id}") for v in views
+            )
         else:
             for v in views:
                 tiles[f"kpi-{v.kpi.id}"].view = v
         self._reflow(len(views))
 
     def _reflow(self, count: int | None = None) -> None:
-        grid = self.query_one("#tiles", Grid)
-        n = count if count is not None else len(grid.children)
+        n = count if count is not None else len(self.grid.children)
         width = self.size.width - 2
         most = max(1, width // (WALL_TILE_WIDTH if self.app.wall else TILE_WIDTH))
         rows = math.ceil(n / most) if n else 1
-        grid.styles.grid_size_columns = max(1, math.ceil(n / rows)) if n else 1
+        self.grid.styles.grid_size_columns = max(1, math.ceil(n / rows)) if n else 1
 
     # --- keys ------------------------------------------------------------------------------
 
@@ -145,11 +140,11 @@ class BoardScreen(Screen[None]):
         focused = self.focused
         if isinstance(focused, KpiTile):
             return focused.view
-        views = self.views()
-        return views[0] if views else None
+        board = self.app.views()
+        return board.kpis[0] if board and board.kpis else None
 
     def action_move(self, dx: int, dy: int) -> None:
-        tiles = list(self.query_one("#tiles", Grid).query_children(KpiTile))
+        tiles = self.tiles()
         if not tiles:
             return
         if not isinstance(self.focused, KpiTile):
@@ -161,10 +156,10 @@ class BoardScreen(Screen[None]):
                 return
             tiles[0].focus()
             return
-        cols = int(self.query_one("#tiles", Grid).styles.grid_size_columns or 1)
+        cols = int(self.grid.styles.grid_size_columns or 1)
         i = tiles.index(self.focused) + dx + dy * cols
         if i >= len(tiles) and dy > 0:
-            self.query_one(ActionTable).focus()
+            self.actions.focus()
         elif 0 <= i < len(tiles):
             tiles[i].focus()
 
@@ -176,26 +171,23 @@ class BoardScreen(Screen[None]):
     def action_record(self) -> None:
         view = self.focused_view()
         if view is not None:
-            self.app.record_for(view.kpi.id)
+            flows.record(self.app, view.kpi.id)
 
     def action_add_action(self) -> None:
         view = self.focused_view() if isinstance(self.focused, KpiTile) else None
-        self.app.add_action_for(view.kpi.id if view else None)
-
-    def _selected_action(self) -> int | None:
-        return self.query_one(ActionTable).selected_id
+        flows.add_action(self.app, view.kpi.id if view else None, self.app.board_id)
 
     def action_move_action(self) -> None:
-        action = self._selected_action()
+        action = self.actions.selected_id
         if action is None:
             self.notify("No open action to move: add one with a", severity="warning")
             return
-        self.app.advance_action(action)
+        flows.move_stage(self.app, action)
 
     def action_done_action(self) -> None:
-        action = self._selected_action()
+        action = self.actions.selected_id
         if action is not None:
-            self.app.finish_action(action)
+            flows.done(self.app, action)
 
     def action_huddle(self) -> None:
         self.app.start_huddle()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
@@ -31,8 +31,13 @@ def highlight(matcher: Matcher, candidate: str) -> Content:
 
 
 class BoardCommands(Provider):
+    @property
+    def board_app(self) -> TeamboardApp:
+        """The app with its snapshot (a provider knows only that it runs in some App)."""
+        return cast("TeamboardApp", self.app)
+
     def _targets(self) -> list[tuple[str, str, Callable[[], None]]]:
-        app: TeamboardApp = self.app  # type: ignore[assignment]
+        app = self.board_app
         snap = app.snapshot
         if snap is None:
             return []
@@ -53,7 +58,7 @@ class BoardCommands(Provider):
         return out
 
     def _open_kpi(self, board_id: int, kpi_id: int) -> None:
-        app: TeamboardApp = self.app  # type: ignore[assignment]
+        app = self.board_app
         app.show_board(board_id)
         app.open_detail(kpi_id)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import getters
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -13,40 +14,23 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
 from store import audit
-from store.present import (
-    STATUS_GLYPH,
-    STATUS_WORD,
-    TREND_ARROW,
-    benchmark_label,
-    flag_texts,
-    num,
-    variance_text,
-    with_unit,
-)
+from store.present import num
 from store.rules import KpiView
-from widgets.action_table import ActionRow, ActionTable, fit
+from widgets.action_table import ActionList, ActionRow, ActionTable, fit
 from widgets.banner import Banner
 from widgets.literal import literal, literal_text, when_local
-from widgets.trend_chart import TrendChart
+from widgets.trend_chart import ChartData, TrendChart
+
+from . import flows, lines
 
 if TYPE_CHECKING:
+    from store.snapshot import Snapshot
+
     from .app import TeamboardApp
 
 
 class DetailScreen(Screen[None]):
-    DEFAULT_CSS = """
-    DetailScreen #summary { height: auto; padding: 0 1; background: $panel; }
-    DetailScreen #summary .title { text-style: bold; }
-    DetailScreen #numbers { width: 1fr; }
-    DetailScreen #about { height: auto; width: 1fr; padding: 0 1; color: $text-muted; }
-    DetailScreen TrendChart { height: 2fr; }
-    DetailScreen #lower { height: 1fr; }
-    DetailScreen #entries { width: 3fr; }
-    DetailScreen #kpi-actions-box { width: 2fr; }
-    DetailScreen #kpi-actions { height: 1fr; }
-    DetailScreen #changes { height: 1fr; }
-    DetailScreen .section { text-style: bold; padding: 0 1; }
-    """
+    CSS_PATH = "detail.tcss"
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("r", "record", "Record"),
@@ -55,6 +39,15 @@ class DetailScreen(Screen[None]):
     ]
 
     app: TeamboardApp
+
+    banner = getters.query_one(Banner)
+    summary_title = getters.query_one("#summary .title", Label)
+    numbers = getters.query_one("#numbers", Label)
+    about = getters.query_one("#about", Label)
+    chart = getters.query_one(TrendChart)
+    entries = getters.query_one("#entries", DataTable)
+    actions = getters.query_one(ActionTable)
+    changes = getters.query_one("#changes", DataTable)
 
     def __init__(self, kpi_id: int) -> None:
         super().__init__()
@@ -79,104 +72,58 @@ class DetailScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#entries", DataTable)
         for col in ("Date", "Value", "Plan", "Note", "Who", "When"):
-            table.add_column(col, key=col.lower())
-        changes = self.query_one("#changes", DataTable)
+            self.entries.add_column(col, key=col.lower())
         for col in ("When", "Who", "What"):
-            changes.add_column(col, key=col.lower())
+            self.changes.add_column(col, key=col.lower())
         self.app.data_changed.subscribe(self, lambda _: self.refresh_detail())
         self.refresh_detail()
 
-    def view(self) -> KpiView | None:
-        snap = self.app.snapshot
-        if snap is None or self.kpi_id not in snap.kpis:
-            return None
-        board = snap.kpis[self.kpi_id].board
-        return next(
-            (v for v in snap.views(board, self.app.today()) if v.kpi.id == self.kpi_id), None
-        )
-
     def refresh_detail(self) -> None:
-        self.query_one(Banner).say(self.app.banner)
-        view = self.view()
+        self.banner.message = self.app.banner
+        view = self.app.view_of(self.kpi_id)
         snap = self.app.snapshot
         if view is None or snap is None:
-            self.query_one("#summary .title", Label).update("This KPI is gone (archived?)")
+            self.summary_title.update("This KPI is gone (archived?)")
             return
         kpi = view.kpi
-        s = view.status
-        self.query_one("#summary .title", Label).update(
-            literal(f"{kpi.name} · {view.board_name}   {STATUS_GLYPH[s]} {STATUS_WORD[s]}")
+        self.summary_title.update(
+            literal(f"{kpi.name} · {view.board_name}   {lines.status(view)}")
         )
-        latest = view.latest
-        parts = [
-            with_unit(latest.value, kpi.unit) if latest else "no entry yet",
-            benchmark_label(view),
-            variance_text(view),
-            f"{TREND_ARROW[view.trend]} {view.trend.value}",
-            *(f"⚑ {t}" for t in flag_texts(view)),
-        ]
-        self.query_one("#numbers", Label).update(literal("   ".join(p for p in parts if p)))
-        better = "higher" if kpi.direction.value == "up" else "lower"
-        about = [
-            f"{kpi.kind.value}, {kpi.frequency.value}, {better} is better",
-            f"owner {kpi.owner}" if kpi.owner else "no owner",
-        ]
-        if kpi.amber is not None:
-            about.append(f"amber from {num(kpi.amber)}")
-        if view.counter_name:
-            about.append(f"counter-metric: {view.counter_name}")
-        if kpi.goal:
-            about.append(f"serves: {kpi.goal}")
-        if len(kpi.targets) > 1:
-            steps = ", ".join(
-                f"{num(t.value)} from {t.since.isoformat()}" if t.since else num(t.value)
-                for t in kpi.targets
-            )
-            about.append(f"targets: {steps}")
-        text = " · ".join(about)
-        if kpi.description.strip():  # what the number means, above the facts about it
-            text = " ".join(kpi.description.split()) + "\n" + text
-        self.query_one("#about", Label).update(literal(text))
-        self.query_one(TrendChart).show(kpi, view.history)
-        self._show_entries(view)
-        rows = [
+        self.numbers.update(literal(lines.numbers(view)))
+        self.about.update(literal(lines.detail_about(view)))
+        self.chart.data = ChartData(kpi, view.history)
+        self._show_entries(snap, view)
+        rows = tuple(
             ActionRow(a, kpi.name)
             for a in snap.actions_of(kpi.board, open_only=False)
             if a.kpi == kpi.id
-        ]
-        self.query_one(ActionTable).show(rows, self.app.today())
-        self._show_changes(kpi.id)
+        )
+        self.actions.actions = ActionList(rows, self.app.today())
+        self._show_changes(snap, kpi.id)
 
-    def _show_changes(self, kpi_id: int) -> None:
+    def _show_changes(self, snap: Snapshot, kpi_id: int) -> None:
         """The KPI's change log: field edits with old and new, targets, archives, and its
         actions' histories (values and notes are in the entries beside it)."""
-        snap = self.app.snapshot
-        assert snap is not None
-        table = self.query_one("#changes", DataTable)
-        table.clear()
+        self.changes.clear()
         for n, line in enumerate(audit.lines(snap, kpi=kpi_id, entries=False)[:200]):
-            table.add_row(
+            self.changes.add_row(
                 Text(when_local(line.at)),
                 literal_text(line.who),
                 literal_text(line.what),
                 key=str(n),
             )
 
-    def _show_entries(self, view: KpiView) -> None:
-        snap = self.app.snapshot
-        assert snap is not None
-        table = self.query_one("#entries", DataTable)
+    def _show_entries(self, snap: Snapshot, view: KpiView) -> None:
         current = {e.id for e in view.history}
         entries = sorted(
             snap.entries.get(view.kpi.id, ()), key=lambda e: (e.day, e.id), reverse=True
         )
-        table.clear()
+        self.entries.clear()
         for e in entries[:500]:
             superseded = e.id not in current
             style = "strike dim" if superseded else ""
-            table.add_row(
+            self.entries.add_row(
                 Text(e.day.isoformat(), style=style),
                 Text(num(e.value) + (" (superseded)" if superseded else ""), style=style),
                 Text(num(e.plan) if e.plan is not None else ""),
@@ -187,12 +134,12 @@ class DetailScreen(Screen[None]):
             )
 
     def action_record(self) -> None:
-        self.app.record_for(self.kpi_id)
+        flows.record(self.app, self.kpi_id)
 
     def action_add_action(self) -> None:
-        self.app.add_action_for(self.kpi_id)
+        flows.add_action(self.app, self.kpi_id, self.app.board_id)
 
     def action_move_action(self) -> None:
-        selected = self.query_one(ActionTable).selected_id
+        selected = self.actions.selected_id
         if selected is not None:
-            self.app.advance_action(selected)
+            flows.move_stage(self.app, selected)

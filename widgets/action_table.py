@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from rich.text import Text
+from textual.reactive import reactive
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
 
@@ -30,8 +30,17 @@ class ActionRow:
     kpi_name: str
 
 
+@dataclass(frozen=True)
+class ActionList:
+    """What the table shows: the rows, and the day that decides which are overdue."""
+
+    rows: tuple[ActionRow, ...]
+    today: date
+
+
 class ActionTable(DataTable[Text]):
-    """Rows keyed by action id, so the cursor stays on the same action across reloads."""
+    """Set `actions` to replace the rows; they are keyed by action id, so the cursor stays on
+    the same action across reloads."""
 
     COMPONENT_CLASSES = {"action-table--overdue"}
     DEFAULT_CSS = """
@@ -39,10 +48,10 @@ class ActionTable(DataTable[Text]):
     ActionTable > .action-table--overdue { color: $error; text-style: bold; }
     """
 
+    actions: reactive[ActionList] = reactive(ActionList((), date.min), init=False)
+
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self._rows: tuple[ActionRow, ...] = ()
-        self._today = date.min
         self._width = 0
         self._kpi_width = self._owner_width = 8
 
@@ -74,17 +83,17 @@ class ActionTable(DataTable[Text]):
         self._kpi_width, self._owner_width = fixed["kpi"], fixed["owner"]
         return title
 
-    def show(self, rows: Sequence[ActionRow], today: date) -> None:
+    def watch_actions(self) -> None:
+        self._fill()
+
+    def _fill(self) -> None:
         """Replace the rows, keeping the cursor on the action it was on."""
-        rows = tuple(rows)
-        if rows == self._rows and today == self._today:
-            return
-        self._rows, self._today = rows, today
+        today = self.actions.today
         current = self.selected_id
         self.clear(columns=True)
         title_width = self._add_columns()
         overdue_style = self.get_component_rich_style("action-table--overdue", partial=True)
-        for row in rows:
+        for row in self.actions.rows:
             a = row.action
             overdue = a.overdue(today)
             due = Text(short_date(a.due, today) if a.due else "—")
@@ -105,8 +114,7 @@ class ActionTable(DataTable[Text]):
     def on_resize(self) -> None:
         if self.size.width != self._width:
             self._width = self.size.width
-            rows, self._rows = self._rows, ()
-            self.show(rows, self._today)
+            self._fill()
 
     @property
     def selected_id(self) -> int | None:

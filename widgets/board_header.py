@@ -6,8 +6,10 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
+from textual import getters
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.widgets import Label
 
 from store.model import Change, Status
@@ -20,12 +22,15 @@ from .literal import literal, since
 class HeaderData:
     title: str  # "Operations › Line 2 Assembly"
     statuses: tuple[Status, ...]
-    change: Change | None
     position: str = ""  # "board 1 of 2" when rotating
 
 
 class BoardHeader(Vertical):
-    """Two lines: the board and the clock above, the score and the last change below."""
+    """Two lines: the board and the clock above, the score and the last change below.
+
+    Set `data` when the board changes, `change` when the store does, and `now` as time
+    passes (the clock, "changed … ago").
+    """
 
     DEFAULT_CSS = """
     BoardHeader { height: 2; background: $panel; padding: 0 1; dock: top; }
@@ -42,6 +47,14 @@ class BoardHeader(Vertical):
     BoardHeader .clock { padding-right: 0; text-style: bold; }
     """
 
+    data: reactive[HeaderData | None] = reactive(None, init=False)
+    change: reactive[Change | None] = reactive(None, init=False)
+    now: reactive[datetime | None] = reactive(None, init=False)
+
+    title_label = getters.query_one(".title", Label)
+    changed_label = getters.query_one(".changed", Label)
+    clock_label = getters.query_one(".clock", Label)
+
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Label(classes="title")
@@ -53,19 +66,30 @@ class BoardHeader(Vertical):
             yield Label(classes="spacer")
             yield Label(classes="changed")
 
-    def show(self, data: HeaderData, now: datetime) -> None:
+    def watch_data(self, data: HeaderData | None) -> None:
+        if data is None:
+            return
         title = data.title + (f"  ({data.position})" if data.position else "")
-        self.query_one(".title", Label).update(literal(title))
+        self.title_label.update(literal(title))
         counts = Counter(data.statuses)
         for status in Status:
             label = self.query_one(f".count.{status.value}", Label)
             n = counts.get(status, 0)
             label.update(f"{STATUS_GLYPH[status]} {n} {STATUS_WORD[status]}")
             label.display = bool(n) or status in (Status.GREEN, Status.RED)
-        self.tick(data.change, now)
 
-    def tick(self, change: Change | None, now: datetime) -> None:
-        """Redraw what changes with time only: the clock and "changed N min ago"."""
+    def watch_change(self) -> None:
+        self._draw_time()
+
+    def watch_now(self) -> None:
+        self._draw_time()
+
+    def _draw_time(self) -> None:
+        """What changes with time only: the clock and "changed N min ago"."""
+        now = self.now
+        if now is None:
+            return
+        change = self.change
         text = f"changed {since(change.at, now)} by {change.who}" if change else ""
-        self.query_one(".changed", Label).update(literal(text))
-        self.query_one(".clock", Label).update(now.strftime("%a %-d %b %H:%M"))
+        self.changed_label.update(literal(text))
+        self.clock_label.update(now.strftime("%a %-d %b %H:%M"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import getters
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
@@ -17,7 +18,7 @@ from store.present import (
     num,
     variance_text,
 )
-from store.rules import KpiView, benchmark, entry_status
+from store.rules import KpiView
 
 from .literal import literal
 from .trend_spark import TrendSpark, spark_data
@@ -26,7 +27,10 @@ STATUS_CLASSES = {s: f"-{s.value}" for s in Status}
 
 
 class KpiTile(Vertical, can_focus=True):
-    """A tile for one `KpiView`; set `view` to update it in place (focus and scroll survive)."""
+    """A tile for one `KpiView`; set `view` to update it in place (focus and scroll survive).
+
+    It draws what the view says: the rules ran once, when the app built the view.
+    """
 
     DEFAULT_CSS = """
     KpiTile {
@@ -60,6 +64,14 @@ class KpiTile(Vertical, can_focus=True):
 
     view: reactive[KpiView | None] = reactive(None, init=False)
 
+    name_label = getters.query_one(".name", Label)
+    status_label = getters.query_one(".status", Label)
+    unit_label = getters.query_one(".unit", Label)
+    target_label = getters.query_one(".target", Label)
+    meta_label = getters.query_one(".meta", Label)
+    flags_label = getters.query_one(".flags", Label)
+    spark = getters.query_one(TrendSpark)
+
     def __init__(self, view: KpiView, big: bool = False, id: str | None = None) -> None:
         super().__init__(id=id)
         self.big = big
@@ -78,19 +90,21 @@ class KpiTile(Vertical, can_focus=True):
         yield Label(classes="flags")
 
     def on_mount(self) -> None:
-        self.watch_view(self.view)
+        self._draw()
 
-    def watch_view(self, view: KpiView | None) -> None:
+    def watch_view(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        view = self.view
         if view is None or not self.children:
             return
         kpi = view.kpi
-        self.set_class(True, STATUS_CLASSES[view.status])
         for status, cls in STATUS_CLASSES.items():
-            if status is not view.status:
-                self.remove_class(cls)
-        self.query_one(".name", Label).update(literal(kpi.name))
+            self.set_class(status is view.status, cls)
+        self.name_label.update(literal(kpi.name))
         glyph = STATUS_GLYPH[view.status]
-        self.query_one(".status", Label).update(literal(f"{glyph} {STATUS_WORD[view.status]}"))
+        self.status_label.update(literal(f"{glyph} {STATUS_WORD[view.status]}"))
         latest = view.latest
         value = num(latest.value) if latest else "–"
         value_widget = self.query_one(".value")
@@ -100,17 +114,11 @@ class KpiTile(Vertical, can_focus=True):
         else:
             assert isinstance(value_widget, Label)
             value_widget.update(literal(value))
-        self.query_one(".unit", Label).update(literal(kpi.unit))
+        self.unit_label.update(literal(kpi.unit))
         target = benchmark_label(view)
         var = variance_text(view)
-        self.query_one(".target", Label).update(literal(f"{target} · {var}" if var else target))
-        spark = self.query_one(TrendSpark)
-        recent = view.history[-30:]
-        spark.data = spark_data(
-            [e.value for e in recent],
-            benchmark(kpi, latest) if latest else kpi.target,
-            [entry_status(kpi, e) is Status.GREEN for e in recent],
-        )
+        self.target_label.update(literal(f"{target} · {var}" if var else target))
+        self.spark.data = spark_data(view.spark(), view.benchmark, view.met)
         parts = [f"{TREND_ARROW[view.trend]} {view.trend.value}"]
         if kpi.owner:
             parts.append(kpi.owner)
@@ -118,8 +126,7 @@ class KpiTile(Vertical, can_focus=True):
         if view.open_actions:
             n = len(view.open_actions)
             parts.append(f"{n} action{'s' if n > 1 else ''}")
-        self.query_one(".meta", Label).update(literal(" · ".join(parts)))
-        flags = self.query_one(".flags", Label)
+        self.meta_label.update(literal(" · ".join(parts)))
         texts = flag_texts(view)
-        flags.update(literal("  ".join(f"⚑ {t}" for t in texts)))
-        flags.set_class(not texts, "-empty")
+        self.flags_label.update(literal("  ".join(f"⚑ {t}" for t in texts)))
+        self.flags_label.set_class(not texts, "-empty")

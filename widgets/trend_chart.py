@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
+from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
 from store.model import Entry, Kpi
@@ -43,21 +45,24 @@ def unit_of(values: Sequence[float]) -> float:
     return 10.0 ** (math.floor(math.log10(largest)) - 3)
 
 
+@dataclass(frozen=True)
+class ChartData:
+    """A KPI and the entries to draw, one per period, oldest first."""
+
+    kpi: Kpi
+    history: tuple[Entry, ...]
+
+
 class TrendChart(PlotextPlot):
-    """Set `show(kpi, history)`; redraws on resize with as many points as fit."""
+    """Set `data`; redraws on resize with as many points as fit."""
 
     DEFAULT_CSS = """
     TrendChart { height: 1fr; min-height: 10; }
     """
 
-    def __init__(self, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._kpi: Kpi | None = None
-        self._history: tuple[Entry, ...] = ()
+    data: reactive[ChartData | None] = reactive(None, init=False)
 
-    def show(self, kpi: Kpi, history: Sequence[Entry]) -> None:
-        self._kpi = kpi
-        self._history = tuple(history)
+    def watch_data(self) -> None:
         self._draw()
 
     def on_resize(self) -> None:
@@ -67,14 +72,14 @@ class TrendChart(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        kpi = self._kpi
-        if kpi is None:
+        if self.data is None:
             return
+        kpi, history = self.data.kpi, self.data.history
         suffix = f" ({kpi.unit})" if kpi.unit else ""
         plt.title(printable(f"{kpi.name}{suffix}"))  # plotext output is parsed as ANSI
-        points = downsample(plottable(self._history), max(2 * self.size.width, 20))
+        points = downsample(plottable(history), max(2 * self.size.width, 20))
         if not points:
-            plt.title("no entries yet" if not self._history else "no entry can be drawn")
+            plt.title("no entries yet" if not history else "no entry can be drawn")
             self.refresh()
             return
         targets = [kpi.target_on(e.day) for e in points]
