@@ -1,14 +1,16 @@
-"""Pictures of the board: the demo store at laptop, terminal and wall sizes, and the detail screen.
+"""Pictures of the board: the demo store at laptop, terminal and wall sizes, the detail screen,
+and the huddle (an agenda item and the countermeasure gate).
 
 Deterministic by construction: the demo is built for TODAY, the app's clock is frozen, the
 timezone is UTC, and the one field the demo takes from the real clock and user (who changed
-the store last, and when) is rewritten to fixed values. Update on purpose with
+the store last, and when) is rewritten to fixed values; the huddle's facilitator and who is
+logged in are fixed too. Every picture is taken once the app has settled (loaded, no write in
+flight) and two pictures in a row are the same. Update on purpose with
 `pytest tests/test_board_snapshots.py --snapshot-update`, then look at the pictures.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,14 +18,17 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import TODAY
+from conftest import TODAY, until
 from test_board import clock, tiles
 from textual.pilot import Pilot
 
 from store import Store
+from store import huddle as hd
 from tui.app import TeamboardApp
 from tui.detail_screen import DetailScreen
+from tui.huddle_screen import HuddleScreen
 
+DEADLINE_S = 30  # a picture settles in about a second; a loaded 2-core machine takes a few
 LAST_CHANGE = {"who": "ana", "at": f"{TODAY.isoformat()}T07:40:00Z",
                "what": "recorded Customer complaints = 1"}
 
@@ -50,27 +55,36 @@ def frozen_demo(demo_store: Store) -> Path:
 
 
 def settled(*keys: str) -> Callable[[Pilot[Any]], Any]:
-    """A `run_before` that waits for the first load and the tiles, then presses `keys`."""
+    """A `run_before` that waits for the loaded board, presses `keys`, then waits for a still
+    screen: the detail's chart drawn if `enter` opened it."""
 
     async def run_before(pilot: Pilot[Any]) -> None:
         app = pilot.app
         assert isinstance(app, TeamboardApp)
-        deadline = time.monotonic() + 10
-        while not (app.reloads >= 1 and tiles(app) and all(t.children for t in tiles(app))):
-            assert time.monotonic() < deadline, "the board did not load"
-            await pilot.pause(0.05)
-        await pilot.pause()
+        deadline = time.monotonic() + DEADLINE_S
+
+        def board_drawn() -> bool:
+            shown = tiles(app)
+            return app.reloads >= 1 and app.settled() and all(t.children for t in shown) and bool(
+                shown
+            )
+
+        await until(pilot, board_drawn, DEADLINE_S, "the board")
         if keys:
             await pilot.press(*keys)
-            await pilot.pause()
         if "enter" in keys:
-            while not isinstance(app.screen, DetailScreen):
-                assert time.monotonic() < deadline, "the detail did not open"
-                await asyncio.sleep(0.05)
-            await pilot.pause(0.1)  # plotext draws after the first resize
+            await until(pilot, lambda: chart_drawn(app), DEADLINE_S, "the detail's chart")
         await still(pilot, deadline)
 
     return run_before
+
+
+def chart_drawn(app: TeamboardApp) -> bool:
+    """The detail is up and its chart has data and a size (plotext draws on the first resize)."""
+    screen = app.screen
+    return isinstance(screen, DetailScreen) and screen.chart.data is not None and bool(
+        screen.chart.size.area
+    )
 
 
 async def still(pilot: Pilot[Any], deadline: float) -> None:
@@ -117,3 +131,47 @@ def test_detail(snap_compare: SnapCompare, frozen_demo: Path) -> None:
     # Units per hour: the target raised 30 days ago shows as a step in the chart.
     app = TeamboardApp(frozen_demo, board="Line 2 Assembly", clock=clock)
     assert snap_compare(app, terminal_size=(120, 40), run_before=settled("enter"))
+
+
+# --- the huddle ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def who(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The facilitator is dara; ben and dara are logged in."""
+    monkeypatch.setattr("store.db.whoami", lambda: "dara")
+    monkeypatch.setattr(hd, "logged_in", lambda: ["ben", "dara"])
+
+
+def huddle(*keys: str) -> Callable[[Pilot[Any]], Any]:
+    """A `run_before` that waits for the huddle's first item, presses `keys`, then waits for a
+    still screen."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, TeamboardApp)
+        deadline = time.monotonic() + DEADLINE_S
+
+        def started() -> bool:
+            screen = app.screen
+            return isinstance(screen, HuddleScreen) and screen.item is not None and app.settled()
+
+        await until(pilot, started, DEADLINE_S, "the huddle's first item")
+        if keys:
+            await pilot.press(*keys)
+        await still(pilot, deadline)
+
+    return run_before
+
+
+def huddle_app(path: Path) -> TeamboardApp:
+    return TeamboardApp(path, board="Line 2 Assembly", huddle=True, clock=clock)
+
+
+def test_huddle_agenda_item(snap_compare: SnapCompare, frozen_demo: Path, who: None) -> None:
+    assert snap_compare(huddle_app(frozen_demo), terminal_size=(120, 40), run_before=huddle())
+
+
+def test_huddle_gate(snap_compare: SnapCompare, frozen_demo: Path, who: None) -> None:
+    app = huddle_app(frozen_demo)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=huddle("n", "n"))

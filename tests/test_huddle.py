@@ -13,7 +13,6 @@ from collections.abc import Callable
 from contextlib import redirect_stdout
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import TODAY, until
@@ -25,6 +24,8 @@ from store import huddle as hd
 from store.errors import BadInput
 from store.huddle import AgendaItem, HuddleLog, ItemKind, Outcome
 from store.model import Stage
+from store.rules import KpiView
+from store.snapshot import Snapshot
 from tui import cli
 from tui.app import TeamboardApp
 from tui.board_screen import BoardScreen
@@ -386,6 +387,34 @@ async def test_huddle_from_the_board_and_live_changes(store_path: Path, who: Non
         assert current(app) == "Changeover time"
 
 
+async def test_each_board_is_evaluated_once_per_load(
+    store_path: Path, who: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The board, the huddle's items, their counter-metrics and the ticks read the app's views:
+    the rules run over a board once per load, however often the screens redraw."""
+    stable_demo(store_path)
+    built: list[tuple[int, int | None]] = []
+    real = Snapshot.views
+
+    def counted(snap: Snapshot, board_id: int | None, today: date) -> list[KpiView]:
+        built.append((id(snap), board_id))
+        return real(snap, board_id, today)
+
+    monkeypatch.setattr(Snapshot, "views", counted)
+    app = TeamboardApp(store_path, board=LINE, clock=lambda: NINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.reloads >= 1, what="the first load")
+        await pilot.press("h")
+        await started(pilot, app)
+        await pilot.press("n", "n", "p", "n", "S", "p", "n")
+        app.request_reload()
+        await until(pilot, lambda: app.reloads >= 2 and app.settled(), what="a second load")
+        await pilot.press("n", "p")
+        await pilot.pause(1.1)  # a tick of the timer and of the board's clock
+        assert built, "the screens read views"
+        assert len(built) == len(set(built)), built
+
+
 async def test_timer_turns_amber_then_red(store_path: Path, who: None) -> None:
     stable_demo(store_path)
     clock = Clock(NINE)
@@ -415,37 +444,6 @@ async def test_overdue_action_item_and_done(store_path: Path, who: None) -> None
                     and not app.snapshot.actions[8].open, what="#8 done")
         await pilot.press("n")
         assert current(app) == "wrap-up"
-
-
-# --- snapshots --------------------------------------------------------------------------------
-
-
-def snapshot_app(tmp_path: Path) -> TeamboardApp:
-    path = tmp_path / "team.json"
-    stable_demo(path)
-    return huddle_app(path)
-
-
-async def _ready(pilot: Pilot[Any]) -> None:
-    app = pilot.app
-    assert isinstance(app, TeamboardApp)
-    await started(pilot, app)
-    await pilot.pause(0.2)
-
-
-def test_snapshot_agenda_item(
-    tmp_path: Path, who: None, snap_compare: Callable[..., bool]
-) -> None:
-    assert snap_compare(snapshot_app(tmp_path), terminal_size=(120, 40), run_before=_ready)
-
-
-def test_snapshot_gate(tmp_path: Path, who: None, snap_compare: Callable[..., bool]) -> None:
-    async def gated(pilot: Pilot[Any]) -> None:
-        await _ready(pilot)
-        await pilot.press("n", "n")
-        await pilot.pause(0.2)
-
-    assert snap_compare(snapshot_app(tmp_path), terminal_size=(120, 40), run_before=gated)
 
 
 async def test_escape_at_once_after_a_write_keeps_it_in_the_minutes(
