@@ -273,7 +273,7 @@ def _reopen(lock_path: Path, name: str, extra: int) -> tuple[int, bool]:
 
 def _refuse_odd(lock_path: Path, st: os.stat_result) -> None:
     """Refuse, in one line, anything but a regular file with one name."""
-    what = _kind(st.st_mode)
+    what = file_kind(st.st_mode)
     how = f"rmdir {_q(lock_path)}" if stat.S_ISDIR(st.st_mode) else f"rm {_q(lock_path)}"
     if what is None and st.st_nlink != 1:
         what = f"a file with {st.st_nlink} names (a hard link, owned by {_login(st.st_uid)})"
@@ -285,7 +285,8 @@ def _refuse_odd(lock_path: Path, st: os.stat_result) -> None:
         )
 
 
-def _kind(mode: int) -> str | None:
+def file_kind(mode: int) -> str | None:
+    """What a file is, in words ('a FIFO (named pipe)', 'a folder', ...); None: a regular file."""
     for test, words in (
         (stat.S_ISLNK, "a symbolic link"),
         (stat.S_ISDIR, "a folder"),

@@ -24,6 +24,7 @@ from tinydb.storages import Storage
 
 from .errors import StoreCorrupt, StoreError, StoreMissing, StoreReadOnly
 from .lock import LOCK_TIMEOUT as LOCK_TIMEOUT  # re-exported: db.py and tests import them here
+from .lock import file_kind
 from .lock import locked as locked
 
 Raw = dict[str, Any]
@@ -72,19 +73,9 @@ def missing(path: Path) -> StoreMissing:
     )
 
 
-_KINDS = (
-    (stat.S_ISLNK, "a symbolic link"),
-    (stat.S_ISDIR, "a folder"),
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
-
 def kind_of(mode: int) -> str:
-    """What a file is, in words: 'a FIFO (named pipe)', 'a folder', ..."""
-    return next((words for test, words in _KINDS if test(mode)), "not a regular file")
+    """What a file that is not a regular one is, in words."""
+    return file_kind(mode) or "a regular file"
 
 
 def not_a_store_file(path: Path, mode: int) -> StoreError:
