@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
 from store import audit
-from store.present import num
+from store.present import num, status_text
 from store.rules import KpiView
 from widgets.action_table import ActionList, ActionRow, ActionTable, fit
 from widgets.banner import Banner
@@ -88,7 +88,7 @@ class DetailScreen(Screen[None]):
             return
         kpi = view.kpi
         self.summary_title.update(
-            literal(f"{kpi.name} · {view.board_name}   {lines.status(view)}")
+            literal(f"{kpi.name} · {view.board_name}   {status_text(view.status)}")
         )
         self.numbers.update(literal(lines.numbers(view)))
         self.about.update(literal(lines.detail_about(view)))

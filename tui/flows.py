@@ -19,7 +19,7 @@ from textual.worker import Worker
 from store import ops, validate
 from store.errors import BadInput, StoreError
 from store.model import Action, Stage
-from store.present import STATUS_GLYPH, STATUS_WORD
+from store.present import status_text
 
 from .forms import (
     Field,
@@ -80,8 +80,7 @@ def record(app: TeamboardApp, kpi_id: int) -> None:
         parsed = parse_record(values, today)
 
         def said(r: ops.Recorded) -> str:
-            s = r.view.status
-            return f"Recorded {r.view.kpi.name}: {STATUS_GLYPH[s]} {STATUS_WORD[s]}"
+            return f"Recorded {r.view.kpi.name}: {status_text(r.view.status)}"
 
         write(app, lambda: ops.record(app.store, kpi.id, today=today, **parsed), said)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from textual import on
+from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -67,11 +67,12 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, fields: list[Field], extra: Any = None) -> None:
+    save_button = getters.query_one("#save", Button)
+
+    def __init__(self, title: str, fields: list[Field]) -> None:
         super().__init__()
         self.form_title = title
         self.fields = fields
-        self.extra = extra
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -112,7 +113,7 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
         self._refresh_save()
 
     def _refresh_save(self) -> None:
-        self.query_one("#save", Button).disabled = not self.valid
+        self.save_button.disabled = not self.valid
 
     @property
     def valid(self) -> bool:
@@ -180,6 +181,8 @@ def parse_record(values: dict[str, Any], today: date) -> dict[str, Any]:
 class ActionForm(FormScreen):
     """A countermeasure: title, owner, due date, and the KPI it serves."""
 
+    kpi_select = getters.query_one("#field-kpi", Select)
+
     def __init__(
         self, title: str, fields: list[Field], kpis: list[tuple[int, str]], kpi: int | None
     ) -> None:
@@ -198,7 +201,7 @@ class ActionForm(FormScreen):
 
     def result(self) -> dict[str, Any]:
         values = super().result()
-        chosen = self.query_one("#field-kpi", Select).value
+        chosen = self.kpi_select.value
         values["kpi"] = chosen if isinstance(chosen, int) else None
         return values
 

@@ -21,6 +21,7 @@ from store import db, ops
 from store import huddle as hd
 from store.huddle import AgendaItem, HuddleLog, ItemKind
 from store.model import Action, Status
+from store.present import status_text
 from store.rules import KpiView
 from widgets.action_table import ActionList, ActionRow, ActionTable
 from widgets.banner import Banner
@@ -188,7 +189,7 @@ class HuddleScreen(Screen[None]):
         if view is None:
             self._title(f"{item.name}: this KPI is gone (archived?)", None)
             return
-        self._title(f"{lines.status(view)}   {view.kpi.name}", view.status)
+        self._title(f"{status_text(view.status)}   {view.kpi.name}", view.status)
         self.numbers.update(literal(lines.numbers(view, self.app.today())))
         self._show_kpi(view)
         self._show_actions(view.open_actions, view.kpi.name, "Open actions")

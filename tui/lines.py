@@ -15,12 +15,12 @@ from store.model import Action, Status
 from store.present import (
     STAGE_GLYPH,
     STATUS_GLYPH,
-    STATUS_WORD,
     TREND_ARROW,
     benchmark_label,
     flag_texts,
     num,
     short_date,
+    status_text,
     variance_text,
     with_unit,
 )
@@ -33,10 +33,6 @@ KIND_WORD = {
     ItemKind.AMBER: "amber",
     ItemKind.OVERDUE: "overdue action",
 }
-
-
-def status(view: KpiView) -> str:
-    return f"{STATUS_GLYPH[view.status]} {STATUS_WORD[view.status]}"
 
 
 def numbers(view: KpiView, today: date | None = None) -> str:
@@ -88,7 +84,7 @@ def huddle_about(view: KpiView, counter: KpiView | None) -> str:
     kpi = view.kpi
     about = [f"owner {kpi.owner}" if kpi.owner else "no owner"]
     if view.counter_name:
-        state = f" ({status(counter)})" if counter is not None else ""
+        state = f" ({status_text(counter.status)})" if counter is not None else ""
         about.append(f"counter-metric: {view.counter_name}{state}")
     else:
         about.append("no counter-metric")

@@ -11,7 +11,7 @@ from datetime import datetime
 from rich.text import Text
 from textual.content import Content
 
-from store.present import ago, local_time
+from store.present import ago, local_stamp
 from store.validate import printable
 
 
@@ -26,15 +26,9 @@ def literal_text(text: str, style: str = "") -> Text:
 
 
 def when_local(stamp: str) -> str:
-    """A stored UTC time as local `YYYY-MM-DD HH:MM`; as stored when it has no local time.
-
-    `0001-01-01T00:00:00Z` west of Greenwich is before the year 1: `astimezone` overflows.
-    """
-    try:
-        when = local_time(stamp)
-    except OverflowError:
-        return printable(stamp)
-    return when.strftime("%Y-%m-%d %H:%M") if when else ""
+    """`local_stamp` with control characters visible: as stored when it has no local time
+    (`0001-01-01T00:00:00Z` west of Greenwich is before the year 1)."""
+    return printable(local_stamp(stamp))
 
 
 def since(stamp: str, now: datetime) -> str:
