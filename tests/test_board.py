@@ -106,7 +106,7 @@ async def test_b_switches_boards(demo_store: Store) -> None:
         await pilot.press("b")
         await until(pilot, lambda: app.board_id != first, what="the next board")
         await until(pilot, lambda: "Units per hour" in [t.view.kpi.name for t in tiles(app)
-                                                         if t.view], what="Line 2's tiles")
+                                                         if t.view], 10, "Line 2's tiles")
         assert "Line 2 Assembly" in app.board_title()
         assert len(tiles(app)) == 5
         await pilot.press("b")
@@ -346,8 +346,8 @@ async def test_wall_has_no_footer_and_rotates(demo_store: Store) -> None:
         first = app.board_id
         await until(pilot, lambda: app.board_id != first, what="the board to rotate")
         await until(pilot, lambda: "Units per hour" in [t.view.kpi.name for t in tiles(app)
-                                                         if t.view], what="Line 2's tiles")
-        await until(pilot, lambda: app.board_id == first, what="the rotation to come back")
+                                                         if t.view], 10, "Line 2's tiles")
+        await until(pilot, lambda: app.board_id == first, 10, "the rotation to come back")
 
 
 async def test_the_forms_write_by_id_when_a_teammate_renames_the_kpi(demo_store: Store) -> None:
