@@ -6,8 +6,8 @@ always has a glyph and a word as well as a colour, so the board reads for the co
 a monochrome terminal. The style (README, "How values read"):
 
 - a value shows as it was recorded: up to 15 significant digits (every number typed with that
-  many comes back exactly), no trailing zeros, never rounded to fewer; `fit` shortens one for a
-  space too narrow, marked `≈`;
+  many comes back exactly), no trailing zeros, never rounded to fewer; `fit_num` shortens one
+  for a space too narrow, marked `≈`;
 - no thousands separators (people type values without them, and the input refuses commas); a
   real minus sign `−` (the input takes it); e-notation (`1e-7`, `1e15`) only below 0.0001 and
   from 10^15 on;
@@ -92,7 +92,7 @@ def num(x: float) -> str:
     return _digits(x, DIGITS)
 
 
-def fit(x: float, width: int) -> str:
+def fit_num(x: float, width: int) -> str:
     """`num(x)` in at most `width` characters where it can be: rounded to the significant
     digits that fit and marked `≈` (`≈1234568` for 1234567.891 in 8), so a shortened value
     never passes for the recorded one."""

@@ -450,7 +450,7 @@ def test_numbers_read_as_recorded_and_read_back_exactly() -> None:
     assert present.num(float("nan")) == "n/a" and present.num(-float("inf")) == "−∞"
     assert present.signed(-6.5) == "−6.5" and present.signed(2) == "+2" and present.signed(0) == "0"
     assert present.with_unit(85, "%") == "85%" and present.with_unit(12, "min") == "12 min"
-    assert present.fit(77.25, 10) == "77.25" and present.fit(1234567.891, 8) == "≈1234568"
+    assert present.fit_num(77.25, 10) == "77.25" and present.fit_num(1234567.891, 8) == "≈1234568"
     assert present.difference(100.01, 100) == 0.01  # float noise never shows in a variance
 
 
