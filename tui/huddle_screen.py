@@ -8,11 +8,11 @@ shows in `lines`; this screen only draws the current item from the app's views, 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import getters
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
@@ -39,7 +39,7 @@ CHART_PERIODS = 30  # the huddle looks at the recent story; the detail screen ha
 
 class HuddleScreen(Screen[None]):
     CSS_PATH = "huddle.tcss"
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "next", "Next"),
         Binding("p", "previous", "Prev"),
         Binding("right", "next", "Next", show=False, priority=True),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import ClassVar
 
 from rich.text import Text
 from textual.reactive import reactive
@@ -42,7 +43,7 @@ class ActionTable(DataTable[Text]):
     """Set `actions` to replace the rows; they are keyed by action id, so the cursor stays on
     the same action across reloads."""
 
-    COMPONENT_CLASSES = {"action-table--overdue"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"action-table--overdue"}
     DEFAULT_CSS = """
     ActionTable { height: auto; max-height: 100%; }
     ActionTable > .action-table--overdue { color: $error; text-style: bold; }

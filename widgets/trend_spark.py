@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.segment import Segment
 from textual.reactive import reactive
@@ -32,7 +33,7 @@ class TrendSpark(Widget):
     Periods that met their benchmark are drawn in `$success`, missed ones in `$error`.
     """
 
-    COMPONENT_CLASSES = {
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
         "trend-spark--met",
         "trend-spark--missed",
         "trend-spark--empty",
