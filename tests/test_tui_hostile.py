@@ -50,7 +50,7 @@ from widgets.banner import Banner
 from widgets.board_header import BoardHeader
 from widgets.kpi_tile import KpiTile
 from widgets.trend_chart import ChartData, TrendChart
-from widgets.trend_spark import SparkData, TrendSpark
+from widgets.trend_spark import SparkData, TrendSpark, spark_row
 
 pytestmark = pytest.mark.anyio
 
@@ -677,6 +677,18 @@ async def test_widgets_draw_huge_and_non_finite_numbers(values: list[float], tar
         lines = [spark.render_line(y) for y in range(4)]
         assert len(lines) == 4
         assert app.is_running
+
+
+@pytest.mark.parametrize("values", [HUGE, [1.0, 2.0, 3.0], []])
+def test_the_sparkline_math_fills_every_row_without_an_app(values: list[float]) -> None:
+    data = SparkData(tuple(values), 2.0, tuple(v > 0 for v in values))
+    rows = [spark_row(data, 20, 4, y) for y in range(4)]
+    assert all(sum(len(text) for text, _ in row) == 20 for row in rows)
+    if not values:
+        assert rows[-1] == [("·" * 20, "trend-spark--empty")]
+    if values == [1.0, 2.0, 3.0]:  # tall: the target's row is dotted where a bar is lower
+        assert any(part == "trend-spark--target" for row in rows for _, part in row)
+    assert spark_row(data, 0, 4, 0) == []
 
 
 def test_the_chart_keeps_the_calendar_edges_and_scales_huge_values() -> None:

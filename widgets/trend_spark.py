@@ -50,42 +50,46 @@ class TrendSpark(Widget):
     data: reactive[SparkData | None] = reactive(None)
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        height = self.size.height
-        data = self.data
-        if width <= 0 or height <= 0:
-            return Strip([])
-        if data is None or not data.values:
-            style = self.get_component_rich_style("trend-spark--empty")
-            return Strip([Segment("·" * width if y == height - 1 else " " * width, style)])
-        values = data.values[-width:]
-        met = data.met[-width:]
-        n = len(values)
-        # Spread the bars over the whole width: bar i spans [i*width/n, (i+1)*width/n).
-        spans = [(i + 1) * width // n - i * width // n for i in range(n)]
-        scale = Scale(values, data.target)
-        levels = height * len(BARS)
-        segs: list[Segment] = []
-        good = self.get_component_rich_style("trend-spark--met")
-        bad = self.get_component_rich_style("trend-spark--missed")
-        row_from_bottom = height - 1 - y
-        # When the sparkline is tall (a wall), a dotted line marks the target's row.
-        target_row = -1
-        if height >= 3 and math.isfinite(data.target):
-            target_row = scale.level(data.target, levels) // len(BARS)
-        dim = self.get_component_rich_style("trend-spark--target")
-        for value, ok, bar in zip(values, met, spans, strict=True):
-            if math.isnan(value):  # no height to draw: a gap, not a crash
-                segs.append(Segment(" " * bar))
-                continue
-            level = 1 + scale.level(value, levels)
-            cell = level - row_from_bottom * len(BARS)
-            if cell <= 0 and row_from_bottom == target_row:
-                segs.append(Segment("╌" * bar, dim))
-                continue
-            char = " " if cell <= 0 else BARS[min(cell, len(BARS)) - 1]
-            segs.append(Segment(char * bar, good if ok else bad))
-        return Strip(segs)
+        runs = spark_row(self.data, self.size.width, self.size.height, y)
+        styles = {part: self.get_component_rich_style(part) for _, part in runs if part}
+        return Strip([Segment(text, styles.get(part) if part else None) for text, part in runs])
+
+
+Run = tuple[str, str | None]  # characters, and the component class that colours them
+
+
+def spark_row(data: SparkData | None, width: int, height: int, y: int) -> list[Run]:
+    """Row `y` (0 is the top) of a sparkline `width` by `height` cells: the drawing math,
+    apart from the widget, so it tests without an app."""
+    if width <= 0 or height <= 0:
+        return []
+    if data is None or not data.values:
+        return [("·" * width if y == height - 1 else " " * width, "trend-spark--empty")]
+    values = data.values[-width:]
+    met = data.met[-width:]
+    n = len(values)
+    # Spread the bars over the whole width: bar i spans [i*width/n, (i+1)*width/n).
+    spans = [(i + 1) * width // n - i * width // n for i in range(n)]
+    scale = Scale(values, data.target)
+    levels = height * len(BARS)
+    row_from_bottom = height - 1 - y
+    # When the sparkline is tall (a wall), a dotted line marks the target's row.
+    target_row = -1
+    if height >= 3 and math.isfinite(data.target):
+        target_row = scale.level(data.target, levels) // len(BARS)
+    runs: list[Run] = []
+    for value, ok, bar in zip(values, met, spans, strict=True):
+        if math.isnan(value):  # no height to draw: a gap, not a crash
+            runs.append((" " * bar, None))
+            continue
+        level = 1 + scale.level(value, levels)
+        cell = level - row_from_bottom * len(BARS)
+        if cell <= 0 and row_from_bottom == target_row:
+            runs.append(("╌" * bar, "trend-spark--target"))
+            continue
+        char = " " if cell <= 0 else BARS[min(cell, len(BARS)) - 1]
+        runs.append((char * bar, "trend-spark--met" if ok else "trend-spark--missed"))
+    return runs
 
 
 class Scale:
