@@ -169,6 +169,7 @@ class KpiView:
     open_actions: tuple[Action, ...]
     counter_name: str | None = None
     met: tuple[bool, ...] = ()  # the last SPARK_PERIODS periods: did each meet its benchmark?
+    today: date | None = None  # the day it was evaluated for: dates are shown against it
 
     @property
     def latest(self) -> Entry | None:
@@ -244,6 +245,7 @@ def view_kpis(
                 open_actions=acts,
                 counter_name=names.get(k.counter) if k.counter is not None else None,
                 met=tuple(entry_status(k, e) is Status.GREEN for e in hist[-SPARK_PERIODS:]),
+                today=today,
             )
         )
     return views

@@ -15,12 +15,12 @@ from store.model import Action, Status
 from store.present import (
     STAGE_GLYPH,
     STATUS_GLYPH,
-    TREND_ARROW,
     benchmark_label,
     flag_texts,
     num,
     short_date,
     status_text,
+    trend_text,
     variance_text,
     with_unit,
 )
@@ -43,9 +43,9 @@ def numbers(view: KpiView, today: date | None = None) -> str:
         with_unit(latest.value, view.kpi.unit) if latest else "no entry yet",
         benchmark_label(view),
         variance_text(view),
-        f"{TREND_ARROW[view.trend]} {view.trend.value}",
+        trend_text(view.trend),
         f"latest {short_date(latest.day, today)}" if latest and today else "",
-        *(f"⚑ {t}" for t in flag_texts(view)),
+        *(f"⚑ {t}" for t in flag_texts(view, view.today)),
     ]
     return "   ".join(p for p in parts if p)
 

@@ -12,18 +12,19 @@ from store.model import Status
 from store.present import (
     STATUS_GLYPH,
     STATUS_WORD,
-    TREND_ARROW,
     benchmark_label,
+    fit_num,
     flag_texts,
-    num,
+    trend_text,
     variance_text,
 )
-from store.rules import KpiView
+from store.rules import KpiView, Trend
 
 from .literal import literal
 from .trend_spark import TrendSpark, spark_data
 
 STATUS_CLASSES = {s: f"-{s.value}" for s in Status}
+VALUE_WIDTH = 10  # a longer value is rounded to fit and marked ≈ (present.fit_num)
 
 
 class KpiTile(Vertical, can_focus=True):
@@ -106,20 +107,22 @@ class KpiTile(Vertical, can_focus=True):
         glyph = STATUS_GLYPH[view.status]
         self.status_label.update(literal(f"{glyph} {STATUS_WORD[view.status]}"))
         latest = view.latest
-        value = num(latest.value) if latest else "–"
+        value = fit_num(latest.value, VALUE_WIDTH) if latest else "–"
         value_widget = self.query_one(".value")
+        rounded = value.startswith("≈")
         if isinstance(value_widget, Digits):
-            # The big digits draw ASCII only: a minus, and "-" for no data.
-            value_widget.update(value.replace("−", "-").replace("–", "-").replace(",", ""))
+            # The big digits draw ASCII only: a minus, "-" for no data; ≈ goes beside the unit.
+            value_widget.update(value.lstrip("≈").replace("−", "-").replace("–", "-"))
+            self.unit_label.update(literal(("≈ " if rounded else "") + kpi.unit))
         else:
             assert isinstance(value_widget, Label)
             value_widget.update(literal(value))
-        self.unit_label.update(literal(kpi.unit))
+            self.unit_label.update(literal(kpi.unit))
         target = benchmark_label(view)
         var = variance_text(view)
         self.target_label.update(literal(f"{target} · {var}" if var else target))
         self.spark.data = spark_data(view.spark(), view.benchmark, view.met)
-        parts = [f"{TREND_ARROW[view.trend]} {view.trend.value}"]
+        parts = [trend_text(view.trend)] if view.trend is not Trend.UNKNOWN else []
         if kpi.owner:
             parts.append(kpi.owner)
         parts.append(kpi.kind.value)
@@ -127,6 +130,6 @@ class KpiTile(Vertical, can_focus=True):
             n = len(view.open_actions)
             parts.append(f"{n} action{'s' if n > 1 else ''}")
         self.meta_label.update(literal(" · ".join(parts)))
-        texts = flag_texts(view)
+        texts = flag_texts(view, view.today)
         self.flags_label.update(literal("  ".join(f"⚑ {t}" for t in texts)))
         self.flags_label.set_class(not texts, "-empty")
