@@ -8,14 +8,17 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Label
 
 from store import Store
 from store.demo import build
+from tui.app import TeamboardApp
+from widgets.kpi_tile import KpiTile
 
 TODAY = date(2026, 11, 20)  # a Friday; everything that depends on "today" uses this
 
@@ -40,7 +43,7 @@ NOBODY = 65534  # uid and gid of "nobody"
 # first, then becomes the other user (os.setres*id), so later imports cannot fail.
 PRELUDE = """\
 import json, os, sys, time
-from datetime import date
+from datetime import date, datetime
 import orjson
 from store import Store, ops
 from store.errors import StoreError
@@ -97,3 +100,52 @@ async def until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what or cond}")
         await pilot.pause(0.05)
+
+
+# --- the app under the Pilot -------------------------------------------------------------------
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """anyio (a dependency of Textual) brings the pytest plugin that runs the Pilot tests."""
+    return "asyncio"
+
+
+NOON = datetime(TODAY.year, TODAY.month, TODAY.day, 9, 0)
+
+
+def clock() -> datetime:
+    return NOON.astimezone()
+
+
+def make_app(path: Path, **kw: object) -> TeamboardApp:
+    return TeamboardApp(path, clock=clock, **kw)  # type: ignore[arg-type]
+
+
+def tiles(app: TeamboardApp) -> list[KpiTile]:
+    return list(app.screen.query(KpiTile))
+
+
+def tile_text(tile: KpiTile) -> str:
+    """Everything a tile's labels say, in order, as plain text."""
+    return " | ".join(str(label.render()) for label in tile.query(Label))
+
+
+def tile_named(app: TeamboardApp, name: str) -> KpiTile:
+    for tile in tiles(app):
+        if tile.view is not None and tile.view.kpi.name == name:
+            return tile
+    raise AssertionError(f"no tile for {name!r} on {app.board_title()}")
+
+
+async def loaded(pilot: Pilot[int], app: TeamboardApp, count: int | None = None) -> None:
+    """Wait for the first load and for the tiles of the current board."""
+    await until(pilot, lambda: app.reloads >= 1, what="the first load")
+    snap, board = app.snapshot, app.board_id
+    assert snap is not None and board is not None
+    want = len(snap.views(board, TODAY)) if count is None else count
+    await until(pilot, lambda: len(tiles(app)) == want and all(t.children for t in tiles(app)),
+                what=f"{want} tiles")
+    await pilot.pause()
+
+

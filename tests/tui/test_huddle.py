@@ -40,9 +40,6 @@ LINE = "Line 2 Assembly"
 NINE = datetime(TODAY.year, TODAY.month, TODAY.day, 9, 0).astimezone()
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 # --- the agenda, pure -------------------------------------------------------------------------

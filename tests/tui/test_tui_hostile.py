@@ -72,9 +72,6 @@ def shown(field: str) -> str:
     return printable(hostile(field))
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 def clock() -> datetime:
@@ -951,7 +948,7 @@ def run_in_pty(
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     env = {**os.environ, "TERM": "xterm-256color", "TEXTUAL_ANIMATIONS": "none"}
     proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
-                            start_new_session=True, cwd=Path(__file__).parent.parent)
+                            start_new_session=True, cwd=Path(__file__).parents[2])
     os.close(slave)
     seen = b""
 

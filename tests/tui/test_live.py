@@ -13,8 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import TODAY, until
-from test_board import loaded, make_app, tile_named, tile_text, tiles
+from conftest import TODAY, loaded, make_app, tile_named, tile_text, tiles, until
 
 from store import Store
 from widgets.banner import Banner
@@ -25,9 +24,6 @@ KPI = "On-time delivery"  # on the demo's default board
 TEAMBOARD = Path(sys.executable).with_name("teamboard")
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 async def run(*argv: str) -> None:

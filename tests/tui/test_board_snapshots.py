@@ -18,8 +18,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import TODAY, until
-from test_board import clock, tiles
+from conftest import TODAY, clock, tiles, until
 from textual.pilot import Pilot
 
 from store import Store

@@ -485,7 +485,7 @@ def test_a_bad_wait_is_one_usage_line(store: Path, value: str) -> None:
 
 def test_wait_env_and_option_reach_the_store(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     made: list[dict[str, Any]] = []
-    real = base.Store
+    real = Store
 
     def spy(path: Path, **kwargs: Any) -> Store:
         made.append(kwargs)

@@ -37,11 +37,11 @@ from store import Store, ops
 from store.errors import StoreBusy
 from store.lock import MAGIC, Grant, LockRefused, locked
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from make_store import make_store
 
 ROOT = os.geteuid() == 0
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DEADLINE = 30.0  # seconds any one wait may take before the test fails
 TEAM = "tbteam"
 ME = pwd.getpwuid(os.getuid()).pw_name  # the login a holder's line shows for our children

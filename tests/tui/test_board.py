@@ -9,12 +9,11 @@ import io
 import subprocess
 import sys
 from contextlib import redirect_stderr
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import TODAY, until
-from textual.pilot import Pilot
+from conftest import TODAY, loaded, make_app, tile_named, tile_text, tiles, until
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
 from store import Store, ops
@@ -26,54 +25,9 @@ from tui.board_screen import BoardScreen
 from tui.detail_screen import DetailScreen
 from tui.forms import ActionForm, FormScreen
 from widgets.action_table import ActionTable
-from widgets.kpi_tile import KpiTile
 from widgets.trend_chart import TrendChart
 
-# anyio (a dependency of Textual) brings the pytest plugin that runs these coroutines.
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-NOON = datetime(TODAY.year, TODAY.month, TODAY.day, 9, 0)
-
-
-def clock() -> datetime:
-    return NOON.astimezone()
-
-
-def make_app(path: Path, **kw: object) -> TeamboardApp:
-    return TeamboardApp(path, clock=clock, **kw)  # type: ignore[arg-type]
-
-
-def tiles(app: TeamboardApp) -> list[KpiTile]:
-    return list(app.screen.query(KpiTile))
-
-
-def tile_text(tile: KpiTile) -> str:
-    """Everything a tile's labels say, in order, as plain text."""
-    return " | ".join(str(label.render()) for label in tile.query(Label))
-
-
-def tile_named(app: TeamboardApp, name: str) -> KpiTile:
-    for tile in tiles(app):
-        if tile.view is not None and tile.view.kpi.name == name:
-            return tile
-    raise AssertionError(f"no tile for {name!r} on {app.board_title()}")
-
-
-async def loaded(pilot: Pilot[int], app: TeamboardApp, count: int | None = None) -> None:
-    """Wait for the first load and for the tiles of the current board."""
-    await until(pilot, lambda: app.reloads >= 1, what="the first load")
-    snap, board = app.snapshot, app.board_id
-    assert snap is not None and board is not None
-    want = len(snap.views(board, TODAY)) if count is None else count
-    await until(pilot, lambda: len(tiles(app)) == want and all(t.children for t in tiles(app)),
-                what=f"{want} tiles")
-    await pilot.pause()
 
 
 # --- the board --------------------------------------------------------------------------------
