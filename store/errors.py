@@ -3,7 +3,7 @@
 The line is in domain words ("name the board"), because the store serves the app as well as the
 command line. An error that has a remedy also carries it as a `Fix`, so each front end can word
 it its own way: the app shows the domain words, the command line names the flag or the command
-to type (`tui/cli/hints.py`).
+to type (`error_line` in `tui/cli/__init__.py`).
 """
 
 from __future__ import annotations
