@@ -24,8 +24,8 @@ from tinydb.storages import Storage
 
 from .errors import StoreCorrupt, StoreError, StoreMissing, StoreReadOnly
 from .lock import LOCK_TIMEOUT as LOCK_TIMEOUT  # re-exported: db.py and tests import them here
-from .lock import file_kind
 from .lock import locked as locked
+from .lockfile import file_kind
 
 Raw = dict[str, Any]
 

@@ -33,9 +33,11 @@ import pytest
 from conftest import PRELUDE, TODAY, drop_to
 
 import store.lock as lock_mod
+import store.lockfile as lockfile_mod
 from store import Store, ops
 from store.errors import StoreBusy
-from store.lock import MAGIC, Grant, LockRefused, locked
+from store.lock import Grant, locked
+from store.lockfile import MAGIC, TICKETS, LockRefused
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from make_store import make_store
@@ -377,8 +379,8 @@ def test_without_o_path_and_o_tmpfile_the_same_refusals(
     base: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The fallback for systems without O_PATH: lstat, then open with O_NOFOLLOW|O_NONBLOCK."""
-    monkeypatch.setattr(lock_mod, "_O_PATH", 0)
-    monkeypatch.setattr(lock_mod, "_O_TMPFILE", 0)
+    monkeypatch.setattr(lockfile_mod, "_O_PATH", 0)
+    monkeypatch.setattr(lockfile_mod, "_O_TMPFILE", 0)
     path = base / "team.json"
     with locked(path, 5):  # made with O_CREAT|O_EXCL|O_NOFOLLOW
         pass
@@ -589,7 +591,7 @@ def test_a_garbled_counter_or_an_old_empty_lock_file_still_works(base: Path) -> 
     finally:
         lock_mod.observe = None
     # The first made the file a lock file; the garbled counter wraps round to 0.
-    assert [g.ticket for g in grants] == [0, lock_mod.TICKETS - 1, 0, 1]
+    assert [g.ticket for g in grants] == [0, TICKETS - 1, 0, 1]
 
 
 def test_a_previous_versions_flock_still_excludes_us_and_is_named(base: Path) -> None:
@@ -791,8 +793,8 @@ def test_on_a_network_filesystem_flock_alone_still_excludes_and_names_the_holder
     base: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Where flock may be a whole-file POSIX lock (NFS), the queue is off; the record stays."""
-    monkeypatch.setattr(lock_mod, "LOCAL_FS", frozenset())
-    monkeypatch.setattr(lock_mod, "_fs_cache", {})
+    monkeypatch.setattr(lockfile_mod, "LOCAL_FS", frozenset())
+    monkeypatch.setattr(lockfile_mod, "_fs_cache", {})
     path = base / "team.json"
     grants: list[Grant] = []
     monkeypatch.setattr(lock_mod, "observe", grants.append)
