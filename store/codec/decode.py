@@ -1,13 +1,5 @@
-"""The on-disk shape of every document: the one place that decodes and encodes them.
-
-A store is a JSON object of tables (`store.schema` knows the tables and the version); each table
-maps TinyDB's keys to documents. Decoding checks every field a reader relies on (type, range,
-enum, date) and every reference between documents, so a file that parses but is not what we
-expect becomes one `StoreCorrupt` line naming the table, the id and the field, never a traceback
-somewhere later. Encoding builds the documents every write stores, from the domain's values.
-
-Numbers stay within ±1e15 and finite: then no difference, mean or ratio of two can overflow.
-"""
+"""Decoding: every document checked field by field and every reference between them (see the
+package docstring), into the domain's values."""
 
 from __future__ import annotations
 
@@ -15,11 +7,9 @@ import contextlib
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
-from enum import StrEnum
 from typing import Any, TypeVar
 
-from .errors import StoreCorrupt
-from .model import (
+from ..model import (
     Action,
     Board,
     Change,
@@ -33,148 +23,12 @@ from .model import (
     StageChange,
     Target,
 )
+from .fields import _MISSING, LIMIT, Malformed, _date, _Fields, _kind, _number
 
 Doc = dict[str, Any]
 
-LIMIT = 1e15  # the largest magnitude a value may have (see the module docstring)
 HISTORY_FIELDS = ("stage", "owner", "due", "title", "kpi")
 REVISED_TABLES = ("boards", "kpis", "actions")
-
-
-class Malformed(Exception):
-    """A document is not what we expect; `at()` turns it into the store's broken-file error."""
-
-    def __init__(self, table: str, doc_id: object, field: str, detail: str) -> None:
-        super().__init__(detail)
-        self.table, self.doc_id, self.field, self.detail = table, doc_id, field, detail
-
-    def at(self, path: str) -> StoreCorrupt:
-        where = f"table '{self.table}'"
-        if self.doc_id is not None:
-            where += f", id {self.doc_id!r}"
-        if self.field:
-            where += f", field '{self.field}'"
-        return StoreCorrupt(path, f"{where}: {self.detail}")
-
-
-_MISSING: Any = object()
-E = TypeVar("E", bound=StrEnum)
-
-
-class _Fields:
-    """Typed access to one document's fields; every miss raises `Malformed` naming the field."""
-
-    __slots__ = ("d", "id", "key", "table")
-
-    def __init__(self, table: str, d: object, key: object = None) -> None:
-        if type(d) is not dict:
-            raise Malformed(table, key, "", f"a document is {_kind(d)}, not an object")
-        self.table, self.d, self.key = table, d, key
-        self.id = 0
-        self.id = self.whole("id")
-        if self.id < 1:
-            raise self.bad("id", "must be a positive whole number")
-
-    def bad(self, field: str, detail: str) -> Malformed:
-        return Malformed(self.table, self.id or self.key, field, detail)
-
-    def get(self, field: str, default: Any) -> Any:
-        value = self.d.get(field, default)
-        if value is _MISSING:
-            raise self.bad(field, "is missing")
-        return value
-
-    def whole(self, field: str, default: Any = _MISSING) -> int:
-        value = self.get(field, default)
-        if type(value) is not int:
-            raise self.bad(field, f"{_kind(value)} is not a whole number")
-        return value
-
-    def ref(self, field: str) -> int | None:
-        value = self.get(field, None)
-        if value is not None and type(value) is not int:
-            raise self.bad(field, f"{_kind(value)} is not an id")
-        return value
-
-    def text(self, field: str, default: Any = "") -> str:
-        value = self.get(field, default)
-        if type(value) is not str:
-            raise self.bad(field, f"{_kind(value)} is not text")
-        if not value.isascii():
-            try:
-                value.encode()
-            except UnicodeEncodeError:
-                raise self.bad(field, "holds text that is not valid Unicode") from None
-        return value
-
-    def name(self, field: str) -> str:
-        value = self.text(field, _MISSING)
-        if not value.strip():
-            raise self.bad(field, "is empty")
-        return value
-
-    def num(self, field: str, default: Any = _MISSING) -> float:
-        return _number(self, field, self.get(field, default))
-
-    def opt_num(self, field: str) -> float | None:
-        value = self.get(field, None)
-        return None if value is None else _number(self, field, value)
-
-    def day(self, field: str) -> date:
-        return _date(self, field, self.get(field, _MISSING))
-
-    def opt_day(self, field: str) -> date | None:
-        value = self.get(field, None)
-        return None if value is None or value == "" else _date(self, field, value)
-
-    def enum(self, field: str, kind: type[E], default: str) -> E:
-        value = self.get(field, default)
-        try:
-            return kind(value)
-        except ValueError:
-            options = ", ".join(m.value for m in kind)
-            raise self.bad(field, f"{_kind(value)} is not one of {options}") from None
-
-    def flag(self, field: str, default: bool) -> bool:
-        value = self.get(field, default)
-        if type(value) is not bool:
-            raise self.bad(field, f"{_kind(value)} is not true or false")
-        return value
-
-    def seq(self, field: str) -> list[Any]:
-        value = self.get(field, [])
-        if type(value) is not list:
-            raise self.bad(field, f"{_kind(value)} is not a list")
-        return value
-
-
-def _kind(value: object) -> str:
-    """How a bad value looks, briefly and safely (never the whole of a long string)."""
-    if isinstance(value, str):
-        return repr(value[:40] + ("…" if len(value) > 40 else ""))
-    if value is None or isinstance(value, (bool, int, float)):
-        return repr(value)
-    if isinstance(value, dict):
-        return "an object"
-    return "a list" if isinstance(value, list) else type(value).__name__
-
-
-def _number(f: _Fields, field: str, value: object) -> float:
-    if type(value) not in (int, float):
-        raise f.bad(field, f"{_kind(value)} is not a number")
-    x = float(value)  # type: ignore[arg-type]
-    if not math.isfinite(x) or abs(x) > LIMIT:
-        raise f.bad(field, f"{value!r} is out of range (at most ±{LIMIT:g})")
-    return x
-
-
-def _date(f: _Fields, field: str, value: object) -> date:
-    if type(value) is not str:
-        raise f.bad(field, f"{_kind(value)} is not a date")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise f.bad(field, f"{_kind(value)} is not a date (YYYY-MM-DD)") from None
 
 
 # --- decoding ----------------------------------------------------------------------------------
@@ -491,109 +345,3 @@ def check_references(
     """Every id a document names exists, and the boards form a tree: else the first problem."""
     for problem in reference_problems(boards, kpis, entries, actions):
         raise problem
-
-
-# --- encoding ------------------------------------------------------------------------------
-
-
-def _iso(d: date | None) -> str | None:
-    return d.isoformat() if d else None
-
-
-def board_doc(
-    name: str, description: str = "", parent: int | None = None, kpi_limit: int = 7
-) -> Doc:
-    return {"name": name, "description": description, "parent": parent, "kpi_limit": kpi_limit}
-
-
-def target_doc(value: float, since: date | None, who: str, at: str) -> Doc:
-    doc: Doc = {"value": value, "who": who, "at": at}
-    if since is not None:
-        doc["from"] = since.isoformat()
-    return doc
-
-
-def kpi_doc(
-    *,
-    board: int,
-    name: str,
-    targets: list[Doc],
-    direction: Direction = Direction.UP,
-    unit: str = "",
-    amber: float | None = None,
-    frequency: Frequency = Frequency.DAILY,
-    owner: str = "",
-    goal: str = "",
-    kind: Kind = Kind.LAGGING,
-    counter: int | None = None,
-    description: str = "",
-    archived: bool = False,
-) -> Doc:
-    return {
-        "board": board,
-        "name": name,
-        "targets": targets,
-        "direction": direction.value,
-        "unit": unit,
-        "amber": amber,
-        "frequency": frequency.value,
-        "owner": owner,
-        "goal": goal,
-        "kind": kind.value,
-        "counter": counter,
-        "description": description,
-        "archived": archived,
-    }
-
-
-def entry_doc(
-    kpi: int, day: date, value: float, plan: float | None = None, note: str = ""
-) -> Doc:
-    doc: Doc = {"kpi": kpi, "date": day.isoformat(), "value": value}
-    if plan is not None:
-        doc["plan"] = plan
-    if note:
-        doc["note"] = note
-    return doc
-
-
-def history_doc(field: str, old: object, new: object, stage: Stage, who: str, at: str) -> Doc:
-    doc: Doc = {"field": field, "new": new, "stage": stage.value, "who": who, "at": at}
-    if old is not None:
-        doc["old"] = old
-    return doc
-
-
-def action_doc(
-    *,
-    title: str,
-    board: int,
-    kpi: int | None,
-    owner: str,
-    due: date | None,
-    stage: Stage,
-    history: list[Doc],
-) -> Doc:
-    return {
-        "title": title,
-        "board": board,
-        "kpi": kpi,
-        "owner": owner,
-        "due": _iso(due),
-        "stage": stage.value,
-        "history": history,
-    }
-
-
-def revision_doc(table: str, ref: int, field: str, old: object, new: object, what: str) -> Doc:
-    """One field of a board, KPI or action changed (who and when are added by the write)."""
-    return {"table": table, "ref": ref, "field": field, "old": old, "new": new, "what": what}
-
-
-def plain(value: object) -> object:
-    """A domain value as the documents store it (enums by value, dates as ISO text)."""
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, date):
-        return value.isoformat()
-    return value

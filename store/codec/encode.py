@@ -1,0 +1,114 @@
+"""Encoding: the documents every write stores, built from the domain's values."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from ..model import Direction, Frequency, Kind, Stage
+
+Doc = dict[str, Any]
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def board_doc(
+    name: str, description: str = "", parent: int | None = None, kpi_limit: int = 7
+) -> Doc:
+    return {"name": name, "description": description, "parent": parent, "kpi_limit": kpi_limit}
+
+
+def target_doc(value: float, since: date | None, who: str, at: str) -> Doc:
+    doc: Doc = {"value": value, "who": who, "at": at}
+    if since is not None:
+        doc["from"] = since.isoformat()
+    return doc
+
+
+def kpi_doc(
+    *,
+    board: int,
+    name: str,
+    targets: list[Doc],
+    direction: Direction = Direction.UP,
+    unit: str = "",
+    amber: float | None = None,
+    frequency: Frequency = Frequency.DAILY,
+    owner: str = "",
+    goal: str = "",
+    kind: Kind = Kind.LAGGING,
+    counter: int | None = None,
+    description: str = "",
+    archived: bool = False,
+) -> Doc:
+    return {
+        "board": board,
+        "name": name,
+        "targets": targets,
+        "direction": direction.value,
+        "unit": unit,
+        "amber": amber,
+        "frequency": frequency.value,
+        "owner": owner,
+        "goal": goal,
+        "kind": kind.value,
+        "counter": counter,
+        "description": description,
+        "archived": archived,
+    }
+
+
+def entry_doc(
+    kpi: int, day: date, value: float, plan: float | None = None, note: str = ""
+) -> Doc:
+    doc: Doc = {"kpi": kpi, "date": day.isoformat(), "value": value}
+    if plan is not None:
+        doc["plan"] = plan
+    if note:
+        doc["note"] = note
+    return doc
+
+
+def history_doc(field: str, old: object, new: object, stage: Stage, who: str, at: str) -> Doc:
+    doc: Doc = {"field": field, "new": new, "stage": stage.value, "who": who, "at": at}
+    if old is not None:
+        doc["old"] = old
+    return doc
+
+
+def action_doc(
+    *,
+    title: str,
+    board: int,
+    kpi: int | None,
+    owner: str,
+    due: date | None,
+    stage: Stage,
+    history: list[Doc],
+) -> Doc:
+    return {
+        "title": title,
+        "board": board,
+        "kpi": kpi,
+        "owner": owner,
+        "due": _iso(due),
+        "stage": stage.value,
+        "history": history,
+    }
+
+
+def revision_doc(table: str, ref: int, field: str, old: object, new: object, what: str) -> Doc:
+    """One field of a board, KPI or action changed (who and when are added by the write)."""
+    return {"table": table, "ref": ref, "field": field, "old": old, "new": new, "what": what}
+
+
+def plain(value: object) -> object:
+    """A domain value as the documents store it (enums by value, dates as ISO text)."""
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
