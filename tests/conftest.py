@@ -88,6 +88,15 @@ def shared_dir() -> Iterator[Path]:
         shutil.rmtree(path)
 
 
+def wait_for(what: str, ready: Callable[[], bool], deadline: float = 45.0) -> None:
+    """Poll a condition of other processes until it holds; fail with `what` after `deadline` s."""
+    end = time.monotonic() + deadline
+    while not ready():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {deadline:.0f} s waiting for {what}")
+        time.sleep(0.005)
+
+
 async def until(
     pilot: Pilot[int], cond: Callable[[], object], timeout: float = 5.0, what: str = ""
 ) -> None:

@@ -33,13 +33,6 @@ def seeded(path: Path) -> Store:
     return store
 
 
-def wait_for(what: str, ready: Callable[[], bool], deadline: float = DEADLINE) -> None:
-    """Poll a condition until it holds; fail with `what` after `deadline` seconds."""
-    end = time.monotonic() + deadline
-    while not ready():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {deadline:.0f} s waiting for {what}")
-        time.sleep(0.005)
 
 
 def spawn(body: str, *args: str) -> subprocess.Popen[str]:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from conftest import PRELUDE, TODAY, drop_to
+from conftest import PRELUDE, TODAY, drop_to, wait_for
 
 import store.lock as lock_mod
 import store.lockfile as lockfile_mod
@@ -210,12 +210,6 @@ class Child:
         self.proc.wait(timeout=DEADLINE)
 
 
-def wait_for(what: str, ready: Callable[[], bool], deadline: float = DEADLINE) -> None:
-    end = time.monotonic() + deadline
-    while not ready():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {deadline:.0f} s waiting for {what}")
-        time.sleep(0.005)
 
 
 # A writer that takes the lock, says so, and keeps it until a file appears; then says "released".
