@@ -2,10 +2,14 @@
 
 Plain TinyDB rewrites its file in place and caches ids and queries per instance, which tears and
 loses writes when several processes share a file (see STACK-NOTES). Here every change is:
-take an exclusive `flock` on a side file, parse the store once, let a fresh TinyDB work on that
-dict in memory, then write a temp file in the same folder, fsync it, give it the store's mode,
-owner and group, and `os.replace` it over the store. Readers never take the lock: a rename is
-atomic, so they see the old file or the new one, never half of one.
+take the store's lock (`store.lock`), parse the store once, let a fresh TinyDB work on that dict
+in memory, then write a temp file in the same folder, fsync it, give it the mode, owner and group
+of the file that was read, and `os.replace` it over the store. Readers never take the lock: a
+rename is atomic, so they see the old file or the new one, never half of one.
+
+The folder is shared, so any name in it may be a symlink, a FIFO or a device someone planted:
+the store is opened without following a link or blocking (`open_regular`), only a regular file
+is read or replaced, and nothing is chmod-ed or chown-ed through a path.
 """
 
 from __future__ import annotations
