@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,24 @@ TODAY = date(2026, 11, 20)  # a Friday; everything that depends on "today" uses 
 @pytest.fixture
 def store_path(tmp_path: Path) -> Path:
     return tmp_path / "team.json"
+
+
+def seeded(path: Path) -> Store:
+    """A store with one board, Line, and one KPI, Output (target 100)."""
+    from store import ops
+
+    store = Store(path)
+    ops.init(store)
+    ops.add_board(store, "Line")
+    ops.add_kpi(store, "Output", None, 100.0)
+    return store
+
+
+def fingerprint(path: Path) -> tuple[bytes, int, int, int, int, int]:
+    """All that must not change when nothing may be written: the bytes, the inode, the time of
+    the last change, the mode, the owner and the group (of the name itself: lstat)."""
+    st = os.lstat(path)
+    return path.read_bytes(), st.st_ino, st.st_mtime_ns, st.st_mode, st.st_uid, st.st_gid
 
 
 @pytest.fixture

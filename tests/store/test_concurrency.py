@@ -16,7 +16,7 @@ from typing import IO
 
 import orjson
 import pytest
-from conftest import NOBODY, TODAY, child_code, run_child
+from conftest import NOBODY, TODAY, child_code, run_child, seeded
 
 from store import Store, ops
 from store.demo import build
@@ -24,13 +24,6 @@ from store.demo import build
 ROOT = os.geteuid() == 0
 DEADLINE = 45.0  # seconds any one wait may take before the test fails
 
-
-def seeded(path: Path) -> Store:
-    store = Store(path)
-    ops.init(store)
-    ops.add_board(store, "Line")
-    ops.add_kpi(store, "Output", None, 100.0)
-    return store
 
 
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import PRELUDE, TODAY, child_code, drop_to
+from conftest import PRELUDE, TODAY, child_code, drop_to, fingerprint
+from conftest import seeded as seeded_store
 
 from store import Store, ops
 
@@ -121,10 +122,8 @@ def _as(user: User | None) -> str:
 
 
 def seeded(path: Path, owner: User | None = None, group: int | None = None) -> Store:
-    store = Store(path)
-    ops.init(store)
-    ops.add_board(store, "Line")
-    ops.add_kpi(store, "Output", None, 100.0)
+    """conftest's store, given to `owner` and `group` with the README's mode 664."""
+    store = seeded_store(path)
     os.chown(path, owner.uid if owner else 0, group if group is not None else -1)
     path.chmod(0o664)
     lock = path.with_name(path.name + ".lock")
@@ -132,10 +131,6 @@ def seeded(path: Path, owner: User | None = None, group: int | None = None) -> S
     lock.chmod(0o664)
     return store
 
-
-def snapshot_of(path: Path) -> tuple[bytes, int, int, int, int]:
-    st = os.lstat(path)
-    return path.read_bytes(), st.st_mode, st.st_uid, st.st_gid, st.st_ino
 
 
 def one_line(err: str) -> str:
@@ -152,7 +147,7 @@ def test_a_symlink_planted_at_the_store_is_never_followed(shared: Path, team: Te
     private.write_bytes(b"alice's secrets\n")
     os.chown(private, team.alice.uid, team.alice.gid)
     private.chmod(0o600)
-    before = snapshot_of(private)
+    before = fingerprint(private)
     store = shared / "line.json"
     seeded(store, team.alice, team.gid)
     # mallory may rename and create in the shared folder: she swaps the store for a symlink
@@ -174,7 +169,7 @@ def test_a_symlink_planted_at_the_store_is_never_followed(shared: Path, team: Te
             assert done.returncode == 1, (user, argv, done.stdout, done.stderr)
             err = one_line(done.stderr)
             assert "symbolic link" in err and "tbmallory" in err
-    assert snapshot_of(private) == before
+    assert fingerprint(private) == before
     assert os.readlink(store) == str(private)
     assert sorted(p.name for p in shared.iterdir()) == [
         "line.json",
@@ -304,12 +299,12 @@ def test_a_sticky_folder_says_only_the_owner_may_replace_the_store(
     folder.chmod(0o1777)  # like /tmp
     store = folder / "team.json"
     seeded(store, team.alice, team.gid)
-    before = snapshot_of(store)
+    before = fingerprint(store)
     done = teamboard(team.bob, store, "record", "Output", "5")
     assert done.returncode == 1
     err = one_line(done.stderr)
     assert "sticky" in err and "tbalice" in err and "Errno" not in err
-    assert snapshot_of(store) == before
+    assert fingerprint(store) == before
     assert teamboard(team.alice, store, "record", "Output", "5").returncode == 0
 
 
@@ -362,12 +357,12 @@ def test_a_full_disk_fails_in_one_line_and_leaves_the_store_byte_identical(
                 os.write(fd, b"x" * 512)
     finally:
         os.close(fd)
-    before = snapshot_of(store)
+    before = fingerprint(store)
     done = teamboard(None, store, "record", "Output", "5", "--note", "n" * 1500)
     assert done.returncode == 1
     err = one_line(done.stderr)
     assert "no space is left on the device" in err and "unchanged" in err
-    assert snapshot_of(store) == before
+    assert fingerprint(store) == before
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "team.json", "team.json.lock"]
     filler.unlink()
     assert teamboard(None, store, "record", "Output", "5").returncode == 0

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import TODAY
+from conftest import TODAY, fingerprint
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -22,12 +22,6 @@ from store import Store, audit, backup, ops
 from store.errors import BadInput, NotFound, StoreCorrupt, StoreError, StoreForeign, StoreMissing
 from store.model import Stage
 from store.schema import SCHEMA
-
-
-def fingerprint(path: Path) -> tuple[bytes, int, int]:
-    st_ = path.stat()
-    return path.read_bytes(), st_.st_ino, st_.st_mtime_ns
-
 
 WRITES: list[tuple[str, Callable[[Store], Any]]] = [
     ("init", ops.init),

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from conftest import PRELUDE, TODAY, drop_to, wait_for
+from conftest import PRELUDE, TODAY, drop_to, fingerprint, seeded, wait_for
 
 import store.lock as lock_mod
 import store.lockfile as lockfile_mod
@@ -244,17 +244,6 @@ def children() -> Iterator[list[Child]]:
             c.finish()
 
 
-def seeded(path: Path) -> Store:
-    store = Store(path)
-    ops.init(store)
-    ops.add_board(store, "Line")
-    ops.add_kpi(store, "Output", None, 100.0)
-    return store
-
-
-def fingerprint(path: Path) -> tuple[bytes, int, int, int]:
-    st = os.lstat(path)
-    return path.read_bytes(), st.st_mode, st.st_uid, st.st_gid
 
 
 # --- the planted lock file -----------------------------------------------------------------------

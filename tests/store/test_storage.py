@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import NOBODY, TODAY, run_child
+from conftest import NOBODY, TODAY, fingerprint, run_child, seeded
 
 from store import Store, StoreCorrupt, StoreMissing, StoreReadOnly, ops
 from store.errors import StoreBusy, StoreError
@@ -25,13 +25,6 @@ from store.storage import locked
 ROOT = os.geteuid() == 0
 
 
-def seeded(path: Path) -> Store:
-    store = Store(path)
-    ops.init(store)
-    ops.add_board(store, "Line")
-    ops.add_kpi(store, "Output", None, 100.0)
-    return store
-
 
 def record(store: Store, value: float = 1.0) -> None:
     ops.record(store, "Output", value, TODAY, TODAY)
@@ -41,10 +34,6 @@ def leftovers(folder: Path) -> list[str]:
     """Anything in the folder that is neither a store nor its lock: temp files, mostly."""
     return sorted(p.name for p in folder.iterdir() if not p.name.endswith((".json", ".lock")))
 
-
-def fingerprint(path: Path) -> tuple[bytes, int, int, int]:
-    st = path.stat()
-    return path.read_bytes(), st.st_ino, st.st_mtime_ns, st.st_mode
 
 
 def other_group() -> int | None:
