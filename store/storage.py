@@ -29,7 +29,7 @@ from tinydb.storages import Storage
 from .errors import StoreCorrupt, StoreError, StoreMissing, StoreReadOnly
 from .lock import LOCK_TIMEOUT as LOCK_TIMEOUT  # re-exported: db.py and tests import them here
 from .lock import locked as locked
-from .lockfile import file_kind
+from .lockfile import _login, file_kind
 
 Raw = dict[str, Any]
 
@@ -206,15 +206,6 @@ def resolve(path: Path) -> Path:
         if target.is_absolute():
             current = Path(target.anchor)
     return current
-
-
-def _login(uid: int) -> str:
-    import pwd
-
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return f"uid {uid}"
 
 
 def _umask() -> int:
