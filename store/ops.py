@@ -9,16 +9,16 @@ and a value recorded again supersedes the old one, which stays.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from . import codec, validate
+from . import codec, fastpath, validate
 from .db import Store, Tx
 from .errors import BadInput, Fix
+from .fastpath import Recorded
 from .model import Action, Board, Direction, Entry, Frequency, Kind, Kpi, Stage
 from .present import num
-from .rules import KpiView
 from .snapshot import Snapshot, action_from, board_from, entry_from, kpi_from
 
 Ref = str | int  # a board or KPI: by id (the app, which must not be redirected) or by name
@@ -270,13 +270,6 @@ def set_target(store: Store, kpi: Ref, value: float, since: date, board: Ref | N
 # --- entries --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Recorded:
-    entry: Entry
-    view: KpiView
-    superseded: Entry | None
-
-
 def record(
     store: Store,
     kpi: Ref,
@@ -287,7 +280,24 @@ def record(
     plan: float | None = None,
     note: str = "",
 ) -> Recorded:
-    """Record an actual. The same KPI and date again supersedes it; the old value stays."""
+    """Record an actual. The same KPI and date again supersedes it; the old value stays.
+
+    `store.fastpath` does it without building the whole snapshot, and hands a store it does not
+    vouch for to `record_whole`."""
+    return fastpath.record(store, kpi, value, day, today, board, plan, note, record_whole)
+
+
+def record_whole(
+    store: Store,
+    kpi: Ref,
+    value: float,
+    day: date,
+    today: date,
+    board: Ref | None = None,
+    plan: float | None = None,
+    note: str = "",
+) -> Recorded:
+    """`record` through the general transaction: the whole snapshot, TinyDB's insert."""
     with store.transaction() as tx:
         snap = tx.snapshot
         k = snap.kpi_ref(kpi, board)
