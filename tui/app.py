@@ -37,6 +37,7 @@ from .commands import BoardCommands
 from .detail_screen import DetailScreen
 from .follow import follow_store
 from .huddle_screen import HuddleScreen
+from .loader import Loader
 from .messages import StoreFailed, StoreLoaded
 from .themes import WALL
 from .views import Views
@@ -96,6 +97,8 @@ class TeamboardApp(App[int]):
         self._slow: Timer | None = None
         self._failing_since: datetime | None = None
         self._stop = asyncio.Event()
+        self.loader = Loader(self.store) if Loader.wanted() else None
+        """Parses the store in a child process, off this one's GIL (`tui.loader`)."""
         self.register_theme(WALL)
         if wall:
             self.theme = WALL.name
@@ -121,6 +124,8 @@ class TeamboardApp(App[int]):
 
     async def on_unmount(self) -> None:
         self._stop.set()
+        if self.loader is not None:
+            self.loader.close()
 
     @work(exclusive=True, group="follow")
     async def follow(self) -> None:
@@ -145,7 +150,7 @@ class TeamboardApp(App[int]):
         """Read the store (in its own thread) and post what happened to the app."""
         message: StoreLoaded | StoreFailed
         try:
-            message = StoreLoaded(self.store.read(previous=self.snapshot), generation)
+            message = StoreLoaded(self._read(self.snapshot), generation)
         except StoreError as exc:
             missing = not self.store.exists()
             message = StoreFailed(str(exc), missing=missing, generation=generation)
@@ -157,6 +162,16 @@ class TeamboardApp(App[int]):
             )
         with contextlib.suppress(RuntimeError):  # the app ended while this read was blocked
             self.post_message(message)
+
+    def _read(self, previous: Snapshot | None) -> Snapshot:
+        """Until the first good read, here (the first paint need not wait for a process to
+        start); then in the loader process, which this starts meanwhile."""
+        if self.loader is None or previous is None:
+            snap = self.store.read(previous=previous)
+            if self.loader is not None:
+                self.loader.start()
+            return snap
+        return self.loader.read(previous)
 
     def _read_is_slow(self) -> None:
         """A read has not come back: say so, and let the next change start a fresh one."""

@@ -1,0 +1,197 @@
+"""The board's loader process: parses the store off the app's process and hands back changes.
+
+orjson holds the GIL for the whole parse (about 90 ms at 100,000 entries, a second at a
+million), so a parse in a thread of the app freezes its event loop for as long. Here a child
+process (`python -m store.loader PATH`, started by `tui.loader`) does the reading:
+
+- it reads only when the file's identity (inode, mtime_ns, size) changed since the last good
+  read, and otherwise answers "same";
+- it builds the `Snapshot` as `Store.read` does, reusing the previous one: when the entries of
+  the last read are still the first documents of the table, unchanged (records only ever append),
+  it decodes only the new ones;
+- it sends the small tables whole and the entries as a delta (new or changed entries, ids gone),
+  in chunks small enough that unpickling one never holds the app's GIL for long.
+
+Protocol: the app writes one line per request (`load`); every reply is a frame (4-byte
+big-endian length, then a pickle) of `("same",)`, `("failed", kind, text)` or
+`("snap", full, Snapshot-without-entries, removed_ids, chunks)` followed by `chunks` frames, each
+a list of entries as tuples (`pack`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import struct
+import sys
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from . import schema
+from .db import Store
+from .errors import StoreCorrupt, StoreError
+from .model import Entry
+from .snapshot import Snapshot
+from .storage import read_raw
+
+CHUNK = 2000  # entries per frame: unpickling one takes a few ms
+HEADER = struct.Struct(">I")
+
+Fingerprint = tuple[int, int, int]
+
+
+def fingerprint(path: Path) -> Fingerprint | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+class Reader:
+    """Reads a store again and again, as cheaply as the last read allows (`Store.read`'s answer,
+    always: the same snapshot, or the same error)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.snapshot: Snapshot | None = None
+        self.seen: Fingerprint | None = None
+        self._docs: list[Any] = []  # the entries' documents of the last good read, in order
+
+    def unchanged(self) -> bool:
+        return self.snapshot is not None and fingerprint(self.store.path) == self.seen
+
+    def read(self) -> Snapshot:
+        """The store now (raises `StoreError` as `Store.read` does); remembers it."""
+        seen = fingerprint(self.store.path)
+        self.store._check_path()
+        raw = read_raw(self.store.path)
+        snap = self._incremental(raw)
+        if snap is None:
+            snap = self._whole(raw)
+        self.snapshot, self.seen = snap, seen
+        self._docs = list(raw["entries"].values())
+        return snap
+
+    def _whole(self, raw: dict[str, Any]) -> Snapshot:
+        """`Store.read` on the parsed file."""
+        path = str(self.store.path)
+        version = schema.for_reading(raw, path)
+        reuse = self.snapshot.entries_by_id() if self.snapshot is not None else None
+        try:
+            return Snapshot.from_raw(raw, path, reuse)
+        except StoreCorrupt:
+            if version > schema.SCHEMA:
+                raise schema.too_new(version, path) from None
+            raise
+
+    def _incremental(self, raw: dict[str, Any]) -> Snapshot | None:
+        """The snapshot when the last read's entries lead the table unchanged; else None (and
+        then `_whole` decides, errors included)."""
+        prev, old = self.snapshot, self._docs
+        if prev is None or not old or type(raw) is not dict:
+            return None
+        try:
+            schema.for_reading(raw, str(self.store.path))
+        except StoreError:
+            return None
+        table = raw.get("entries")
+        if type(table) is not dict or len(table) < len(old):
+            return None
+        docs = list(table.values())
+        if docs[: len(old)] != old:  # compared in C: one pass, no objects built
+            return None
+        keys = list(table)
+        tail = dict(zip(keys[len(old) :], docs[len(old) :], strict=True))
+        try:
+            part = Snapshot.from_raw({**raw, "entries": tail}, str(self.store.path))
+        except StoreError:
+            return None
+        if not prev.entries.keys() <= part.kpis.keys():
+            return None  # a KPI the old entries name is gone: the whole check says so
+        ids = prev.entries_by_id()
+        entries = dict(prev.entries)
+        for kpi, new in part.entries.items():
+            if any(e.id in ids for e in new):
+                return None  # an id used twice: the whole check names it
+            lst = [*entries.get(kpi, ()), *new]
+            if len(lst) > len(new) and lst[len(lst) - len(new) - 1].id > new[0].id:
+                lst.sort(key=lambda e: e.id)
+            entries[kpi] = lst
+        return replace(part, entries=entries, entry_count=len(table))
+
+
+def delta(before: Snapshot | None, after: Snapshot) -> tuple[list[int], list[Entry]]:
+    """Entry ids gone, and entries new or changed (by identity: reused entries are the same
+    objects), from `before` to `after`."""
+    old = before.entries_by_id() if before is not None else {}
+    added: list[Entry] = []
+    for lst in after.entries.values():
+        for e in lst:
+            if old.pop(e.id, None) is not e:
+                added.append(e)
+    return list(old), added
+
+
+Row = tuple[int, int, int, float, float | None, str, str, str]
+
+
+def pack(e: Entry) -> Row:
+    """An entry as plain values (pickling a slots dataclass is ten times slower)."""
+    return (e.id, e.kpi, e.day.toordinal(), e.value, e.plan, e.note, e.who, e.at)
+
+
+def unpack(rows: list[Row]) -> list[Entry]:
+    day = date.fromordinal
+    return [Entry(i, k, day(d), v, p, n, w, a) for i, k, d, v, p, n, w, a in rows]
+
+
+def write_frame(out: BinaryIO, obj: object) -> None:
+    blob = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(HEADER.pack(len(blob)) + blob)
+
+
+def serve(path: str, inp: BinaryIO, out: BinaryIO) -> None:
+    """Answer each request line until the app closes the pipe."""
+    reader = Reader(Store(path))
+    sent: Snapshot | None = None
+    with contextlib.suppress(Exception):  # read ahead: the first request is then answered at once
+        reader.read()
+    for line in inp:
+        if line.strip() != b"load":
+            continue
+        if reader.unchanged() and sent is not None:
+            write_frame(out, ("same",))
+            out.flush()
+            continue
+        try:
+            snap = reader.snapshot if reader.unchanged() else reader.read()
+            assert snap is not None
+        except StoreError as exc:
+            write_frame(out, ("failed", "store", str(exc)))
+        except Exception as exc:  # what a bad file raises, told to the app as it was
+            write_frame(out, ("failed", type(exc).__name__, str(exc)))
+        else:
+            removed, added = delta(sent, snap)
+            rows = [pack(e) for e in added]
+            chunks = [rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)]
+            head = replace(snap, entries={})
+            write_frame(out, ("snap", sent is None, head, removed, len(chunks)))
+            for chunk in chunks:
+                write_frame(out, chunk)
+            sent = snap
+        out.flush()
+
+
+def main() -> int:
+    path = sys.argv[1]
+    with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):
+        serve(path, sys.stdin.buffer, sys.stdout.buffer)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
