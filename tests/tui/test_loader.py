@@ -1,0 +1,122 @@
+"""The loader process answers what `Store.read` answers, from a delta; killed, it comes back."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+from conftest import TODAY, loaded, make_app, tile_named, tile_text, until
+
+from store import Store, ops
+from store.errors import StoreError
+from store.loader import Reader, delta
+from tui.loader import Loader
+
+
+@pytest.fixture
+def loader(demo_store: Store) -> Iterator[Loader]:
+    it = Loader(demo_store)
+    yield it
+    it.close()
+
+
+def on_tile(app: object, kpi: str, value: str) -> bool:
+    return value in tile_text(tile_named(app, kpi))  # type: ignore[arg-type]
+
+
+def hand_edit(path: Path, raw: dict[str, object]) -> None:
+    tmp = path.with_name(".edit.tmp")
+    tmp.write_bytes(orjson.dumps(raw))
+    os.replace(tmp, path)
+
+
+def test_the_loader_answers_what_store_read_answers(demo_store: Store, loader: Loader) -> None:
+    first = loader.read(None)
+    assert first == demo_store.read()
+    assert loader.read(first) is first  # the file did not change: nothing is read or sent
+    ops.record(demo_store, "Scrap cost", 4.0, TODAY, TODAY)
+    second = loader.read(first)
+    assert second == demo_store.read()
+    unchanged = next(k for k in first.entries if k != second.kpi_named("Scrap cost").id)
+    assert second.entries[unchanged] is first.entries[unchanged]  # untouched lists are reused
+    # A hand edit of an old entry, and one removed: not an append, so the whole file is checked.
+    raw = orjson.loads(demo_store.path.read_bytes())
+    keys = list(raw["entries"])
+    raw["entries"][keys[0]]["value"] = 12345.0
+    del raw["entries"][keys[1]]
+    hand_edit(demo_store.path, raw)
+    third = loader.read(second)
+    assert third == demo_store.read()
+    assert loader.starts == 1
+
+
+def test_a_broken_file_is_the_same_error_and_the_next_good_one_is_read(
+    demo_store: Store, loader: Loader
+) -> None:
+    good = loader.read(None)
+    blob = demo_store.path.read_bytes()
+    demo_store.path.write_bytes(b'{"meta": ')
+    with pytest.raises(StoreError) as expected:
+        demo_store.read()
+    with pytest.raises(StoreError) as got:
+        loader.read(good)
+    assert str(got.value) == str(expected.value)
+    demo_store.path.write_bytes(blob)
+    assert loader.read(good) == demo_store.read()
+
+
+def test_a_killed_loader_is_started_again(demo_store: Store, loader: Loader) -> None:
+    first = loader.read(None)
+    assert loader.proc is not None
+    pid = loader.proc.pid
+    loader.proc.kill()
+    loader.proc.wait()
+    ops.record(demo_store, "Scrap cost", 5.0, TODAY, TODAY)
+    again = loader.read(first)
+    assert again == demo_store.read()
+    assert loader.starts == 2
+    assert loader.proc is not None and loader.proc.pid != pid
+
+
+def test_the_reader_appends_only_new_entries_and_the_delta_names_them(
+    demo_store: Store,
+) -> None:
+    reader = Reader(demo_store)
+    first = reader.read()
+    assert delta(None, first)[1] != []
+    done = ops.record(demo_store, "Scrap cost", 6.0, TODAY, TODAY)
+    second = reader.read()
+    assert second == demo_store.read()
+    removed, added = delta(first, second)
+    assert (removed, [e.id for e in added]) == ([], [done.entry.id])
+
+
+@pytest.mark.anyio
+async def test_the_board_follows_writes_through_the_loader_and_after_it_is_killed(
+    demo_store: Store,
+) -> None:
+    app = make_app(demo_store.path)
+    kpi = "On-time delivery"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        assert app.loader is not None
+        for value in ("91.5", "92.5"):
+            await until(
+                pilot,
+                lambda: app.loader is not None and app.loader.proc is not None,
+                what="the loader started",
+            )
+            ops.record(demo_store, kpi, float(value), TODAY, TODAY)
+            await until(
+                pilot,
+                functools.partial(on_tile, app, kpi, value),
+                timeout=10,
+                what=f"{value} on the tile",
+            )
+            assert app.snapshot == demo_store.read()
+            app.loader.proc.kill()  # type: ignore[union-attr]
+        assert app.loader.starts == 2
