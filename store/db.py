@@ -9,16 +9,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-from tinydb import TinyDB
+from typing import TYPE_CHECKING, Any
 
 from . import codec, schema
 from .errors import StoreCorrupt, StoreError
 from .snapshot import Snapshot
 from .storage import (
     LOCK_TIMEOUT,
-    MemoryStorage,
     check_writable,
     locked,
     missing,
@@ -30,6 +27,11 @@ from .storage import (
     resolve,
     write_atomic,
 )
+
+if TYPE_CHECKING:  # TinyDB is imported by the transaction that uses it (start-up time)
+    from tinydb import TinyDB
+
+    from .memory import MemoryStorage
 
 ENV = "TEAMBOARD_STORE"
 
@@ -192,6 +194,10 @@ class Store:
         elif not self.exists():
             read_raw(self.path)  # raises StoreMissing with the how-to, or says what is there
         check_writable(self.path)
+        from tinydb import TinyDB
+
+        from .memory import MemoryStorage
+
         with locked(self.path, self.lock_timeout, self.on_wait):
             fd = open_regular(self.path)
             blob, ref = read_fd(fd) if fd is not None else (b"", None)

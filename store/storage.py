@@ -19,12 +19,10 @@ import errno
 import gc
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import orjson
-from tinydb.storages import Storage
 
 from .errors import StoreCorrupt, StoreError, StoreMissing, StoreReadOnly
 from .lock import LOCK_TIMEOUT as LOCK_TIMEOUT  # re-exported: db.py and tests import them here
@@ -32,25 +30,6 @@ from .lock import locked as locked
 from .lockfile import _login, file_kind
 
 Raw = dict[str, Any]
-
-
-class MemoryStorage(Storage):  # type: ignore[misc]
-    """A TinyDB storage over a dict parsed once per transaction; writes mark it dirty.
-
-    TinyDB reads the whole document on every operation; with this storage a transaction of
-    several inserts parses the file once and writes it once.
-    """
-
-    def __init__(self, data: Raw) -> None:
-        self.data = data
-        self.dirty = False
-
-    def read(self) -> Raw:
-        return self.data
-
-    def write(self, data: Raw) -> None:
-        self.data = data
-        self.dirty = True
 
 
 def parse(path: Path, blob: bytes) -> Raw:
@@ -272,6 +251,19 @@ _WRITE_ERRORS = {
 }
 
 
+def _temp_file(path: Path) -> tuple[int, str]:
+    """`tempfile.mkstemp` in the store's folder (mode 0600, never an existing name or a link),
+    without importing `tempfile` and `random`: start-up time every record pays."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    for _ in range(100):
+        tmp = os.path.join(path.parent, f".{path.name}.{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(tmp, flags, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(path.parent))
+
+
 def write_atomic(path: Path, data: Raw, ref: os.stat_result | None = None) -> None:
     """Replace the store with `data`: temp file, fsync, the old file's mode, owner and group
     (`ref`, from fstat of the file we read: never a stat through a path), rename, fsync dir.
@@ -281,7 +273,7 @@ def write_atomic(path: Path, data: Raw, ref: os.stat_result | None = None) -> No
     """
     blob = orjson.dumps(data)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = _temp_file(path)
     except OSError as exc:
         raise _write_failed(path, exc) from None
     try:
