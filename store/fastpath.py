@@ -70,7 +70,8 @@ def record(
     board: Ref | None = None,
     plan: float | None = None,
     note: str = "",
-    fallback: Callable[..., Recorded] | None = None,
+    *,
+    fallback: Callable[..., Recorded],
 ) -> Recorded:
     """Record an actual (see `store.ops.record`, which this serves); `fallback` is the general
     path, called with the same arguments when the store needs it."""
@@ -95,10 +96,6 @@ def record(
             write_atomic(store.path, raw, ref)
             return done
     except _Fallback:
-        if fallback is None:
-            from .ops import record_whole
-
-            fallback = record_whole
         return fallback(store, kpi, value, day, today, board, plan=plan, note=note)
 
 

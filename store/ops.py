@@ -284,7 +284,7 @@ def record(
 
     `store.fastpath` does it without building the whole snapshot, and hands a store it does not
     vouch for to `record_whole`."""
-    return fastpath.record(store, kpi, value, day, today, board, plan, note, record_whole)
+    return fastpath.record(store, kpi, value, day, today, board, plan, note, fallback=record_whole)
 
 
 def record_whole(
