@@ -65,10 +65,10 @@ class CalendarScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         # priority: the scrolling panes would take the arrows for themselves
-        Binding("left", "month(-1)", "Month before", priority=True),
-        Binding("right", "month(1)", "Month after", priority=True),
+        Binding("left", "month(-1)", "Prev month", priority=True),
+        Binding("right", "month(1)", "Next month", priority=True),
         Binding("t", "this_month", "This month"),
-        Binding("b", "next_board", "Board"),
+        Binding("b", "next_board", "Board", show=False),
     ]
 
     app: TeamboardApp

@@ -33,6 +33,11 @@ class MonthBlock:
     today: date
 
 
+def clip(text: str, width: int) -> str:
+    """`text` in at most `width` characters, an ellipsis marking a cut (a block keeps its rows)."""
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
 def _part(status: Status | None, future: bool) -> str:
     if future:
         return "calendar--future"
@@ -76,12 +81,14 @@ class CategoryCalendar(Widget):
         style = self.get_component_rich_style
         out = Text(no_wrap=True, overflow="ellipsis")
         red = cm.red_days
-        out.append(f"{cm.letter} {printable(cm.category)}", style("calendar--title"))
+        size = WIDE_CELL if wide else NARROW_CELL
+        width = 7 * (size + 1) - 1
         recorded = any(d.status for d in cm.days)
         summary = f"{red} red day{'s' if red != 1 else ''}" if recorded else "nothing recorded"
+        title = clip(f"{cm.letter} {printable(cm.category)}", width - 3 - len(summary))
+        out.append(title, style("calendar--title"))
         out.append(f" · {summary}\n", style("calendar--alarm") if red else style("calendar--muted"))
-        out.append(printable("; ".join(cm.kpis)) + "\n", style("calendar--muted"))
-        size = WIDE_CELL if wide else NARROW_CELL
+        out.append(clip(printable("; ".join(cm.kpis)), width) + "\n", style("calendar--muted"))
         out.append(" ".join(w.center(size) for w in WEEKDAYS) + "\n", style("calendar--muted"))
         rows = weeks(cm.days)
         for i, row in enumerate(rows):
@@ -133,22 +140,22 @@ class RedDaysPanel(Widget):
         out.append("Red days\n", style("red-days--title"))
         width = max(len(printable(c.category)) for c in cal.categories)
         for c in cal.categories:
-            out.append(f"  {c.letter} {printable(c.category):<{width}} ")
+            out.append(f"{c.letter} {printable(c.category):<{width}} ")
             part = "red-days--red" if c.red_days else "red-days--muted"
             out.append(f"{STATUS_GLYPH[Status.RED]}{c.red_days:>3}\n", style(part))
         out.append("\nReasons on red days (Pareto)\n", style("red-days--title"))
         if not cal.red_entries:
-            out.append("  No red days this month.\n", style("red-days--muted"))
+            out.append("No red days this month.\n", style("red-days--muted"))
         if cal.reasons:
             n = max(len(str(r.count)) for r in cal.reasons)
-            out.append(f"  {'n':>{n}} {'cum.':>4}  reason\n", style("red-days--muted"))
+            out.append(f"{'n':>{n}} {'cum.':>4} reason\n", style("red-days--muted"))
             for r in cal.reasons:
-                out.append(f"  {r.count:>{n}} {percent(r.cumulative):>4}  ")
+                out.append(f"{r.count:>{n}} {percent(r.cumulative):>4} ")
                 out.append(printable(" ".join(r.text.split())))
                 out.append(f" ({' '.join(r.categories)})\n", style("red-days--muted"))
         if cal.unexplained:
             s = "y" if cal.unexplained == 1 else "ies"
             out.append(
-                f"  {cal.unexplained} red entr{s} without a note\n", style("red-days--muted")
+                f"{cal.unexplained} red entr{s} without a note\n", style("red-days--muted")
             )
         return out
