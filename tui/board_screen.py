@@ -37,7 +37,7 @@ class BoardScreen(Screen[None]):
         Binding("m", "move_action", "Stage"),
         Binding("d", "done_action", "Done", show=False),
         Binding("h", "huddle", "Huddle"),
-        Binding("c", "calendar", "Calendar"),
+        Binding("c", "calendar", "Calendar", show=False),  # in help and the palette
         Binding("b", "next_board", "Board"),
         Binding("up", "move(0, -1)", show=False),
         Binding("down", "move(0, 1)", show=False),
