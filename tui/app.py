@@ -41,7 +41,7 @@ from .detail_screen import DetailScreen
 from .follow import follow_store
 from .huddle_screen import HuddleScreen
 from .messages import StoreFailed, StoreLoaded
-from .read_only import WRITE_ACTIONS, ReadOnlyStore, refusal
+from .read_only import ReadOnlyStore, refusal, writes
 from .themes import WALL
 from .views import Views
 
@@ -287,8 +287,9 @@ class TeamboardApp(App[int]):
     ) -> bool:
         """A read-only app refuses the write keys before any form opens (see `read_only`)."""
         if self.read_only is not None:
-            name = parse_action(action)[1] if isinstance(action, str) else action[1]
-            if name in WRITE_ACTIONS:
+            space, name, _ = parse_action(action) if isinstance(action, str) else action
+            target = self if space == "app" or default_namespace is None else default_namespace
+            if writes(self.screen if space == "screen" else target, name):
                 self.refuse_write()
                 return True
         return await super().run_action(action, default_namespace, namespaces)

@@ -15,7 +15,9 @@ from pathlib import Path
 from store.db import Store, Tx
 from store.errors import StoreError
 
-# The actions (by name, on any screen) that change the store or start something that does.
+# The actions that change the store or start something that does: by name on any screen, or
+# as `Screen.name` where the name means something else elsewhere (the board's `move` moves the
+# focus; the action screen's moves the action a stage on).
 WRITE_ACTIONS = frozenset(
     {
         "record",  # r: record a value
@@ -28,8 +30,16 @@ WRITE_ACTIONS = frozenset(
         "skip",  # S: a skip goes into the minutes
         "attendance",  # w: who is here, into the minutes
         "undo",  # undo is a new write
+        "ActionScreen.move",  # one action, opened: next stage
+        "ActionScreen.done",
+        "ActionScreen.edit",
     }
 )
+
+
+def writes(namespace: object, name: str) -> bool:
+    """Does action `name`, run on `namespace` (a screen, a widget, the app), write?"""
+    return name in WRITE_ACTIONS or f"{type(namespace).__name__}.{name}" in WRITE_ACTIONS
 
 
 def refusal(reason: str) -> str:

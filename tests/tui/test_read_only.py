@@ -6,12 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import fingerprint, loaded, make_app, tile_named, until
+from conftest import fingerprint, loaded, make_app, tile_named, tiles, until
 
 from store import Store
 from tui import flows
+from tui.detail_screen import DetailScreen
 from tui.forms import FormScreen
 from tui.huddle_screen import HuddleScreen
+from tui.read_only import writes
 from widgets.action_table import ActionTable
 
 pytestmark = pytest.mark.anyio
@@ -68,4 +70,30 @@ async def test_without_a_reason_the_app_writes_as_before(demo_store: Store, tmp_
         tile_named(app, "On-time delivery").focus()
         await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, FormScreen), what="the record form")
+        assert NOTICE not in notices(app)
+
+
+def test_a_name_that_writes_on_one_screen_only_is_refused_there_only() -> None:
+    class ActionScreen:  # the one opened action: `move` moves it a stage on
+        pass
+
+    class BoardScreen:  # the board: `move` moves the focus
+        pass
+
+    assert writes(ActionScreen(), "move") and writes(ActionScreen(), "done")
+    assert not writes(BoardScreen(), "move") and not writes(BoardScreen(), "detail")
+    assert writes(BoardScreen(), "record") and writes(object(), "undo")
+
+
+async def test_reading_keys_still_work(demo_store: Store) -> None:
+    """Arrows move between tiles, enter opens the detail: a read-only board is still browsable."""
+    app = make_app(demo_store.path, read_only=REASON)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await loaded(pilot, app)
+        first, second = tiles(app)[:2]
+        first.focus()
+        await pilot.press("right")
+        await until(pilot, lambda: app.focused is second, what="the focus on the next tile")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen), what="the detail")
         assert NOTICE not in notices(app)
