@@ -23,6 +23,7 @@ import hmac
 import html
 import ipaddress
 import logging
+import os
 import shlex
 import signal
 import sys
@@ -40,6 +41,7 @@ from textual_serve.server import Server, to_int
 PAGE = Path(__file__).with_name("serve_page")
 MAX_SESSIONS = 16  # app processes at once; a TV needs one
 SHUTDOWN_S = 3.0
+END_S = 3.0  # a tab's app given this long to quit before it is killed
 # The one change to textual-serve's client: hand its terminal session to our page script
 # (tui/serve_page/teamboard.js), which watches the connection and reads the screen's text.
 JS_HOOK = "this.terminal.open(e),"
@@ -71,8 +73,10 @@ class Served:
     read_only: str | None = None
 
     def command(self) -> str:
-        """The shell command textual-serve runs per tab (every part quoted)."""
+        """The shell command textual-serve runs per tab (every part quoted); `exec`, so the app
+        is the server's own child, which it can end, and which ends with it."""
         argv = [sys.executable, "-m", "tui.serve_child", "--store", str(self.store)]
+        argv += ["--parent", str(os.getpid())]
         if self.board is not None:
             argv += ["--board", self.board]
         if self.wall:
@@ -83,7 +87,7 @@ class Served:
             argv.append("--poll")
         if self.read_only is not None:
             argv += ["--read-only", self.read_only]
-        return shlex.join(argv)
+        return "exec " + shlex.join(argv)
 
 
 def hooked_client(statics: Path) -> bytes:
@@ -114,6 +118,7 @@ class BoardServer(Server):
         self.token = token
         self.say = say
         self.sessions: set[web.WebSocketResponse] = set()
+        self.services: set[AppService] = set()
         self.page = (PAGE / "index.html").read_text(encoding="utf-8")
         self.client = hooked_client(self.statics_path)
 
@@ -211,14 +216,15 @@ class BoardServer(Server):
             close=close,
             download_manager=self.download_manager,
         )
+        self.services.add(service)
         try:
             await service.start(width, height)
             await self._process_messages(websocket, service)
         except (asyncio.CancelledError, ConnectionResetError):
             pass
         finally:
-            with contextlib.suppress(Exception):
-                await service.stop()
+            await end(service)
+            self.services.discard(service)
             self.sessions.discard(websocket)
             await websocket.close()
             self.say(f"{stamp()} {request.remote} left ({len(self.sessions)} open)")
@@ -247,9 +253,26 @@ class BoardServer(Server):
                 continue
 
     async def on_shutdown(self, app: web.Application) -> None:
-        """Close every tab's websocket, which quits its app process; the pages reconnect."""
+        """End every tab's app process (none is left behind) and close its websocket; the
+        pages reconnect to whatever serves next."""
+        await asyncio.gather(*(end(s) for s in list(self.services)), return_exceptions=True)
         for websocket in list(self.sessions):
             await websocket.close(code=1012, message=b"teamboard restarting")
+
+
+async def end(service: AppService) -> None:
+    """Ask a tab's app to quit; kill it if it has not within END_S seconds."""
+    process = service._process  # textual-serve keeps it private; pinned version
+    with contextlib.suppress(Exception):
+        await service.send_meta({"type": "quit"})
+    if process is None or process.returncode is not None:
+        return
+    try:
+        await asyncio.wait_for(process.wait(), END_S)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
 
 
 def loopback(host: str) -> bool:

@@ -130,14 +130,27 @@ def store(tmp_path: Path) -> Path:
     return path
 
 
+def apps_of(store: Path) -> list[int]:
+    """The pids of the tabs' app processes serving `store` (none may outlive the server)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"tui.serve_child" in argv and str(store).encode() in argv:
+            found.append(int(proc.name))
+    return found
+
+
 @pytest.fixture
-def servers() -> Iterator[list[Server]]:
+def servers(store: Path) -> Iterator[list[Server]]:
+    """The servers a test starts; each stopped as Ctrl+C would, with no app left behind."""
     started: list[Server] = []
     yield started
     for server in started:
-        if server.proc is not None:
-            server.proc.kill()
-            server.proc.wait()
+        server.stop()
+    wait_for("the tabs' apps to end with the server", lambda: not apps_of(store), deadline=15)
 
 
 def serve(servers: list[Server], store: Path, *args: str) -> Server:
@@ -239,13 +252,29 @@ def test_the_page_comes_back_by_itself_after_the_server_restarts(
     server = serve(servers, store)
     open_board(page, server.url)
     port = server.port
+    assert apps_of(store)
     server.stop()
+    wait_for("the tab's app to end with the server", lambda: not apps_of(store), deadline=15)
     page.wait_for_function("() => document.body.classList.contains('-lost')", timeout=30_000)
     record(store, KPI, "91.25")  # written while the board was away: the new session shows it
     servers.append(server.start(port))
     wait_text(page, "91.25", BACK_S)
     assert page.evaluate("() => document.body.classList.contains('-lost')") is False
     assert page.evaluate("() => window.teamboard.session.socket.readyState") == 1
+
+
+def test_a_server_killed_outright_leaves_no_app_behind(
+    page: Page, store: Path, servers: list[Server]
+) -> None:
+    """SIGKILL gives the server no time to end its tabs' apps: they end themselves."""
+    server = serve(servers, store)
+    open_board(page, server.url)
+    assert apps_of(store)
+    assert server.proc is not None
+    server.proc.kill()
+    server.proc.wait()
+    server.proc = None
+    wait_for("the tab's app to end with its server", lambda: not apps_of(store), deadline=15)
 
 
 def test_a_silent_connection_counts_as_lost_and_comes_back(
