@@ -65,6 +65,8 @@ def test_kpi_add_and_edit_take_a_category(tb: Run) -> None:
     assert got == {"OEE": "Quality", "Scrap": "Environment", "Near misses": "Safety"}
     tb.ok("kpi", "edit", "Scrap", "--category", "")
     assert Store(tb.path).read().kpi_named("Scrap").category == ""
+    listed = {k["name"]: k["category"] for k in tb.json("kpi", "list")["kpis"]}
+    assert listed == {"OEE": "Quality", "Scrap": "", "Near misses": "Safety"}
 
 
 BAD = [

@@ -175,6 +175,24 @@ async def test_a_red_day_recorded_elsewhere_appears_with_its_reason(demo_store: 
         assert " 3✖" in text_of(blocks(app)[1])
 
 
+@pilot_test
+async def test_store_text_is_drawn_literally(store_path: Path) -> None:
+    store = Store(store_path)
+    ops.init(store)
+    ops.add_board(store, "Line")
+    ops.add_kpi(store, "OEE", None, 85.0)
+    ops.record(store, "OEE", 10.0, date(2026, 11, 2), TODAY, note="[red]boom[/red] \x1b[2J")
+    raw = orjson.loads(store_path.read_bytes())
+    for doc in raw["kpis"].values():  # edited by hand: no command writes such a category
+        doc["category"] = "[b]Bold[/b]"
+    store_path.write_bytes(orjson.dumps(raw))
+    app = make_app(store_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_calendar(pilot, app)
+        assert "[b]Bold[/b]" in text_of(blocks(app)[0])
+        assert "[red]boom[/red] ␛[2J" in text_of(screen.side)
+
+
 # --- pictures ------------------------------------------------------------------------------------
 
 
