@@ -21,8 +21,9 @@ from typing import Any
 
 from .db import Store, Tx
 from .errors import BadInput
-from .model import Frequency, Stage
-from .rules import next_period_start, period_start
+from .model import Entry, Frequency, Stage, Status
+from .rules import entry_status, next_period_start, period_start
+from .snapshot import kpi_from
 
 HISTORY_DAYS = 90
 TEAM_BOARD = "Line 2 Assembly"  # where the demo's story is: `teamboard demo` opens it
@@ -200,6 +201,41 @@ def _story(rng: random.Random, today: date, pts: list[_Point]) -> list[_Point]:
         )
     )
     return pts
+
+
+# The SQCDP calendar: each KPI's category, and the reasons people write on red days (a note on
+# most red days, not all: a calendar also shows the ones nobody explained).
+CATEGORIES = {
+    "On-time delivery": "Delivery",
+    "Customer complaints": "Quality",
+    "Near misses reported": "Safety",
+    "Units per hour": "Delivery",
+    "First-pass yield": "Quality",
+    "Scrap cost": "Cost",
+    "Changeover time": "Delivery",
+    "Daily output": "Delivery",
+}
+RED_DAY_REASONS = {
+    "First-pass yield": ("Connector lot B: bent pins", "Connector lot B: bent pins",
+                         "Rework backlog"),
+    "Scrap cost": ("Torque tool out of calibration", "Torque tool out of calibration",
+                   "Wrong housing batch"),
+    "Daily output": ("Material shortage", "Operator absent", "Material shortage"),
+    "Units per hour": ("Operator absent", "Micro-stops at station 2"),
+    "Changeover time": ("Setup tools missing", "First-off inspection late", "Setup tools missing"),
+}  # fmt: skip
+
+
+def _red_day_reason(tx: Tx, kpi_id: int, p: _Point) -> str:
+    """A reason for a red day's entry (by the board's own rules), on three red days in four."""
+    reasons = RED_DAY_REASONS.get(p.kpi, ())
+    n = p.day.toordinal()
+    if not reasons or n % 4 == 0:
+        return ""
+    k = kpi_from(tx.doc("kpis", kpi_id))
+    if entry_status(k, Entry(0, kpi_id, p.day, p.value, p.plan)) is not Status.RED:
+        return ""
+    return reasons[n % len(reasons)]
 
 
 def _kpis(today: date) -> list[dict[str, Any]]:
@@ -468,6 +504,8 @@ def build(store: Store, today: date, seed: int = 7) -> None:
                 "counter": None,
                 "archived": False,
             }
+            if spec["name"] in CATEGORIES:
+                doc["category"] = CATEGORIES[spec["name"]]
             kpi_ids[spec["name"]] = _put(tx, "kpis", doc, spec["owner"], at)["id"]
             if counter is not None:
                 counters.append((kpi_ids[spec["name"]], counter))
@@ -482,6 +520,8 @@ def build(store: Store, today: date, seed: int = 7) -> None:
                 doc["plan"] = p.plan
             if p.note:
                 doc["note"] = p.note
+            elif reason := _red_day_reason(tx, kpi_ids[p.kpi], p):
+                doc["note"] = reason
             _put(tx, "entries", doc, p.who, p.at)
 
         for a in _actions(today):

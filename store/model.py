@@ -87,6 +87,7 @@ class Kpi:
     archived: bool = False
     who: str = ""
     at: str = ""
+    category: str = ""  # an SQCDP letter's word (Safety, ...) or a team's own; "" for none
 
     def target_on(self, day: date) -> float:
         """The target in force on `day`: the latest one that started on or before it (of two

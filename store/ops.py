@@ -25,7 +25,7 @@ Ref = str | int  # a board or KPI: by id (the app, which must not be redirected)
 # What `edit_kpi` can change (the target has its own operation: it changes over time).
 _KPI_FIELDS = (
     "name", "unit", "direction", "amber", "frequency", "owner", "goal", "kind", "counter",
-    "description",
+    "description", "category",
 )  # fmt: skip
 
 
@@ -167,6 +167,7 @@ def add_kpi(
     counter: str | None = None,
     description: str = "",
     force: bool = False,
+    category: str = "",
 ) -> Kpi:
     _check_amber(direction, target, amber)
     with store.transaction() as tx:
@@ -199,6 +200,7 @@ def add_kpi(
                 kind=kind,
                 counter=_counter_id(snap, board_id, counter, None),
                 description=description,
+                category=category,
             ),
         )
         tx.touch(f"added KPI {name}")
@@ -207,14 +209,14 @@ def add_kpi(
 
 def edit_kpi(store: Store, kpi: Ref, board: Ref | None = None, **changes: Any) -> Kpi:
     """Change a KPI's fields (name, unit, direction, amber, frequency, owner, goal, kind,
-    counter, description). The target has its own command: it changes over time."""
+    counter, description, category). The target has its own command: it changes over time."""
     with store.transaction() as tx:
         snap = tx.snapshot
         k = snap.kpi_ref(kpi, board)
         fields: dict[str, Any] = {}
         for key, value in changes.items():
-            if value is None:
-                continue
+            if value is None or (key == "category" and value == k.category):
+                continue  # a category left as it is (absent and "" both mean none): no change
             if key == "name":
                 others = snap.kpis_of(k.board, archived=True)
                 if any(o.name.casefold() == value.casefold() and o.id != k.id for o in others):

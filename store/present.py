@@ -224,3 +224,25 @@ def ago(stamp: str, now: datetime) -> str:
     if secs < 86400:
         return f"{int(secs // 3600)} h ago"
     return f"{int(secs // 86400)} days ago"
+
+
+# --- the SQCDP calendar -------------------------------------------------------------------------
+
+NO_MARK = "·"  # a calendar day with nothing recorded: a glyph too, so an empty day reads as one
+
+
+def month_title(first: date) -> str:
+    """`November 2026`: a month always with its year."""
+    return first.strftime("%B %Y")
+
+
+def percent(x: float) -> str:
+    """`62%`: a share, rounded to a whole percent (a Pareto's cumulative share)."""
+    return f"{round(x):d}%"
+
+
+def day_cell(n: int, status: Status | None, after_today: bool = False) -> str:
+    """` 7✖`: a calendar day's number and its status glyph (`·` nothing recorded, blank after
+    today), three characters wide."""
+    mark = " " if after_today else (STATUS_GLYPH[status] if status else NO_MARK)
+    return f"{n:>2}{mark}"

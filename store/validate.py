@@ -448,3 +448,41 @@ def parent_link(boards: Mapping[int, Board], parent: Board, child: Board | None 
             f"{moved} would reach tier {tier + height} under {parent.name!r}; a KPI tree keeps to "
             f"{MAX_TIERS} tiers: attach it higher up"
         )
+
+
+# --- SQCDP categories ---------------------------------------------------------------------------
+
+MAX_CATEGORY = 20
+
+
+def category(text: str) -> str:
+    """A KPI's category: S, Q, C, D or P (or Safety, Quality, Cost, Delivery, People, any case)
+    stored as its word; else a team's own letter (stored upper case) or one word (its first
+    letter upper case), so each reads as one letter on the calendar. Empty means none."""
+    from .calendar import SQCDP
+
+    utf8(text, "category")
+    value = unicodedata.normalize("NFC", text).strip()
+    if not value:
+        return ""
+    for letter, word in SQCDP.items():
+        if value.casefold() in (letter.casefold(), word.casefold()):
+            return word
+    if not value.isalpha() or len(value) > MAX_CATEGORY:
+        raise BadInput(
+            f"category {_show(value)} is not S, Q, C, D or P (Safety, Quality, Cost, Delivery, "
+            f"People) nor one word of your own of up to {MAX_CATEGORY} letters (e.g. E or "
+            "Environment)"
+        )
+    name(value, "category")  # no word mixing look-alike letters of two scripts
+    return value[0].upper() + value[1:]
+
+
+def month(text: str) -> date:
+    """A month as YYYY-MM (years 1 to 9999): its first day."""
+    utf8(text, "month")
+    t = text.strip()
+    m = re.fullmatch(r"(\d{4})-(\d{2})", t, re.ASCII)
+    if m is None or not 1 <= int(m[2]) <= 12 or int(m[1]) < 1:
+        raise BadInput(f"month {_show(text)} is not a month: write it as YYYY-MM (e.g. 2026-11)")
+    return date(int(m[1]), int(m[2]), 1)

@@ -12,14 +12,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import on, work
+from textual.actions import ActionParseResult
+from textual.actions import parse as parse_action
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.signal import Signal
@@ -39,6 +42,7 @@ from .follow import follow_store
 from .huddle_screen import HuddleScreen
 from .loader import Loader
 from .messages import StoreFailed, StoreLoaded
+from .read_only import ReadOnlyStore, refusal, writes
 from .themes import WALL
 from .views import Views
 
@@ -70,9 +74,14 @@ class TeamboardApp(App[int]):
         huddle: bool = False,
         minutes: int = 15,
         clock: Clock = local_now,
+        read_only: str | None = None,
     ) -> None:
         super().__init__()
         self.store = Store(store_path)
+        self.read_only = read_only
+        """Why this app may not write (e.g. "served read-only"), or None: every write refuses."""
+        if read_only is not None:
+            self.store = ReadOnlyStore(store_path, read_only)
         self.board_name = board
         self.wall = wall
         self.rotate = rotate
@@ -282,6 +291,26 @@ class TeamboardApp(App[int]):
             timeout=timeout,
             markup=False,
         )
+
+    # --- read-only ---------------------------------------------------------------------------
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """A read-only app refuses the write keys before any form opens (see `read_only`)."""
+        if self.read_only is not None:
+            space, name, _ = parse_action(action) if isinstance(action, str) else action
+            target = self if space == "app" or default_namespace is None else default_namespace
+            if writes(self.screen if space == "screen" else target, name):
+                self.refuse_write()
+                return True
+        return await super().run_action(action, default_namespace, namespaces)
+
+    def refuse_write(self) -> None:
+        self.notify(refusal(self.read_only or "this board"), severity="warning")
 
     # --- boards ----------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ class BoardScreen(Screen[None]):
         Binding("m", "move_action", "Stage"),
         Binding("d", "done_action", "Done", show=False),
         Binding("h", "huddle", "Huddle"),
+        Binding("c", "calendar", "Calendar", show=False),  # in help and the palette
         Binding("b", "next_board", "Board"),
         Binding("up", "move(0, -1)", show=False),
         Binding("down", "move(0, 1)", show=False),
@@ -194,6 +195,11 @@ class BoardScreen(Screen[None]):
 
     def action_next_board(self) -> None:
         self.app.cycle_board(1)
+
+    def action_calendar(self) -> None:
+        from .calendar_screen import open_calendar
+
+        open_calendar(self.app)
 
     @on(ActionTable.RowSelected)
     def _row_selected(self) -> None:

@@ -16,6 +16,8 @@ from textual.fuzzy import Matcher
 
 from store.validate import printable
 
+from .calendar_screen import open_calendar
+
 if TYPE_CHECKING:
     from .app import TeamboardApp
 
@@ -55,6 +57,8 @@ class BoardCommands(Provider):
                     partial(self._open_kpi, k.board, k.id),
                 )
             )
+        out.append(("SQCDP calendar", "Each category's month: red days and their reasons",
+                    partial(open_calendar, app)))  # fmt: skip
         return out
 
     def _open_kpi(self, board_id: int, kpi_id: int) -> None:

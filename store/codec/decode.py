@@ -85,6 +85,7 @@ def decode_kpi(d: object, key: object = None) -> Kpi:
         archived=f.flag("archived", False),
         who=f.text("who"),
         at=f.text("at"),
+        category=f.text("category"),  # absent in stores written before categories: none
     )
 
 

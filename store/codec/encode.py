@@ -43,8 +43,9 @@ def kpi_doc(
     counter: int | None = None,
     description: str = "",
     archived: bool = False,
+    category: str = "",
 ) -> Doc:
-    return {
+    doc: Doc = {
         "board": board,
         "name": name,
         "targets": targets,
@@ -59,6 +60,9 @@ def kpi_doc(
         "description": description,
         "archived": archived,
     }
+    if category:  # absent means none, as in stores written before categories
+        doc["category"] = category
+    return doc
 
 
 def entry_doc(

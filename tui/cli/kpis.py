@@ -30,6 +30,7 @@ def cmd_kpi_add(ctx: Ctx) -> int:
         counter=a.counter,
         description=base.text(a.description, "description") or "",
         force=a.force,
+        category=validate.category(a.category) if a.category is not None else "",
     )
     better = "higher" if k.direction is Direction.UP else "lower"
     ctx.print(
@@ -90,6 +91,7 @@ def cmd_kpi_edit(ctx: Ctx) -> int:
         kind=base.choice(Kind, a.kind, "--kind"),
         counter=a.counter.strip() if a.counter is not None else None,
         description=base.text(a.description, "description"),
+        category=validate.category(a.category) if a.category is not None else None,
     )
     ctx.print(f"updated KPI {one_line(k.name)}")
     return 0
@@ -129,6 +131,12 @@ def _kpi_options(c: argparse.ArgumentParser, editing: bool = False) -> None:
     )
     c.add_argument("--counter", metavar="KPI", help=f"its counter-metric on the same board{clear}")
     c.add_argument("--description", metavar="TEXT", help=f"how it is measured{clear}")
+    c.add_argument(
+        "--category",
+        metavar="S|Q|C|D|P|WORD",
+        help=f"its SQCDP category for the calendar: Safety, Quality, Cost, Delivery, People, or "
+        f"a letter or word of your own{clear}",
+    )
 
 
 def register(sub: Sub) -> None:

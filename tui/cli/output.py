@@ -177,6 +177,7 @@ def kpi_json(k: Kpi, snap: Snapshot) -> dict[str, Any]:
         "counter": counter.name if counter else None,
         "description": k.description,
         "archived": k.archived,
+        "category": k.category,  # the SQCDP calendar's; "" for none
     }
 
 

@@ -13,6 +13,7 @@ from store import ops, validate
 from store.errors import BadInput, StoreError
 
 from .base import WAIT_MAX, Ctx, Sub, command
+from .serve import register as register_serve
 
 
 def _refuse_existing(path: Path) -> None:
@@ -142,3 +143,5 @@ def register(sub: Sub) -> None:
     c.add_argument(
         "--minutes", default="15", metavar="N", help="the time box in minutes (default 15)"
     )
+
+    register_serve(sub)  # `teamboard serve`: the board in a browser (tui/cli/serve.py)
