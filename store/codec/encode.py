@@ -112,3 +112,25 @@ def plain(value: object) -> object:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def goal_doc(
+    board: int, name: str, parent: int | None = None, due: date | None = None,
+    description: str = "", archived: bool = False,
+) -> Doc:  # fmt: skip
+    return {
+        "board": board,
+        "name": name,
+        "parent": parent,
+        "due": _iso(due),
+        "description": description,
+        "archived": archived,
+    }
+
+
+def review_doc(board: int, note: str, reds: list[int]) -> Doc:
+    return {"board": board, "note": note, "reds": reds}
+
+
+def escalation_doc(to: int, origin: int, why: str, who: str, at: str) -> Doc:
+    return {"to": to, "origin": origin, "why": why, "who": who, "at": at}

@@ -90,6 +90,9 @@ def error_line(exc: StoreError, store: str) -> str:
         Fix.OVER_LIMIT: "archive one first, raise the limit with "
         f"`teamboard {store}board edit {about} --kpi-limit N`, or add --force",
         Fix.SAY_WHAT: "give " + either([f"--{f.replace('_', '-')}" for f in exc.fields]),
+        Fix.SEE_GOALS: f"see `teamboard {store}goal list`",
+        Fix.GOAL_LIMIT: "let one KPI serve another goal (`kpi edit KPI --goal G`), "
+        "or add --force",
     }[fix]
     return f"{exc.problem}; {remedy}"
 
