@@ -82,6 +82,9 @@ def _revision(snap: Snapshot, r: Revision) -> LogLine:
     elif r.table == "boards":
         b = snap.boards.get(r.ref)
         name, board = (f"board {b.name}" if b else f"board #{r.ref}"), r.ref
+    elif r.table == "goals":
+        g = snap.goals.get(r.ref)
+        name, board = (f"goal {g.name}" if g else f"goal #{r.ref}"), (g.board if g else None)
     else:
         name = f"action #{r.ref}"
     if r.field == "archived":

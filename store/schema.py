@@ -97,7 +97,7 @@ def _v3_to_v4(raw: dict[str, Any]) -> None:
     next_id = max((i for i in ids if type(i) is int), default=0)
     known: dict[tuple[object, str], int] = {}
     kpis = [d for d in (raw.get("kpis") or {}).values() if isinstance(d, dict)]
-    for doc in sorted(kpis, key=lambda d: d.get("id") if type(d.get("id")) is int else 0):
+    for doc in sorted(kpis, key=lambda d: d["id"] if type(d.get("id")) is int else 0):
         text = doc.get("goal")
         if type(text) is not str or not text.strip() or doc.get("goal_id") is not None:
             continue

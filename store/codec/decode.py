@@ -29,7 +29,9 @@ from .fields import _MISSING, LIMIT, Malformed, _date, _Fields, _kind, _number
 
 Doc = dict[str, Any]
 
-HISTORY_FIELDS = ("stage", "owner", "due", "title", "kpi", "board", "escalated", "answered", "taken")
+HISTORY_FIELDS = (
+    "stage", "owner", "due", "title", "kpi", "board", "escalated", "answered", "taken",
+)  # fmt: skip
 REVISED_TABLES = ("boards", "kpis", "actions", "goals")
 
 
@@ -280,7 +282,9 @@ def tier_problems(
         if e is not None:
             for name, ref in (("to", e.to), ("origin", e.origin)):
                 if ref not in boards:
-                    yield Malformed("actions", a.id, f"escalation.{name}", f"board {ref} does not exist")
+                    yield Malformed(
+                        "actions", a.id, f"escalation.{name}", f"board {ref} does not exist"
+                    )
     for r in reviews:
         if r.board not in boards:
             yield Malformed("reviews", r.id, "board", f"board {r.board} does not exist")

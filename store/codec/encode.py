@@ -6,7 +6,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from ..model import Direction, Frequency, Kind, Stage
+from ..model import Direction, Escalation, Frequency, Kind, Stage
 
 Doc = dict[str, Any]
 
@@ -134,3 +134,12 @@ def review_doc(board: int, note: str, reds: list[int]) -> Doc:
 
 def escalation_doc(to: int, origin: int, why: str, who: str, at: str) -> Doc:
     return {"to": to, "origin": origin, "why": why, "who": who, "at": at}
+
+
+def plain_escalation(e: Escalation) -> Doc:
+    """An escalation as the action document stores it."""
+    return {
+        "to": e.to, "origin": e.origin, "why": e.why, "who": e.who, "at": e.at,
+        "answer": e.answer, "answered_by": e.answered_by, "answered_at": e.answered_at,
+        "taken_by": e.taken_by, "taken_at": e.taken_at,
+    }  # fmt: skip
