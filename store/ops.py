@@ -431,8 +431,20 @@ def edit_action(
 
 
 def save_huddle(store: Store, minutes: dict[str, Any]) -> int:
-    """Keep a huddle's minutes; returns the record's id."""
+    """Keep a huddle's minutes, with the escalations to or from the board since its previous
+    huddle and its last leader review (`huddle.tier_minutes`); returns the record's id."""
     with store.transaction() as tx:
+        board_id = minutes.get("board_id")
+        if type(board_id) is int and board_id in tx.snapshot.boards:
+            from . import huddle, tiers
+
+            snap = tx.snapshot
+            day = date.fromisoformat(str(minutes.get("date")))
+            last = tiers.last_review(snap, board_id)
+            extra = huddle.tier_minutes(
+                snap.huddles, snap.actions.values(), snap.boards, last, board_id, day
+            )
+            minutes = {**extra, **minutes}
         doc = tx.insert("huddles", minutes)
         tx.touch(f"kept the minutes of huddle #{doc['id']}")
         return int(doc["id"])

@@ -351,7 +351,12 @@ def decode_huddle(d: object, key: object = None) -> Doc:
         if type(item) is not dict:
             raise f.bad(f"items[{n}]", f"{_kind(item)} is not an object")
         _check_shape(f, item, _MINUTE_ITEM, f"items[{n}].")
-    for part in ("actions", "notes", "skips"):
+    review = f.get("last_review", None)
+    if review is not None and (
+        type(review) is not dict or not all(type(v) in (str, int) for v in review.values())
+    ):
+        raise f.bad("last_review", "is not an object of plain values")
+    for part in ("actions", "notes", "skips", "escalations"):
         for n, item in enumerate(f.seq(part)):
             if type(item) is not dict or not all(
                 type(v) in (str, int, float, bool, type(None)) for v in item.values()
