@@ -26,7 +26,7 @@ from datetime import date
 from store import validate
 from store.errors import Fix, StoreError, either
 
-from . import actions, boards, entries, kpis, screens, status, transfer
+from . import actions, boards, entries, goals, kpis, screens, status, transfer, tree
 from .base import WAIT_DEFAULT, WAIT_ENV, Ctx, Parser, quote, store_flag
 
 EPILOG = """\
@@ -44,7 +44,7 @@ exit codes: 0 ok, 1 store unusable (missing, broken, read-only, busy after --wai
 Without a command, teamboard opens the live board (`show`)."""
 
 # The nouns in the order `teamboard --help` lists them.
-NOUNS = (screens, boards, kpis, entries, actions, status, transfer)
+NOUNS = (screens, boards, kpis, entries, actions, status, transfer, goals, tree)
 
 
 def build_parser() -> argparse.ArgumentParser:
