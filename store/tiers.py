@@ -98,6 +98,7 @@ class TreeNode:
     ungoaled: tuple[KpiView, ...]  # the board's KPIs that serve no goal
     children: tuple[TreeNode, ...]
     summary: BoardSummary
+    serving_up: tuple[KpiView, ...] = ()  # the board's KPIs that serve a goal of a board above
 
 
 # --- boards ---------------------------------------------------------------------------------
@@ -224,9 +225,20 @@ def _goal_view(snap: Snapshot, goal_id: int, views: dict[int, KpiView], seen: se
         kpis=serving,
         per_board=per_board,
         over_limit=tuple(sorted(b for b, n in per_board.items() if n > GOAL_KPI_LIMIT)),
-        no_leading=bool(serving) and all(v.kpi.kind is Kind.LAGGING for v in serving),
+        no_leading=_no_leading(serving, subs),
         subgoals=subs,
     )
+
+
+def _no_leading(serving: Sequence[KpiView], subs: Sequence[GoalView]) -> bool:
+    """Served (by its KPIs or its subgoals' KPIs), and not one of them is a leading indicator."""
+    kinds = [v.kpi.kind for v in serving]
+    todo = list(subs)
+    while todo:
+        g = todo.pop()
+        kinds += [v.kpi.kind for v in g.kpis]
+        todo += g.subgoals
+    return bool(kinds) and Kind.LEADING not in kinds
 
 
 def goal_views(snap: Snapshot, board_id: int | None, today: date) -> list[GoalView]:
@@ -276,6 +288,12 @@ def _node(snap: Snapshot, b: Board, views: dict[int, KpiView], today: date) -> T
             _node(snap, c, views, today) for c in sorted(snap.children(b.id), key=_bid)
         ),
         summary=summarize(snap, b.id, today),
+        serving_up=tuple(
+            sorted(
+                (v for v in own if (g := _goal_of(snap, v)) is not None and g.board != b.id),
+                key=lambda v: v.kpi.id,
+            )
+        ),
     )
 
 

@@ -145,6 +145,10 @@ def _tree_lines(node: TreeNode, snap: Snapshot, depth: int, ctx: Ctx) -> list[st
         for v in g.kpis:
             other = v.board_name if v.kpi.board != node.board.id else None
             lines.append(f"{pad}      {_kpi_line(v, paint, other)}")
+    for v in node.serving_up:
+        goal = snap.goals.get(v.kpi.goal_id) if v.kpi.goal_id is not None else None
+        up = f"{one_line(goal.name)} ({one_line(snap.boards[goal.board].name)})" if goal else "?"
+        lines.append(f"{pad}  ↑ {_kpi_line(v, paint)} → serves {up}")
     if node.ungoaled:
         lines.append(f"{pad}  · no goal")
         for v in node.ungoaled:
@@ -175,6 +179,10 @@ def _node_json(node: TreeNode, snap: Snapshot, today: date) -> dict[str, Any]:
         "board": node.board.name,
         "summary": summary_json(node.summary, today),
         "goals": [_goal_json(g, snap) for g in node.goals],
+        "kpis_serving_above": [
+            {"name": v.kpi.name, "status": v.status.value, "goal_id": v.kpi.goal_id}
+            for v in node.serving_up
+        ],
         "kpis_without_goal": [
             {"name": v.kpi.name, "status": v.status.value, "kind": v.kpi.kind.value}
             for v in node.ungoaled
