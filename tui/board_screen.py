@@ -44,7 +44,7 @@ class BoardScreen(Screen[None]):
         Binding("b", "next_board", "Board"),
         Binding("t", "tree", "Tree"),
         Binding("u", "escalate", "Escalate"),
-        Binding("n", "answer", "Answer", show=False),
+        Binding("y", "answer", "Answer", show=False),
         Binding("o", "take_over", "Take over", show=False),
         Binding("v", "review", "Review"),
         Binding("up", "move(0, -1)", show=False),

@@ -296,7 +296,9 @@ def escalate(
     app.push_screen(escalate_form(action.title, action.id, targets), save)
 
 
-def answer(app: TeamboardApp, action_id: int) -> None:
+def answer(
+    app: TeamboardApp, action_id: int, then: Callable[[Action, str], None] | None = None
+) -> None:
     """Answer an escalation waiting at this board: the team sees the note on its board."""
     action = _action(app, action_id)
     snap = app.snapshot
@@ -315,12 +317,15 @@ def answer(app: TeamboardApp, action_id: int) -> None:
             app,
             lambda: escalation.answer(app.store, action_id, note),
             lambda a: f"Answered #{a.id}: the team sees it on its board",
+            None if then is None else lambda a: then(a, f"escalation answered: {note}"),
         )
 
     app.push_screen(answer_form(action.title, action.id, where), save)
 
 
-def take_over(app: TeamboardApp, action_id: int) -> None:
+def take_over(
+    app: TeamboardApp, action_id: int, then: Callable[[Action, str], None] | None = None
+) -> None:
     """Take an escalated action over: it moves to the board above, with its history."""
     action = _action(app, action_id)
     if action is None:
@@ -337,6 +342,7 @@ def take_over(app: TeamboardApp, action_id: int) -> None:
             app,
             lambda: escalation.take(app.store, action_id, owner),
             lambda a: f"Took over #{a.id}: it is on this board now",
+            None if then is None else lambda a: then(a, "escalation taken over"),
         )
 
     app.push_screen(take_form(action.title, action.id, db.whoami()), save)

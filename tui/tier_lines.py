@@ -108,7 +108,7 @@ def escalation_in(action: Action, boards: Mapping[int, Board], today: date) -> E
         "⇣ to answer",
         action.title,
         present.waiting_text(action, boards, today),
-        f"why: {esc.why}",
+        esc.why,
         True,
     )
 
@@ -118,11 +118,11 @@ def escalation_out(action: Action, boards: Mapping[int, Board], today: date) -> 
     esc = action.escalation
     assert esc is not None
     if esc.waiting:
-        state, text = "⇡ waiting", f"why: {esc.why}"
+        state, text = "⇡ waiting", esc.why
     elif esc.taken_at:
-        state, text = "⇲ taken over", f"why: {esc.why}"
+        state, text = "⇲ taken over", esc.why
     else:
-        state, text = "↩ answered", f"answer: {esc.answer}"
+        state, text = "↩ answered", esc.answer
     where = present.escalation_state(action, boards, today)
     if esc.answered_at and not esc.taken_at:  # the answer has a column of its own
         where = where.split(": ", 1)[0]
@@ -131,7 +131,7 @@ def escalation_out(action: Action, boards: Mapping[int, Board], today: date) -> 
 
 def escalations_title(lines: list[EscalationLine], inbound: int) -> str:
     waiting = sum(1 for e in lines if e.waiting)
-    keys = "n answers · o takes over" if inbound else "u escalates an action"
+    keys = "y answers · o takes over" if inbound else "u escalates an action"
     return f"Escalations ({len(lines)}, {waiting} waiting) · {keys}"
 
 

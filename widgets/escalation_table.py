@@ -56,11 +56,12 @@ class EscalationTable(DataTable[Text]):
     def _fill(self) -> None:
         current = self.selected_id
         self.clear(columns=True)
-        narrow = self.size.width < 100
-        fixed = {"state": 13, "id": 4, "where": 26 if narrow else 34}
+        # "From / to" says how long it has waited: as wide as its longest line, within reason.
+        longest = max((len(line.where) for line in self.lines), default=16)
+        fixed = {"state": 12, "id": 4, "where": max(16, min(longest, 44))}
         padding = 2 * 5 + 2
         rest = max(24, self.size.width - sum(fixed.values()) - padding)
-        title_w = max(12, rest // 2)
+        title_w = max(12, rest * 2 // 5)
         text_w = max(12, rest - title_w)
         self.add_column("State", key="state", width=fixed["state"])
         self.add_column("#", key="id", width=fixed["id"])
@@ -74,8 +75,9 @@ class EscalationTable(DataTable[Text]):
                 Text(f"#{line.action_id}"),
                 literal_text(fit(line.title, title_w)),
                 literal_text(fit(line.where, fixed["where"]), style=style),
-                literal_text(fit(line.text, text_w)),
+                literal_text(line.text),  # the why or the answer, whole: rows grow to fit
                 key=str(line.action_id),
+                height=None,
             )
         if current is not None and str(current) in self.rows:
             self.move_cursor(row=self.get_row_index(str(current)))
