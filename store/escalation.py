@@ -89,9 +89,7 @@ def answer(store: Store, action_id: int, note: str) -> Action:
             raise BadInput("say what the answer is: the team reads it on its board")
         done = replace(e, answer=note, answered_by=tx.who, answered_at=tx.at)
         history = _history(tx, a, "answered", "", note)
-        tx.update(
-            "actions", a.id, {"escalation": codec.plain_escalation(done), "history": history}
-        )
+        tx.update("actions", a.id, {"escalation": codec.plain_escalation(done), "history": history})
         tx.touch(f"answered escalated action #{a.id}")
         return action_from(tx.doc("actions", a.id))
 

@@ -249,9 +249,7 @@ def goal_views(snap: Snapshot, board_id: int | None, today: date) -> list[GoalVi
 
 def serving_count(snap: Snapshot, goal_id: int, board_id: int, but: int | None = None) -> int:
     """How many live KPIs of the board serve the goal (leaving out KPI `but`)."""
-    return sum(
-        1 for k in snap.kpis_of(board_id) if k.goal_id == goal_id and k.id != but
-    )
+    return sum(1 for k in snap.kpis_of(board_id) if k.goal_id == goal_id and k.id != but)
 
 
 def _goal_of(snap: Snapshot, v: KpiView) -> Goal | None:
@@ -284,9 +282,7 @@ def _node(snap: Snapshot, b: Board, views: dict[int, KpiView], today: date) -> T
                 key=lambda v: v.kpi.id,
             )
         ),
-        children=tuple(
-            _node(snap, c, views, today) for c in sorted(snap.children(b.id), key=_bid)
-        ),
+        children=tuple(_node(snap, c, views, today) for c in sorted(snap.children(b.id), key=_bid)),
         summary=summarize(snap, b.id, today),
         serving_up=tuple(
             sorted(

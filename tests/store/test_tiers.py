@@ -9,12 +9,12 @@ from pathlib import Path
 
 import orjson
 import pytest
+from conftest import TODAY, fingerprint
 
 from store import Store, backup, escalation, goals, huddle, ops, present, reviews, schema, tiers
 from store.errors import BadInput, NotFound
 from store.health import board_health
 from store.model import Kind, Stage, Status
-from tests.conftest import TODAY, fingerprint
 
 
 def _tree_store(path: Path) -> Store:

@@ -44,8 +44,12 @@ def goal_json(g: Goal, snap: Snapshot, today: object) -> dict[str, object]:
         "description": g.description,
         "archived": g.archived,
         "kpis": [
-            {"name": v.kpi.name, "board": v.board_name, "kind": v.kpi.kind.value,
-             "status": v.status.value}
+            {
+                "name": v.kpi.name,
+                "board": v.board_name,
+                "kind": v.kpi.kind.value,
+                "status": v.status.value,
+            }
             for v in view.kpis
         ],
         "per_board": {snap.boards[b].name: n for b, n in view.per_board.items()},
@@ -62,8 +66,7 @@ def goal_flags(snap: Snapshot, g: Goal, today: object) -> list[str]:
 
     view = tiers.goal_view(snap, g.id, today)  # type: ignore[arg-type]
     out = [
-        f"over the limit on {snap.boards[b].name} "
-        f"({view.per_board[b]}/{tiers.GOAL_KPI_LIMIT} KPIs)"
+        f"over the limit on {snap.boards[b].name} ({view.per_board[b]}/{tiers.GOAL_KPI_LIMIT} KPIs)"
         for b in view.over_limit
     ]
     if view.no_leading:

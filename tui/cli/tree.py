@@ -98,7 +98,9 @@ def summary_lines(s: BoardSummary, today: date, paint: Painter) -> list[str]:
     if s.open_escalations:
         bits.append(f"{s.open_escalations} escalated, waiting")
     if s.escalations_in:
-        bits.append(f"{s.escalations_in} escalations to answer")
+        bits.append(
+            f"{s.escalations_in} escalation{'s' if s.escalations_in != 1 else ''} to answer"
+        )
     bits.append(f"last huddle {s.last_huddle.isoformat()}" if s.last_huddle else "no huddle yet")
     review = one_line(review_text(s.last_review, today))
     bits.append(paint(f"{review} (review overdue)", "alarm") if s.review_overdue else review)
@@ -165,8 +167,12 @@ def _goal_json(g: GoalView, snap: Snapshot) -> dict[str, Any]:
         "parent_goal": g.goal.parent,
         "due": g.goal.due.isoformat() if g.goal.due else None,
         "kpis": [
-            {"name": v.kpi.name, "board": v.board_name, "status": v.status.value,
-             "kind": v.kpi.kind.value}
+            {
+                "name": v.kpi.name,
+                "board": v.board_name,
+                "status": v.status.value,
+                "kind": v.kpi.kind.value,
+            }
             for v in g.kpis
         ],
         "over_limit": [snap.boards[b].name for b in g.over_limit],
@@ -234,7 +240,7 @@ def cmd_reviews(ctx: Ctx) -> int:
     a = ctx.args
     snap = ctx.snapshot()
     board_id = snap.board_named(a.board).id if a.board else None
-    since = ctx.day(a.since) if a.since is not None else None
+    since = ctx.day(a.since, "--since") if a.since is not None else None
     found = reviews.reviews_of(snap, board_id, since)
     if a.json:
         ctx.json({"reviews": [
