@@ -42,7 +42,7 @@ class BoardScreen(Screen[None]):
         Binding("d", "done_action", "Done", show=False),
         Binding("h", "huddle", "Huddle"),
         Binding("b", "next_board", "Board"),
-        Binding("t", "tree", "Tree"),
+        Binding("t", "tree", "Tree", show=False),
         Binding("u", "escalate", "Escalate"),
         Binding("y", "answer", "Answer", show=False),
         Binding("o", "take_over", "Take over", show=False),

@@ -172,9 +172,12 @@ def board_tail(s: BoardSummary, today: date) -> str:
     return " · ".join(parts)
 
 
-def goal_line(g: GoalView, boards: Mapping[int, Board]) -> str:
-    """A goal: its name, how many KPIs serve it, and its flags."""
-    parts = [f"◎ {g.goal.name}", plural(len(g.kpis), "KPI")]
+def goal_line(
+    g: GoalView, boards: Mapping[int, Board], where: str = "", serves: str = ""
+) -> str:
+    """A goal: its name (and its board, `where`, when shown under another's goal), how many
+    KPIs serve it, its flags, and the goal above it serves (`serves`, on another board)."""
+    parts = [f"◎ {g.goal.name}" + (f" ({where})" if where else ""), plural(len(g.kpis), "KPI")]
     if g.no_leading:
         parts.append("⚑ no leading indicator")
     for board_id in g.over_limit:
@@ -183,6 +186,8 @@ def goal_line(g: GoalView, boards: Mapping[int, Board]) -> str:
         parts.append(f"⚑ {name}: {present.limit_text(n, GOAL_KPI_LIMIT)}")
     if not g.kpis and not g.subgoals:
         parts.append("no KPI serves it yet")
+    if serves:
+        parts.append(f"serves ◎ {serves}")
     return "  ·  ".join(parts)
 
 

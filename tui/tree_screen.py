@@ -130,6 +130,13 @@ class TreeScreen(Screen[None]):
             board_node = into.add(label, ref, expand=open_)
             for g in current.goals:
                 self._add_goal(board_node, g, boards, current.board.id, expanded)
+            if not current.goals and not current.ungoaled:
+                said = (
+                    f"{tier_lines.plural(summary.kpis, 'KPI')}, each serving a goal above"
+                    if summary.kpis
+                    else "no KPIs yet"
+                )
+                board_node.add_leaf(Text(said, style="italic"))
             if current.ungoaled:
                 loose = board_node.add(
                     Text("KPIs serving no goal", style="italic"),
@@ -149,17 +156,32 @@ class TreeScreen(Screen[None]):
         home: int,
         expanded: set[Ref] | None,
     ) -> None:
+        """A goal with its KPIs and its sub-goals on the same board; a sub-goal on a board below
+        is one line here (enter goes to it), and in full under its own board."""
+        snap = self.app.snapshot
+        goals = snap.goals if snap is not None else {}
         stack: list[tuple[TreeNode[Ref], GoalView]] = [(into, goal)]
         while stack:
             parent, g = stack.pop()
-            text = literal_text(tier_lines.goal_line(g, boards))
+            above = goals.get(g.goal.parent) if g.goal.parent is not None else None
+            serves = ""
+            if above is not None and above.board != g.goal.board and above.board in boards:
+                serves = f"{above.name} ({boards[above.board].name})"
+            text = literal_text(tier_lines.goal_line(g, boards, serves=serves))
             if g.no_leading or g.over_limit:
                 text.stylize("bold")
             ref = Ref("goal", g.goal.id)
             node = parent.add(text, ref, expand=expanded is None or ref in expanded)
             for v in g.kpis:
                 self._add_kpi(node, v, boards, home)
-            stack.extend((node, sub) for sub in reversed(g.subgoals))
+            for sub in g.subgoals:
+                if sub.goal.board != g.goal.board:
+                    where = boards[sub.goal.board].name if sub.goal.board in boards else "?"
+                    line = "↳ " + tier_lines.goal_line(sub, boards, where=where)
+                    node.add_leaf(literal_text(line, "italic"), Ref("goalref", sub.goal.id))
+            stack.extend(
+                (node, sub) for sub in reversed(g.subgoals) if sub.goal.board == g.goal.board
+            )
 
     def _add_kpi(
         self, into: TreeNode[Ref], view: KpiView, boards: Mapping[int, Board], home: int
@@ -196,13 +218,13 @@ class TreeScreen(Screen[None]):
         return out
 
     def _move_to(self, ref: Ref) -> None:
-        stack = list(self.kpi_tree.root.children)
+        stack = list(reversed(self.kpi_tree.root.children))
         while stack:
             node = stack.pop()
             if node.data == ref:
                 self.kpi_tree.move_cursor(node)
                 return
-            stack.extend(node.children)
+            stack.extend(reversed(node.children))
 
     # --- keys --------------------------------------------------------------------------------
 
@@ -216,6 +238,9 @@ class TreeScreen(Screen[None]):
             event.stop()
             self.dismiss()
             self.app.show_board(ref.id)
+        elif ref.kind == "goalref":
+            event.stop()
+            self._move_to(Ref("goal", ref.id))
         elif ref.kind == "kpi" and snap is not None and ref.id in snap.kpis:
             event.stop()
             kpi = snap.kpis[ref.id]

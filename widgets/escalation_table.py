@@ -54,31 +54,36 @@ class EscalationTable(DataTable[Text]):
             self._fill()
 
     def _fill(self) -> None:
+        """Wide: state, #, action, from/to, why/answer. Narrow (a laptop over SSH): where it
+        stands goes above the why or the answer, in one column that wraps."""
         current = self.selected_id
         self.clear(columns=True)
+        narrow = self.size.width < 100
         # "From / to" says how long it has waited: as wide as its longest line, within reason.
         longest = max((len(line.where) for line in self.lines), default=16)
-        fixed = {"state": 12, "id": 4, "where": max(16, min(longest, 44))}
-        padding = 2 * 5 + 2
+        fixed = {"state": 12, "id": 4, "where": 0 if narrow else max(16, min(longest, 44))}
+        padding = 2 * (4 if narrow else 5) + 2
         rest = max(24, self.size.width - sum(fixed.values()) - padding)
-        title_w = max(12, rest * 2 // 5)
+        title_w = max(12, rest * (1 if narrow else 2) // (3 if narrow else 5))
         text_w = max(12, rest - title_w)
         self.add_column("State", key="state", width=fixed["state"])
         self.add_column("#", key="id", width=fixed["id"])
         self.add_column("Action", key="title", width=title_w)
-        self.add_column("From / to", key="where", width=fixed["where"])
-        self.add_column("Why / answer", key="text", width=text_w)
+        if not narrow:
+            self.add_column("From / to", key="where", width=fixed["where"])
+        self.add_column("From / to · why / answer" if narrow else "Why / answer", key="text",
+                        width=text_w)
         for line in self.lines:
             style = "bold" if line.waiting else ""
-            self.add_row(
-                Text(line.state, style=style),
-                Text(f"#{line.action_id}"),
-                literal_text(fit(line.title, title_w)),
-                literal_text(fit(line.where, fixed["where"]), style=style),
-                literal_text(line.text),  # the why or the answer, whole: rows grow to fit
-                key=str(line.action_id),
-                height=None,
-            )
+            where = literal_text(fit(line.where, fixed["where"] or text_w), style=style)
+            # The why or the answer, whole: the row grows to fit it.
+            cells = [Text(line.state, style=style), Text(f"#{line.action_id}"),
+                     literal_text(fit(line.title, title_w))]
+            if narrow:
+                cells.append(where + Text("\n") + literal_text(line.text))
+            else:
+                cells += [where, literal_text(line.text)]
+            self.add_row(*cells, key=str(line.action_id), height=None)
         if current is not None and str(current) in self.rows:
             self.move_cursor(row=self.get_row_index(str(current)))
 
