@@ -543,7 +543,7 @@ def _tiers(tx: Tx, today: date, boards: dict[str, int], kpi_ids: dict[str, int])
 
     def escalate(title: str, ago: int, why: str, answer: tuple[str, int, str] | None) -> None:
         a = next(x for x in tx.snapshot.actions.values() if x.title == title)
-        at = _at(today - timedelta(days=ago), 7, 5)
+        at = _at(today - timedelta(days=ago), 14, 5)
         esc: dict[str, Any] = {"to": boards[DEPARTMENT], "origin": a.board, "why": why,
                                "who": "ben", "at": at}  # fmt: skip
         doc = tx.doc("actions", a.id)
