@@ -11,7 +11,19 @@ import orjson
 import pytest
 from conftest import TODAY, fingerprint
 
-from store import Store, backup, escalation, goals, huddle, ops, present, reviews, schema, tiers
+from store import (
+    Store,
+    audit,
+    backup,
+    escalation,
+    goals,
+    huddle,
+    ops,
+    present,
+    reviews,
+    schema,
+    tiers,
+)
 from store.errors import BadInput, NotFound
 from store.health import board_health
 from store.model import Kind, Stage, Status
@@ -265,6 +277,16 @@ def test_escalate_answer_and_take_keep_the_action_its_kpi_and_history(tmp_path: 
     assert fields == ["stage", "escalated", "answered", "escalated", "taken", "board", "owner"]
     with pytest.raises(BadInput, match="taken over already"):
         escalation.answer(store, a.id, "late")
+    whats = [line.what for line in audit.lines(store.read())]
+    for said in (
+        "escalated action #1 to Dept: we need a budget",
+        "answered escalated action #1: approved, order it",
+        "escalated action #1 to Plant: still blocked",
+        "took over escalated action #1",
+        "moved action #1 from board Team A to Plant",
+        "added goal Deliver on time to Dept",
+    ):
+        assert said in whats, said
     ops.move_action(store, a.id, Stage.DONE)
     with pytest.raises(BadInput, match="is done"):
         escalation.escalate(store, a.id, "x")
@@ -325,6 +347,8 @@ def test_a_review_records_who_when_the_note_and_the_reds(demo_store: Store) -> N
     assert names == ["First-pass yield", "Scrap cost"]
     assert r.note == "what about supplier B?" and r.who
     assert tiers.last_review(snap, r.board) == r
+    said = [line.what for line in audit.lines(snap) if line.kind == "review"]
+    assert said[0] == "reviewed board Line 2 Assembly: what about supplier B?" and len(said) == 5
     found = reviews.reviews_of(snap, r.board)
     assert found[0] == r and len(found) == 2  # newest first, the demo's before it
     assert len(reviews.reviews_of(snap, None, TODAY - timedelta(days=5))) == 4
