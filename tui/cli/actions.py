@@ -112,7 +112,7 @@ def cmd_action_escalate(ctx: Ctx) -> int:
     why = validate.text(a.why, "--why")
     if not why:
         raise BadInput("--why must say what the team needs from the board above")
-    to = a.to.strip() if a.to is not None else None
+    to = validate.ref(a.to, "--to").strip() if a.to is not None else None
     act = escalation.escalate(ctx.store, validate.action_id(a.id), why, to or None)
     snap = ctx.snapshot()
     where = snap.boards[act.escalation.to].name if act.escalation else "?"
