@@ -19,7 +19,7 @@ class LogLine:
     at: str  # UTC ISO
     who: str
     what: str
-    kind: str  # board, kpi, target, entry, note, action, edit, huddle
+    kind: str  # board, kpi, target, entry, note, action, edit, huddle, review
     board: int | None = None
     kpi: int | None = None
     action: int | None = None
@@ -82,9 +82,14 @@ def _revision(snap: Snapshot, r: Revision) -> LogLine:
     elif r.table == "boards":
         b = snap.boards.get(r.ref)
         name, board = (f"board {b.name}" if b else f"board #{r.ref}"), r.ref
+    elif r.table == "goals":
+        g = snap.goals.get(r.ref)
+        name, board = (f"goal {g.name}" if g else f"goal #{r.ref}"), (g.board if g else None)
     else:
         name = f"action #{r.ref}"
-    if r.field == "archived":
+    if r.table == "goals" and r.field == "created":
+        what = r.what
+    elif r.field == "archived":
         what = f"{'archived' if r.new else 'restored'} {name}"
     elif r.field == "target":
         what = f"{r.what} (was {_shown(r.old)})"
@@ -129,6 +134,14 @@ def lines(snap: Snapshot, kpi: int | None = None, entries: bool = True) -> list[
                 what = f"added action #{a.id} {a.title!r}"
             elif h.field == "stage":
                 what = f"moved action #{a.id} from {h.old} to {h.new}"
+            elif h.field == "escalated":  # the tiers (issue 10)
+                what = f"escalated action #{a.id} {h.new}"
+            elif h.field == "answered":
+                what = f"answered escalated action #{a.id}: {h.new}"
+            elif h.field == "taken":
+                what = f"took over escalated action #{a.id}"
+            elif h.field == "board":
+                what = f"moved action #{a.id} from board {h.old} to {h.new}"
             else:
                 old, new = _shown(h.old), _shown(h.new)
                 what = f"changed the {h.field} of action #{a.id} from {old} to {new}"
@@ -138,6 +151,11 @@ def lines(snap: Snapshot, kpi: int | None = None, entries: bool = True) -> list[
         for r in snap.revisions
         if kpi is None or (r.table == "kpis" and r.ref == kpi)
     ]
+    for rv in snap.reviews if kpi is None else ():
+        reviewed = snap.boards.get(rv.board)
+        name = reviewed.name if reviewed else f"#{rv.board}"
+        what = f"reviewed board {name}" + (f": {rv.note}" if rv.note else "")
+        out.append(LogLine(rv.at, rv.who, what, "review", rv.board))
     for m in snap.huddles if kpi is None else ():
         board_id = m.get("board_id")
         what = f"kept the minutes of the huddle on {m.get('board', '?')} ({m.get('date', '?')})"

@@ -16,7 +16,14 @@ and the id. Version 2:
                   "due", "stage", "who", "at",
                   "history": [{"field", "old", "new", "stage", "who", "at"}]}],
      "huddles": [the minutes as stored],
-     "changes": [{"id", "table", "ref", "field", "old", "new", "what", "who", "at"}]}
+     "changes": [{"id", "table", "ref", "field", "old", "new", "what", "who", "at"}],
+     "goals":   [{"id", "board_id", "name", "parent" (goal id|null), "due", "description",
+                  "archived", "who", "at"}],
+     "reviews": [{"id", "board_id", "note", "reds" (KPI ids), "who", "at"}]}
+
+Since schema 4 a board carries "review_days", a KPI "goal_id", and an escalated action its
+"escalation" ({"to", "origin" (board ids), "why", "who", "at", "answer", "answered_by",
+"answered_at", "taken_by", "taken_at"}).
 
 Entries come in record order per KPI; `superseded` marks a value replaced by a later one for
 the same period. Dates are YYYY-MM-DD, times UTC ISO 8601. Version 1 exports (no ids, no
@@ -98,6 +105,7 @@ def export_doc(snap: Snapshot, exported_at: str) -> Doc:
                 "parent": bname(b.parent),
                 "parent_id": b.parent,
                 "kpi_limit": b.kpi_limit,
+                "review_days": b.review_days,
                 "who": b.who,
                 "at": b.at,
             }
@@ -124,6 +132,7 @@ def export_doc(snap: Snapshot, exported_at: str) -> Doc:
                 "frequency": k.frequency.value,
                 "owner": k.owner,
                 "goal": k.goal,
+                "goal_id": k.goal_id,
                 "kind": k.kind.value,
                 "counter": kname(k.counter),
                 "counter_id": k.counter,
@@ -159,8 +168,22 @@ def export_doc(snap: Snapshot, exported_at: str) -> Doc:
                     }
                     for h in a.history
                 ],
+                **({"escalation": codec.plain_escalation(a.escalation)} if a.escalation else {}),
             }
             for a in sorted(snap.actions.values(), key=lambda a: a.id)
+        ],
+        "goals": [
+            {
+                "id": g.id, "board_id": g.board, "name": g.name, "parent": g.parent,
+                "due": g.due.isoformat() if g.due else None, "description": g.description,
+                "archived": g.archived, "who": g.who, "at": g.at,
+            }
+            for g in sorted(snap.goals.values(), key=lambda g: g.id)
+        ],
+        "reviews": [
+            {"id": r.id, "board_id": r.board, "note": r.note, "reds": list(r.reds),
+             "who": r.who, "at": r.at}
+            for r in snap.reviews
         ],
         "huddles": list(snap.huddles),
         "changes": [
@@ -243,6 +266,7 @@ def _to_store(doc: Doc, problems: list[str]) -> dict[str, list[Doc]]:
     names = _Names(doc)
     out: dict[str, list[Doc]] = {t: [] for t in ("boards", "kpis", "entries", "actions")}
     out["huddles"], out["changes"] = [], []
+    out["goals"], out["reviews"] = [], []
     convert: dict[str, Callable[[Doc], Doc]] = {
         "boards": lambda b: {
             **_without(b, "parent_id"),
@@ -264,6 +288,8 @@ def _to_store(doc: Doc, problems: list[str]) -> dict[str, list[Doc]]:
         },
         "huddles": dict,
         "changes": dict,
+        "goals": lambda g: {**_without(g, "board_id"), "board": g.get("board_id")},
+        "reviews": lambda r: {**_without(r, "board_id"), "board": r.get("board_id")},
     }
     for table, make in convert.items():
         items = doc.get(table, [])
@@ -292,6 +318,8 @@ _DECODERS: dict[str, Callable[[object, object], object]] = {
     "actions": codec.decode_action,
     "huddles": codec.decode_huddle,
     "changes": codec.decode_revision,
+    "goals": codec.decode_goal,
+    "reviews": codec.decode_review,
 }
 
 
@@ -325,6 +353,9 @@ def check_export(blob: bytes, source: str) -> dict[str, list[Doc]]:
     kpis = {k.id: k for k in decoded["kpis"]}
     refs = codec.reference_problems(boards, kpis, decoded["entries"], decoded["actions"])
     problems += [_say(m) for m in refs]
+    goals = {g.id: g for g in decoded["goals"]}
+    tiers = codec.tier_problems(boards, kpis, decoded["actions"], goals, decoded["reviews"])
+    problems += [_say(m) for m in tiers]
     if problems:
         raise RestoreRejected(source, problems)
     return tables

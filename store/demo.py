@@ -1,14 +1,20 @@
-"""A realistic demo store: a department board and a team board under it, 90 days of history.
+"""A realistic demo store: a plant, a department and two teams, 90 days of history.
 
 Everything is a function of `today` and `seed`, so a test that freezes today gets the same store
 every time. The story, as the board tells it today:
 
-- Operations (department): on-time delivery is amber (weekly), complaints are green (monthly),
-  near misses were only just added and have no data yet.
+- Operations (the plant): on-time delivery is amber (weekly), complaints are green (monthly),
+  near misses were only just added and have no data yet. Its goals are the plant's.
+- Assembly (the department, under Operations): its own two KPIs are green, so it looks fine,
+  while Line 2 under it is losing. Reviewed yesterday; an escalation from Line 2 waits for it
+  (the broken tablet, 2 days) and one it answered (the station 5 fixture).
+- Line 3 Assembly (team, under Assembly): all green, but nobody reviewed it for 12 days.
 - Line 2 Assembly (team): units per hour are green against a target raised 30 days ago, but its
   counter-metric first-pass yield is red and nobody has opened an action on it (two flags);
   scrap cost is red with an action under way; changeover time is stale since the line-side
-  tablet broke; daily output is green against the day's plan (estimate vs actual).
+  tablet broke; daily output is green against the day's plan (estimate vs actual). Three of
+  its KPIs serve the department's "On-time delivery" (one over the limit of 2 per goal), and
+  the plant's cost goal is served by scrap cost alone (no leading indicator).
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from .snapshot import kpi_from
 
 HISTORY_DAYS = 90
 TEAM_BOARD = "Line 2 Assembly"  # where the demo's story is: `teamboard demo` opens it
+DEPARTMENT = "Assembly"
+OTHER_TEAM = "Line 3 Assembly"
 
 
 def _at(day: date, hour: int, minute: int) -> str:
@@ -438,6 +446,162 @@ def _actions(today: date) -> list[dict[str, Any]]:
     ]
 
 
+# --- the tiers (issue 10): drawn after the first two boards' story, so that stays the same ---
+
+
+def _tier_points(rng: random.Random, today: date) -> list[_Point]:
+    """The department's and Line 3's history: green, with a little noise."""
+    pts: list[_Point] = []
+    for monday in _periods(Frequency.WEEKLY, today):
+        at = _at(monday + timedelta(days=7), 8, rng.randrange(30, 59))
+        friday = monday + timedelta(days=4)
+        pts.append(_Point("Schedule attainment", friday, round(rng.uniform(96.2, 99.4), 1),
+                          "ana", at))  # fmt: skip
+        pts.append(_Point("Kaizen ideas", friday, float(rng.randrange(6, 11)), "ana", at))
+    pts += _daily(rng, today, "Line 3 output", lambda ago: 655.0, 9.0, (660.0, 672.0),
+                  ("emil",), digits=0)  # fmt: skip
+    pts += _daily(rng, today, "Line 3 yield", lambda ago: 98.9, 0.25, (98.7, 99.3),
+                  ("emil", "fay"))  # fmt: skip
+    return pts
+
+
+def _tier_kpis() -> list[dict[str, Any]]:
+    return [
+        {
+            "board": DEPARTMENT,
+            "name": "Schedule attainment",
+            "unit": "%",
+            "direction": "up",
+            "targets": [95.0],
+            "amber": 92.0,
+            "frequency": "weekly",
+            "owner": "ana",
+            "kind": "lagging",
+            "goal": "On-time delivery",
+            "description": "Orders assembled on the scheduled day, per week, for both lines.",
+        },
+        {
+            "board": DEPARTMENT,
+            "name": "Kaizen ideas",
+            "unit": "ideas",
+            "direction": "up",
+            "targets": [5.0],
+            "amber": 3.0,
+            "frequency": "weekly",
+            "owner": "ana",
+            "kind": "leading",
+            "goal": "Customer complaints",
+            "description": "Improvement ideas handed in per week in the department.",
+        },
+        {
+            "board": OTHER_TEAM,
+            "name": "Line 3 output",
+            "unit": "units",
+            "direction": "up",
+            "targets": [640.0],
+            "amber": 610.0,
+            "frequency": "daily",
+            "owner": "emil",
+            "kind": "lagging",
+            "goal": "On-time delivery",
+            "description": "Good units of the X100 covers shipped to the warehouse per day.",
+        },
+        {
+            "board": OTHER_TEAM,
+            "name": "Line 3 yield",
+            "unit": "%",
+            "direction": "up",
+            "targets": [98.0],
+            "amber": 96.5,
+            "frequency": "daily",
+            "owner": "fay",
+            "kind": "leading",
+            "goal": "Customer complaints",
+            "description": "Covers passing the end-of-line test the first time.",
+        },
+    ]
+
+
+# Goals: (board, name, parent goal's (board, name), description). The KPIs' goal texts name
+# these; a team KPI's text finds the nearest goal of that name on its board or above.
+_GOALS: list[tuple[str, str, tuple[str, str] | None, str]] = [
+    ("Operations", "Deliver every order on the promised day (2026 goal: 95%)", None,
+     "The plant's promise to its customers."),
+    ("Operations", "No defect reaches a customer", None, "Zero escapes, measured by complaints."),
+    ("Operations", "Nobody gets hurt", None, "Safety first: report every near miss."),
+    ("Operations", "Cost per unit down 4% in 2026", None, "Against the 2025 standard cost."),
+    (DEPARTMENT, "On-time delivery", ("Operations",
+     "Deliver every order on the promised day (2026 goal: 95%)"), "Both lines on schedule."),
+    (DEPARTMENT, "Customer complaints", ("Operations", "No defect reaches a customer"),
+     "Quality at the source in assembly."),
+]  # fmt: skip
+
+
+def _tiers(tx: Tx, today: date, boards: dict[str, int], kpi_ids: dict[str, int]) -> None:
+    """The goals, the KPIs' links to them, the leaders' reviews and the escalations."""
+    goal_ids: dict[tuple[str, str], int] = {}
+    for board, name, parent, description in _GOALS:
+        doc = {
+            "board": boards[board], "name": name,
+            "parent": goal_ids[parent] if parent else None,
+            "due": f"{today.year}-12-31", "description": description, "archived": False,
+        }  # fmt: skip
+        when = _at(today - timedelta(days=100), 8, 30)
+        goal_ids[(board, name)] = _put(tx, "goals", doc, "ana", when)["id"]
+    parents = {b: tx.doc("boards", i).get("parent") for b, i in boards.items()}
+    by_id = {i: b for b, i in boards.items()}
+    for spec in [*_kpis(today), *_tier_kpis()]:
+        on: str | None = spec["board"]
+        while on is not None and (on, spec["goal"]) not in goal_ids:
+            up = parents[on]
+            on = by_id[up] if up is not None else None
+        if on is None:  # the goal is the board's own: the team's own words
+            goal = _put(tx, "goals", {"board": boards[spec["board"]], "name": spec["goal"],
+                                      "parent": None, "due": None, "description": "",
+                                      "archived": False}, spec["owner"],
+                        _at(today - timedelta(days=100), 9, 0))  # fmt: skip
+            goal_ids[(spec["board"], spec["goal"])] = goal["id"]
+            on = spec["board"]
+        tx.update("kpis", kpi_ids[spec["name"]], {"goal_id": goal_ids[(on, spec["goal"])]})
+
+    reviews = [  # (board, who, days ago, note)
+        ("Operations", "ana", 4, "Why is on-time delivery drifting? Asked for the carrier data."),
+        (DEPARTMENT, "ana", 1, "Line 2's yield: what does supplier B say?"),
+        (TEAM_BOARD, "dara", 3, "Scrap is up: is the torque check daily now?"),
+        (OTHER_TEAM, "dara", 12, "All green; keep the yield check going."),
+    ]
+    snap = tx.snapshot
+    for board, who, ago, note in reviews:
+        day = today - timedelta(days=ago)
+        reds = [v.kpi.id for v in snap.views(boards[board], day) if v.status.value == "red"]
+        _put(tx, "reviews", {"board": boards[board], "note": note, "reds": reds}, who,
+             _at(day, 9, 40))  # fmt: skip
+
+    def escalate(title: str, ago: int, why: str, answer: tuple[str, int, str] | None) -> None:
+        a = next(x for x in tx.snapshot.actions.values() if x.title == title)
+        at = _at(today - timedelta(days=ago), 14, 5)
+        esc: dict[str, Any] = {"to": boards[DEPARTMENT], "origin": a.board, "why": why,
+                               "who": "ben", "at": at}  # fmt: skip
+        doc = tx.doc("actions", a.id)
+        raised = {"field": "escalated", "old": "", "new": f"to {DEPARTMENT}: {why}",
+                  "stage": a.stage.value, "who": "ben", "at": at}  # fmt: skip
+        history = [*doc["history"], raised]
+        if answer is not None:
+            who, days, note = answer
+            when = _at(today - timedelta(days=days), 11, 20)
+            esc |= {"answer": note, "answered_by": who, "answered_at": when}
+            history.append({"field": "answered", "old": "", "new": note,
+                            "stage": a.stage.value, "who": who, "at": when})  # fmt: skip
+        tx.update("actions", a.id, {"escalation": esc, "history": history})
+
+    escalate("Replace the broken line-side tablet", 2,
+             "IT has not touched the ticket in three days; we need the department to push it.",
+             None)  # fmt: skip
+    escalate("Balance stations 3 and 5 after the takt study", 2,
+             "Moving station 5's fixture needs maintenance time on a Saturday.",
+             ("ana", 1, "Approved: maintenance moves the fixture on Saturday, 06:00-10:00."))
+
+
 def build(store: Store, today: date, seed: int = 7) -> None:
     """Write the demo into `store` (created when missing) in one transaction.
 
@@ -475,11 +639,37 @@ def build(store: Store, today: date, seed: int = 7) -> None:
             "ben",
             _at(created, 8, 20),
         )
-        boards = {"Operations": ops["id"], "Line 2 Assembly": line["id"]}
+        dept = _put(
+            tx,
+            "boards",
+            {
+                "name": DEPARTMENT,
+                "parent": ops["id"],
+                "kpi_limit": 5,
+                "description": "Both assembly lines; weekly review with the plant manager.",
+            },
+            "ana",
+            _at(created, 8, 10),
+        )
+        line3 = _put(
+            tx,
+            "boards",
+            {
+                "name": OTHER_TEAM,
+                "parent": dept["id"],
+                "kpi_limit": 5,
+                "description": "Assembly of the X100 covers; huddle at 07:00.",
+            },
+            "emil",
+            _at(created, 8, 30),
+        )
+        tx.update("boards", line["id"], {"parent": dept["id"]})
+        boards = {"Operations": ops["id"], "Line 2 Assembly": line["id"], DEPARTMENT: dept["id"],
+                  OTHER_TEAM: line3["id"]}  # fmt: skip
 
         kpi_ids: dict[str, int] = {}
         counters: list[tuple[int, str]] = []
-        for n, spec in enumerate(_kpis(today)):
+        for n, spec in enumerate([*_kpis(today), *_tier_kpis()]):
             added = (
                 created + timedelta(days=1)
                 if spec["name"] != "Near misses reported"
@@ -514,7 +704,9 @@ def build(store: Store, today: date, seed: int = 7) -> None:
             tx.update("kpis", kpi_id, {"counter": kpi_ids[counter]})
 
         # Entries in the order they were recorded, so ids follow time (a later id wins a tie).
-        for p in sorted(_points(rng, today), key=lambda p: (p.at, p.kpi)):
+        points = _points(rng, today)
+        points += _tier_points(rng, today)
+        for p in sorted(points, key=lambda p: (p.at, p.kpi)):
             doc = {"kpi": kpi_ids[p.kpi], "date": p.day.isoformat(), "value": p.value}
             if p.plan is not None:
                 doc["plan"] = p.plan
@@ -570,6 +762,7 @@ def build(store: Store, today: date, seed: int = 7) -> None:
                 first_at,
             )
 
+        _tiers(tx, today, boards, kpi_ids)
         tx.touch("built the demo board")
 
 

@@ -22,6 +22,8 @@ class Fix(StrEnum):
     SEE_ACTIONS = "see the list of actions"
     OVER_LIMIT = "archive one first, raise the board's KPI limit, or add it anyway"
     SAY_WHAT = "say what to change"  # the error's `fields` name what can change
+    SEE_GOALS = "see the list of goals"
+    GOAL_LIMIT = "let one KPI serve another goal, or add it anyway"
 
 
 def either(words: Sequence[str]) -> str:

@@ -8,15 +8,16 @@ nothing touches the file; the huddle screen feeds the log and saves `minutes()` 
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from . import validate
 from .errors import BadInput
-from .model import Action, Status
+from .model import Action, Board, Review, Status
+from .present import review_text, waiting_text
 from .rules import KpiView, shortfall
 
 
@@ -25,6 +26,7 @@ class ItemKind(StrEnum):
     STALE = "stale"
     AMBER = "amber"
     OVERDUE = "overdue"  # an overdue action
+    ESCALATION = "escalation"  # an action a board below raised to this one, waiting
 
 
 class Outcome(StrEnum):
@@ -60,13 +62,24 @@ def _miss(view: KpiView) -> float:
 
 
 def build_agenda(
-    views: Sequence[KpiView], actions: Sequence[Action], today: date
+    views: Sequence[KpiView],
+    actions: Sequence[Action],
+    today: date,
+    escalations: Sequence[Action] = (),
+    boards: Mapping[int, Board] | None = None,
 ) -> list[AgendaItem]:
-    """Red KPIs (largest miss first), stale ones (longest first), amber ones, overdue actions.
+    """Escalations waiting for this board first (oldest first: `tiers.escalations_to`), then
+    red KPIs (largest miss first), stale ones (longest first), amber ones, overdue actions.
 
     `views` and `actions` are the board's (its open actions); an overdue action whose KPI is on
     the agenda already is shown with that KPI, not twice.
     """
+    first = [
+        AgendaItem(
+            ItemKind.ESCALATION, a.title, a.kpi, a.id, status=waiting_text(a, boards or {}, today)
+        )
+        for a in escalations
+    ]
 
     def of(status: Status) -> list[KpiView]:
         return [v for v in views if v.status is status]
@@ -89,7 +102,7 @@ def build_agenda(
         AgendaItem(ItemKind.OVERDUE, a.title, a.kpi, a.id, status="overdue")
         for a in overdue
     ]
-    return items
+    return first + items
 
 
 def blocks(item: AgendaItem, view: KpiView | None, noted: bool) -> bool:
@@ -103,6 +116,8 @@ def status_now(item: AgendaItem, view: KpiView | None) -> str | None:
     """The item's status as it is shown: its KPI's today, `overdue` for an action."""
     if item.kind is ItemKind.OVERDUE:
         return "overdue"
+    if item.kind is ItemKind.ESCALATION:
+        return item.status
     return view.status.value if view else None
 
 
@@ -373,6 +388,11 @@ def markdown(h: dict[str, Any]) -> str:
         f"- Time: {_hhmm(h.get('started', ''))}–{_hhmm(h.get('ended', ''))}, "
         f"{clock(duration)}" + (f" of {box} min{over}" if box else "")
     )
+    review = h.get("last_review")
+    if isinstance(review, dict):
+        note = review.get("note") or ""
+        asked = f" ({_line(note)})" if note else ""
+        out.append(f"- Last review: {_line(review.get('text', ''))}{asked}")
     items = h.get("items") or []
     reached = sum(1 for i in items if i.get("outcome") != Outcome.NOT_REACHED.value)
     out += ["", f"## Agenda ({reached} of {len(items)} reviewed)", ""]
@@ -395,11 +415,54 @@ def markdown(h: dict[str, Any]) -> str:
                    for n in h.get("notes") or []]),
         ("Skipped", [f"- {_line(s.get('name', '?'))}: {_line(s.get('reason', ''))}"
                      for s in h.get("skips") or []]),
+        ("Escalations", [f"- #{e.get('id')} {_line(e.get('title', ''))}: {_line(e.get('what', ''))}"
+                         for e in h.get("escalations") or []]),
     ]
     for title, lines in sections:
         if lines:
             out += ["", f"## {title}", "", *lines]
     return "\n".join(out) + "\n"
+
+
+def tier_minutes(
+    huddles: Sequence[dict[str, Any]],
+    actions: Iterable[Action],
+    boards: Mapping[int, Board],
+    last: Review | None,
+    board_id: int,
+    day: date,
+) -> dict[str, Any]:
+    """What the tiers add to a board's minutes: the escalations raised, answered or taken over
+    to or from the board since its previous huddle (the day before, when there was none), and
+    its last leader review. `ops.save_huddle` adds these to every minutes it keeps."""
+    before = [h for h in pick(huddles, board_id) if str(h.get("date", "")) <= day.isoformat()]
+    since = str(before[-1].get("ended", "")) if before else (day - timedelta(days=1)).isoformat()
+
+    def name(bid: int) -> str:
+        b = boards.get(bid)
+        return b.name if b else "?"
+
+    events: list[tuple[str, dict[str, Any]]] = []
+    for a in actions:
+        e = a.escalation
+        if e is None or board_id not in (e.to, e.origin):
+            continue
+        base = {"id": a.id, "title": a.title, "kpi": a.kpi}
+        if e.at > since:
+            what = f"escalated from {name(e.origin)} to {name(e.to)}: {e.why}"
+            events.append((e.at, base | {"what": what}))
+        if e.answered_at and e.answered_at > since:
+            what = f"answered by {e.answered_by} ({name(e.to)}): {e.answer}"
+            events.append((e.answered_at, base | {"what": what}))
+        if e.taken_at and e.taken_at > since:
+            what = f"taken over by {e.taken_by} ({name(e.to)})"
+            events.append((e.taken_at, base | {"what": what}))
+    events.sort(key=lambda x: (x[0], x[1]["id"]))
+    review = None
+    if last is not None:
+        review = {"who": last.who, "at": last.at, "note": last.note,
+                  "text": review_text(last, day)}  # fmt: skip
+    return {"escalations": [e for _, e in events], "last_review": review}
 
 
 __all__ = [
@@ -418,4 +481,5 @@ __all__ = [
     "pick",
     "status_now",
     "suggest_attendees",
+    "tier_minutes",
 ]

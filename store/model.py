@@ -57,6 +57,7 @@ class Board:
     kpi_limit: int = 7
     who: str = ""  # who added it, and when (UTC ISO)
     at: str = ""
+    review_days: int = 7  # a leader should look at the board at least this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,7 @@ class Kpi:
     who: str = ""
     at: str = ""
     category: str = ""  # an SQCDP letter's word (Safety, ...) or a team's own; "" for none
+    goal_id: int | None = None  # the Goal it serves; `goal` above is that goal's name
 
     def target_on(self, day: date) -> float:
         """The target in force on `day`: the latest one that started on or before it (of two
@@ -141,10 +143,16 @@ class Action:
     who: str = ""
     at: str = ""
     history: tuple[StageChange, ...] = field(default_factory=tuple)
+    escalation: Escalation | None = None  # raised to a board above, and what came back
 
     @property
     def open(self) -> bool:
         return self.stage is not Stage.DONE
+
+    @property
+    def waiting(self) -> bool:
+        """Escalated and not yet answered nor taken over: the board above owes an answer."""
+        return self.open and self.escalation is not None and self.escalation.waiting
 
     def overdue(self, today: date) -> bool:
         return self.open and self.due is not None and self.due < today
@@ -173,3 +181,54 @@ class Revision:
     what: str
     who: str
     at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """An action raised from its team's board to a board above (`to`), and the way back.
+
+    `origin` is the board it came from (the action's `board` changes only when the board above
+    takes it over). Waiting while neither answered nor taken."""
+
+    to: int  # the board it was raised to (the parent or a named ancestor)
+    origin: int  # the board it came from
+    why: str
+    who: str  # who raised it, and when (UTC ISO)
+    at: str
+    answer: str = ""  # the board above's answer, who gave it and when
+    answered_by: str = ""
+    answered_at: str = ""
+    taken_by: str = ""  # who on the board above took it over, and when
+    taken_at: str = ""
+
+    @property
+    def waiting(self) -> bool:
+        return not self.answered_at and not self.taken_at
+
+
+@dataclass(frozen=True, slots=True)
+class Goal:
+    """A strategic goal on a board. KPIs of that board or of boards under it serve it; a goal
+    may serve a goal of a board above (`parent`): plant goal → department goal → team KPIs."""
+
+    id: int
+    board: int
+    name: str
+    parent: int | None = None  # the goal it serves, on a board above (or the same board)
+    due: date | None = None
+    description: str = ""
+    archived: bool = False
+    who: str = ""
+    at: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """A leader looked at the board: who, when, what they asked, which KPIs were red then."""
+
+    id: int
+    board: int
+    note: str = ""
+    reds: tuple[int, ...] = ()  # ids of the board's red KPIs at the time
+    who: str = ""
+    at: str = ""  # UTC ISO

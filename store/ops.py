@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from . import codec, fastpath, validate
+from . import codec, fastpath, goals, validate
 from .db import Store, Tx
 from .errors import BadInput, Fix
 from .fastpath import Recorded
@@ -83,6 +83,7 @@ def edit_board(
     description: str | None = None,
     parent: str | None = None,
     kpi_limit: int | None = None,
+    review_days: int | None = None,
 ) -> Board:
     with store.transaction() as tx:
         snap = tx.snapshot
@@ -113,8 +114,12 @@ def edit_board(
                 fields["parent"] = p.id
         if kpi_limit is not None:
             fields["kpi_limit"] = kpi_limit
+        if review_days is not None:
+            if review_days < 1:
+                raise BadInput(f"review days must be at least 1, not {review_days}")
+            fields["review_days"] = review_days
         if not fields:
-            can_change = ("name", "description", "parent", "kpi_limit")
+            can_change = ("name", "description", "parent", "kpi_limit", "review_days")
             raise BadInput("nothing to change", Fix.SAY_WHAT, fields=can_change)
         what = f"edited board {fields.get('name', b.name)}"
         _log_fields(tx, "boards", b.id, tx.doc("boards", b.id), fields, what)
@@ -185,9 +190,14 @@ def add_kpi(
                 Fix.OVER_LIMIT,
                 subject=b.name,
             )
+        fields = {}
+        if goal.strip():
+            goal_id, goal = goals.resolve_for_kpi(tx, snap, board_id, goal, None, force)
+            fields["goal_id"] = goal_id
         doc = tx.insert(
             "kpis",
-            codec.kpi_doc(
+            fields
+            | codec.kpi_doc(
                 board=board_id,
                 name=name,
                 targets=[codec.target_doc(target, None, tx.who, tx.at)],
@@ -207,9 +217,12 @@ def add_kpi(
         return kpi_from(doc)
 
 
-def edit_kpi(store: Store, kpi: Ref, board: Ref | None = None, **changes: Any) -> Kpi:
+def edit_kpi(
+    store: Store, kpi: Ref, board: Ref | None = None, force: bool = False, **changes: Any
+) -> Kpi:
     """Change a KPI's fields (name, unit, direction, amber, frequency, owner, goal, kind,
-    counter, description, category). The target has its own command: it changes over time."""
+    counter, description, category). The target has its own command: it changes over time. A
+    goal is named (see `goals.resolve_for_kpi`); `force` goes past the per-goal KPI limit."""
     with store.transaction() as tx:
         snap = tx.snapshot
         k = snap.kpi_ref(kpi, board)
@@ -226,6 +239,12 @@ def edit_kpi(store: Store, kpi: Ref, board: Ref | None = None, **changes: Any) -
                 value = _counter_id(snap, k.board, value, k.id) if value else None
             if key == "amber" and value == "":
                 value = None
+            if key == "goal":
+                goal_id = None
+                if value.strip():
+                    goal_id, value = goals.resolve_for_kpi(tx, snap, k.board, value, k.id, force)
+                if goal_id != k.goal_id:
+                    fields["goal_id"] = goal_id
             if isinstance(value, (Direction, Frequency, Kind)):
                 value = value.value
             fields[key] = value
@@ -424,8 +443,20 @@ def edit_action(
 
 
 def save_huddle(store: Store, minutes: dict[str, Any]) -> int:
-    """Keep a huddle's minutes; returns the record's id."""
+    """Keep a huddle's minutes, with the escalations to or from the board since its previous
+    huddle and its last leader review (`huddle.tier_minutes`); returns the record's id."""
     with store.transaction() as tx:
+        board_id = minutes.get("board_id")
+        if type(board_id) is int and board_id in tx.snapshot.boards:
+            from . import huddle, tiers
+
+            snap = tx.snapshot
+            day = date.fromisoformat(str(minutes.get("date")))
+            last = tiers.last_review(snap, board_id)
+            extra = huddle.tier_minutes(
+                snap.huddles, snap.actions.values(), snap.boards, last, board_id, day
+            )
+            minutes = {**extra, **minutes}
         doc = tx.insert("huddles", minutes)
         tx.touch(f"kept the minutes of huddle #{doc['id']}")
         return int(doc["id"])

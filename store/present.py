@@ -24,9 +24,10 @@ makes the whole line safe for its screen (`validate.printable`, the widgets' `li
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 
-from .model import Stage, Status
+from .model import Action, Board, Review, Stage, Status
 from .rules import Flag, KpiView, Trend
 
 STATUS_GLYPH = {
@@ -246,3 +247,63 @@ def day_cell(n: int, status: Status | None, after_today: bool = False) -> str:
     today), three characters wide."""
     mark = " " if after_today else (STATUS_GLYPH[status] if status else NO_MARK)
     return f"{n:>2}{mark}"
+# --- the KPI tree across tiers (issue 10) -------------------------------------------------------
+
+
+def days_since(stamp: str, today: date) -> int | None:
+    """Whole days from a stored UTC timestamp's day to `today` (None when there is none)."""
+    try:
+        day = date.fromisoformat(stamp[:10]) if stamp else None
+    except ValueError:
+        return None
+    return None if day is None else max((today - day).days, 0)
+
+
+def days_text(n: int) -> str:
+    """`today`, `1 day`, `3 days`."""
+    return "today" if n == 0 else f"{n} day{'s' if n != 1 else ''}"
+
+
+def review_text(review: Review | None, today: date) -> str:
+    """`last review 3 d ago · ana`, `last review today · ana`, or `never reviewed`."""
+    if review is None:
+        return "never reviewed"
+    n = days_since(review.at, today)
+    when = "?" if n is None else ("today" if n == 0 else f"{n} d ago")
+    return f"last review {when} · {review.who or 'someone'}"
+
+
+def waiting_text(action: Action, boards: Mapping[int, Board], today: date) -> str:
+    """The board above's view of an escalation: `from Line 2 Assembly, 2 days`."""
+    e = action.escalation
+    if e is None:
+        return ""
+    origin = boards.get(e.origin)
+    n = days_since(e.at, today)
+    return f"from {origin.name if origin else '?'}, {days_text(n) if n is not None else '?'}"
+
+
+def escalation_state(action: Action, boards: Mapping[int, Board], today: date) -> str:
+    """The team's view: `escalated to Operations, waiting 2 days`, `answered by dara: …`,
+    `taken over by dara (Operations)`; empty when it was never escalated."""
+    e = action.escalation
+    if e is None:
+        return ""
+    to = boards.get(e.to)
+    where = to.name if to else "?"
+    if e.taken_at:
+        return f"taken over by {e.taken_by or 'someone'} ({where})"
+    if e.answered_at:
+        return f"answered by {e.answered_by or 'someone'} ({where}): {e.answer}"
+    n = days_since(e.at, today)
+    return f"escalated to {where}, waiting {days_text(n) if n is not None else '?'}"
+
+
+def limit_text(n: int, limit: int) -> str:
+    """`3/7`, or `4/3 over the limit` when forced past it: a view never hides it."""
+    return f"{n}/{limit}" + (" over the limit" if n > limit else "")
+
+
+def share_text(share: float | None) -> str:
+    """`75%`, or `–` when there is nothing to count."""
+    return "–" if share is None else f"{round(share * 100)}%"

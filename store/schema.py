@@ -8,6 +8,8 @@ recognised by their shape and get the marker on their next write.
 Version 1 (teamboard before time-phased targets) kept one `target` number on each KPI.
 Version 2 keeps `targets`: a list of `{value, from}`; the first has no `from`.
 Version 3 adds the marker and the `changes` table (the change log).
+Version 4 adds `goals` (a KPI's free-text goal becomes a goal object on its board, which the KPI
+names by `goal_id`) and `reviews` (a leader looked at the board).
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from .errors import StoreCorrupt, StoreForeign, StoreTooNew
 
 FORMAT = "teamboard-store"
 EXPORT_FORMAT = "teamboard-export"
-SCHEMA = 3
-TABLES = ("meta", "boards", "kpis", "entries", "actions", "huddles", "changes")
-_LEGACY_TABLES = frozenset(TABLES) - {"changes"}
+SCHEMA = 4
+TABLES = ("meta", "boards", "kpis", "entries", "actions", "huddles", "changes", "goals", "reviews")
+_LEGACY_TABLES = frozenset(TABLES) - {"changes", "goals", "reviews"}
 
 
 def marker() -> dict[str, Any]:
@@ -85,7 +87,33 @@ def _v2_to_v3(raw: dict[str, Any]) -> None:
     """The marker is set below; the change log starts empty."""
 
 
-MIGRATIONS = {1: _v1_to_v2, 2: _v2_to_v3}
+def _v3_to_v4(raw: dict[str, Any]) -> None:
+    """Each distinct free-text goal of a board becomes one goal object there (who and when of
+    the first KPI that named it); the KPI keeps the text and names the goal by `goal_id`."""
+    goals = raw.setdefault("goals", {})
+    if not isinstance(goals, dict):
+        return  # check_tables names it
+    ids = [d.get("id", 0) for d in goals.values() if isinstance(d, dict)]
+    next_id = max((i for i in ids if type(i) is int), default=0)
+    known: dict[tuple[object, str], int] = {}
+    kpis = [d for d in (raw.get("kpis") or {}).values() if isinstance(d, dict)]
+    for doc in sorted(kpis, key=lambda d: d["id"] if type(d.get("id")) is int else 0):
+        text = doc.get("goal")
+        if type(text) is not str or not text.strip() or doc.get("goal_id") is not None:
+            continue
+        key = (doc.get("board"), text.strip().casefold())
+        if key not in known:
+            next_id += 1
+            known[key] = next_id
+            goals[str(next_id)] = {
+                "id": next_id, "board": doc.get("board"), "name": text.strip(), "parent": None,
+                "due": None, "description": "", "archived": False,
+                "who": doc.get("who", ""), "at": doc.get("at", ""),
+            }  # fmt: skip
+        doc["goal_id"] = known[key]
+
+
+MIGRATIONS = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 def too_new(version: int, path: str) -> StoreTooNew:

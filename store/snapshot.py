@@ -10,7 +10,7 @@ from typing import Any
 
 from . import codec
 from .errors import Fix, NotFound
-from .model import Action, Board, Change, Entry, Kpi, Revision
+from .model import Action, Board, Change, Entry, Goal, Kpi, Review, Revision
 from .rules import KpiView, view_kpis
 
 Doc = dict[str, Any]
@@ -35,6 +35,8 @@ class Snapshot:
     last_change: Change | None = None
     entry_count: int = 0
     revisions: list[Revision] = field(default_factory=list)  # the change log, oldest first
+    goals: dict[int, Goal] = field(default_factory=dict)
+    reviews: list[Review] = field(default_factory=list)  # oldest first
 
     @classmethod
     def from_raw(
@@ -84,6 +86,12 @@ class Snapshot:
             codec.check_references(
                 boards, kpis, (e for lst in entries.values() for e in lst), actions.values()
             )
+            goals = {g.id: g for g in codec.decode_table(raw, "goals", codec.decode_goal)}
+            reviews = sorted(
+                codec.decode_table(raw, "reviews", codec.decode_review), key=lambda r: r.id
+            )
+            for problem in codec.tier_problems(boards, kpis, actions.values(), goals, reviews):
+                raise problem
         except codec.Malformed as exc:
             raise exc.at(path) from None
         return cls(
@@ -95,6 +103,8 @@ class Snapshot:
             last_change=change,
             entry_count=len(raw["entries"]),
             revisions=revisions,
+            goals=goals,
+            reviews=reviews,
         )
 
     # --- look-ups by the names people type -------------------------------------------------
@@ -151,6 +161,42 @@ class Snapshot:
                 raise NotFound(f"KPI #{ref} is no longer on the board (archived or gone)")
             return k
         return self.kpi_named(ref, None if board is None else self.board_ref(board).name, archived)
+
+    def goals_of(self, board_id: int | None, archived: bool = False) -> list[Goal]:
+        """The board's goals (every board's when None), in the order they were added."""
+        return sorted(
+            (
+                g
+                for g in self.goals.values()
+                if (board_id is None or g.board == board_id) and (archived or not g.archived)
+            ),
+            key=lambda g: g.id,
+        )
+
+    def goal_ref(
+        self, ref: str | int, board: str | int | None = None, archived: bool = False
+    ) -> Goal:
+        """A goal by id, or by name (case-insensitive; the board may be left out when the name
+        is unique)."""
+        if isinstance(ref, int):
+            g = self.goals.get(ref)
+            if g is None or (g.archived and not archived):
+                raise NotFound(f"goal #{ref} is gone (archived or removed)")
+            return g
+        want = ref.strip().casefold()
+        pool = [g for g in self.goals.values() if g.name.casefold() == want]
+        if not archived:
+            pool = [g for g in pool if not g.archived]
+        if board is not None:
+            b = self.board_ref(board)
+            pool = [g for g in pool if g.board == b.id]
+        if not pool:
+            where = f" on board {self.board_ref(board).name!r}" if board is not None else ""
+            raise NotFound(f"no goal named {ref!r}{where}", Fix.SEE_GOALS)
+        if len(pool) > 1:
+            names = ", ".join(sorted(self.boards[g.board].name for g in pool))
+            raise NotFound(f"goal {ref!r} is on several boards ({names})", Fix.NAME_BOARD)
+        return pool[0]
 
     def action(self, action_id: int) -> Action:
         try:

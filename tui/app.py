@@ -44,6 +44,8 @@ from .loader import Loader
 from .messages import StoreFailed, StoreLoaded
 from .read_only import ReadOnlyStore, refusal, writes
 from .themes import WALL
+from .tier_lines import TierView
+from .tree_screen import TreeScreen
 from .views import Views
 
 Clock = Callable[[], datetime]
@@ -377,6 +379,14 @@ class TeamboardApp(App[int]):
         snap = self.snapshot
         return None if snap is None else self._views.kpi(snap, kpi_id, self.today())
 
+    def tiers(self, board_id: int | None = None) -> TierView | None:
+        """The board's roll-up tiles, escalations and review line, as of the last load."""
+        snap = self.snapshot
+        board_id = self.board_id if board_id is None else board_id
+        if snap is None or board_id is None or board_id not in snap.boards:
+            return None
+        return self._views.tiers(snap, board_id, self.today())
+
     def settled(self) -> bool:
         """No read running or due, and no write in flight: what a test waits on before it
         looks, with a deadline."""
@@ -391,10 +401,21 @@ class TeamboardApp(App[int]):
         if self.board_id is not None:
             self.push_screen(HuddleScreen(self.board_id, self.huddle_minutes))
 
+    def open_tree(self) -> None:
+        if not isinstance(self.screen, TreeScreen):
+            self.push_screen(TreeScreen())
+
+    def review_board(self) -> None:
+        flows.review(self, self.board_id)
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand(
             "Next board", "Show the next board in the KPI tree", lambda: self.cycle_board(1)
         )
         yield SystemCommand("Huddle", "Step through the red KPIs with the team", self.start_huddle)
+        yield SystemCommand(
+            "Leader's review", "Record that you looked at this board, and what you asked",
+            self.review_board,
+        )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import getters, on
@@ -16,10 +17,13 @@ from store.rules import KpiView
 from widgets.action_table import ActionList, ActionRow, ActionTable
 from widgets.banner import Banner
 from widgets.board_header import BoardHeader, HeaderData
+from widgets.child_tile import ChildTile, ChildTiles
+from widgets.escalation_table import EscalationBox, EscalationTable
 from widgets.kpi_tile import KpiTile
 from widgets.literal import literal
 
 from . import flows
+from .tier_lines import TierView
 
 if TYPE_CHECKING:
     from .app import TeamboardApp
@@ -39,6 +43,11 @@ class BoardScreen(Screen[None]):
         Binding("h", "huddle", "Huddle"),
         Binding("c", "calendar", "Calendar", show=False),  # in help and the palette
         Binding("b", "next_board", "Board"),
+        Binding("t", "tree", "Tree", show=False),
+        Binding("u", "escalate", "Escalate"),
+        Binding("y", "answer", "Answer", show=False),
+        Binding("o", "take_over", "Take over", show=False),
+        Binding("v", "review", "Review"),
         Binding("up", "move(0, -1)", show=False),
         Binding("down", "move(0, 1)", show=False),
         Binding("left", "move(-1, 0)", show=False),
@@ -60,7 +69,9 @@ class BoardScreen(Screen[None]):
         # A wall board fits the screen and needs no scrolling; a laptop scrolls.
         with Vertical(id="body") if self.app.wall else VerticalScroll(id="body"):
             yield Static(id="empty")
+            yield EscalationBox(id="escalations")
             yield Grid(id="tiles")
+            yield ChildTiles(id="children")
             yield Label("Actions", id="actions-title")
             yield ActionTable(id="actions")
         if not self.app.wall:
@@ -98,7 +109,7 @@ class BoardScreen(Screen[None]):
             self.empty.display = True
             return
         name = snap.boards[app.board_id].name
-        self.empty.display = not board.kpis
+        self.empty.display = not board.kpis and not any(snap.children(app.board_id))
         if not board.kpis:
             self.empty.update(
                 literal(
@@ -111,9 +122,16 @@ class BoardScreen(Screen[None]):
         )
         await self._show_tiles(board.kpis)
         names = {k.id: k.name for k in snap.kpis.values()}
-        rows = tuple(ActionRow(a, names.get(a.kpi, "") if a.kpi else "") for a in board.actions)
+        tier = app.tiers()
+        badges = tier.badges if tier else {}
+        rows = tuple(
+            ActionRow(a, names.get(a.kpi, "") if a.kpi else "", badges.get(a.id, ""))
+            for a in board.actions
+        )
         self.actions.actions = ActionList(rows, app.today())
         self.actions_title.update(f"Actions ({len(rows)} open)" if rows else "Actions: none open")
+        if tier is not None:
+            self._show_tiers(tier)
 
     async def _show_tiles(self, views: tuple[KpiView, ...]) -> None:
         tiles = {t.id: t for t in self.tiles()}
@@ -134,6 +152,17 @@ class BoardScreen(Screen[None]):
         most = max(1, width // (WALL_TILE_WIDTH if self.app.wall else TILE_WIDTH))
         rows = math.ceil(n / most) if n else 1
         self.grid.styles.grid_size_columns = max(1, math.ceil(n / rows)) if n else 1
+
+    def _show_tiers(self, tier: TierView) -> None:
+        """The tiers on this board: the review in the header, escalations, child boards."""
+        if self.header.data is not None:
+            self.header.data = replace(
+                self.header.data, review=tier.review, review_overdue=tier.review_overdue
+            )
+        box = self.query_one(EscalationBox)
+        box.title, box.lines = tier.escalations_title, tier.escalations
+        children = self.query_one(ChildTiles)
+        children.title, children.cards = tier.rollup_title, tier.cards
 
     # --- keys ------------------------------------------------------------------------------
 
@@ -204,3 +233,57 @@ class BoardScreen(Screen[None]):
     @on(ActionTable.RowSelected)
     def _row_selected(self) -> None:
         self.action_move_action()
+
+    # --- the tiers: tree, escalation, review --------------------------------------------------
+
+    def action_tree(self) -> None:
+        self.app.open_tree()
+
+    def _escalation_selected(self) -> int | None:
+        """The escalation under the cursor; the only one waiting when the table is not used."""
+        table = self.query_one(EscalationTable)
+        if self.focused is table and table.selected_id is not None:
+            return table.selected_id
+        tier = self.app.tiers()
+        waiting = [e.action_id for e in tier.escalations if e.waiting] if tier else []
+        inbound = [e for e in waiting if self._waits_here(e)]
+        if len(inbound) == 1:
+            return inbound[0]
+        return table.selected_id if inbound else None
+
+    def _waits_here(self, action_id: int) -> bool:
+        snap = self.app.snapshot
+        action = snap.actions.get(action_id) if snap else None
+        return bool(action and action.escalation and action.escalation.to == self.app.board_id)
+
+    def action_escalate(self) -> None:
+        table = self.query_one(EscalationTable)
+        if self.focused is table and table.selected_id is not None:
+            flows.escalate(self.app, table.selected_id)  # on up to a board further above
+            return
+        action = self.actions.selected_id
+        if action is None:
+            self.notify("No open action to escalate: add one with a", severity="warning")
+            return
+        flows.escalate(self.app, action)
+
+    def action_answer(self) -> None:
+        selected = self._escalation_selected()
+        if selected is None or not self._waits_here(selected):
+            self.notify("No escalation waiting at this board to answer", severity="warning")
+            return
+        flows.answer(self.app, selected)
+
+    def action_take_over(self) -> None:
+        selected = self._escalation_selected()
+        if selected is None or not self._waits_here(selected):
+            self.notify("No escalation waiting at this board to take over", severity="warning")
+            return
+        flows.take_over(self.app, selected)
+
+    def action_review(self) -> None:
+        flows.review(self.app, self.app.board_id)
+
+    @on(ChildTile.Opened)
+    def _open_child(self, message: ChildTile.Opened) -> None:
+        self.app.show_board(message.board_id)

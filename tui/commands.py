@@ -43,7 +43,9 @@ class BoardCommands(Provider):
         snap = app.snapshot
         if snap is None:
             return []
-        out: list[tuple[str, str, Callable[[], None]]] = []
+        out: list[tuple[str, str, Callable[[], None]]] = [
+            ("KPI tree", "Boards → goals → KPIs across every tier", app.open_tree)
+        ]
         for b in snap.boards.values():
             out.append(
                 (printable(f"Board: {b.name}"), "Show this board", partial(app.show_board, b.id))

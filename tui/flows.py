@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.worker import Worker
 
-from store import ops, validate
+from store import db, escalation, ops, present, reviews, validate
 from store.errors import BadInput, StoreError
-from store.model import Action, Stage
+from store.model import Action, Stage, Status
 from store.present import status_text
 
 from .forms import (
@@ -31,6 +31,7 @@ from .forms import (
     parse_record,
     record_form,
 )
+from .tier_forms import answer_form, escalate_form, review_form, take_form
 
 if TYPE_CHECKING:
     from .app import TeamboardApp
@@ -244,3 +245,127 @@ def edit_action(
 
 def _day(d: date | None) -> str:
     return d.isoformat() if d else "none"
+
+
+# --- the tiers: escalate, answer, take over, review ---------------------------------------------
+
+
+def ancestors(app: TeamboardApp, board_id: int) -> list[tuple[int, str]]:
+    """The boards above `board_id`, the parent first (where an escalation may go)."""
+    snap = app.snapshot
+    out: list[tuple[int, str]] = []
+    if snap is None or board_id not in snap.boards:
+        return out
+    current = snap.boards[board_id].parent
+    while current is not None and current in snap.boards and len(out) < 16:
+        out.append((current, snap.boards[current].name))
+        current = snap.boards[current].parent
+    return out
+
+
+def escalate(
+    app: TeamboardApp, action_id: int, then: Callable[[Action, str], None] | None = None
+) -> None:
+    """Raise an open action to the board above (or a named ancestor), saying why."""
+    action = _action(app, action_id)
+    if action is None:
+        return
+    if not action.open:
+        app.notify(f"#{action.id} is done already: nothing to escalate", severity="warning")
+        return
+    if action.waiting:
+        app.notify(f"#{action.id} is already escalated and waiting", severity="warning")
+        return
+    targets = ancestors(app, action.board)
+    if not targets:
+        app.notify("This board has no board above to escalate to", severity="warning")
+        return
+    names = dict(targets)
+
+    def save(values: Values) -> None:
+        if values is None:
+            return
+        why, to = validate.text(values["why"]), values["to"]
+        write(
+            app,
+            lambda: escalation.escalate(app.store, action_id, why, to),
+            lambda a: f"Escalated #{a.id} to {names.get(to, 'the board above')}",
+            None if then is None else lambda a: then(a, f"escalated to {names.get(to, '?')}"),
+        )
+
+    app.push_screen(escalate_form(action.title, action.id, targets), save)
+
+
+def answer(
+    app: TeamboardApp, action_id: int, then: Callable[[Action, str], None] | None = None
+) -> None:
+    """Answer an escalation waiting at this board: the team sees the note on its board."""
+    action = _action(app, action_id)
+    snap = app.snapshot
+    if action is None or snap is None:
+        return
+    if not action.waiting:
+        app.notify(f"#{action.id} is not waiting for an answer", severity="warning")
+        return
+    where = present.waiting_text(action, snap.boards, app.today())
+
+    def save(values: Values) -> None:
+        if values is None:
+            return
+        note = validate.text(values["note"])
+        write(
+            app,
+            lambda: escalation.answer(app.store, action_id, note),
+            lambda a: f"Answered #{a.id}: the team sees it on its board",
+            None if then is None else lambda a: then(a, f"escalation answered: {note}"),
+        )
+
+    app.push_screen(answer_form(action.title, action.id, where), save)
+
+
+def take_over(
+    app: TeamboardApp, action_id: int, then: Callable[[Action, str], None] | None = None
+) -> None:
+    """Take an escalated action over: it moves to the board above, with its history."""
+    action = _action(app, action_id)
+    if action is None:
+        return
+    if not action.waiting:
+        app.notify(f"#{action.id} is not waiting at this board", severity="warning")
+        return
+
+    def save(values: Values) -> None:
+        if values is None:
+            return
+        owner = validate.owner(values["owner"]) or None
+        write(
+            app,
+            lambda: escalation.take(app.store, action_id, owner),
+            lambda a: f"Took over #{a.id}: it is on this board now",
+            None if then is None else lambda a: then(a, "escalation taken over"),
+        )
+
+    app.push_screen(take_form(action.title, action.id, db.whoami()), save)
+
+
+def review(app: TeamboardApp, board_id: int | None) -> None:
+    """Record that a leader looked at the board, and what they asked."""
+    snap = app.snapshot
+    board = app.views(board_id)
+    if snap is None or board_id is None or board is None or board_id not in snap.boards:
+        return
+    name = snap.boards[board_id].name
+    reds = sum(1 for v in board.kpis if v.status is Status.RED)
+    today = app.today()
+
+    def save(values: Values) -> None:
+        if values is None:
+            return
+        note = validate.text(values["note"])
+        write(
+            app,
+            lambda: reviews.add_review(app.store, board_id, today, note),
+            lambda r: f"Review of {name} recorded",
+        )
+
+    app.push_screen(review_form(name, reds), save)

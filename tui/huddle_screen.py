@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from store import db, ops
+from store import db, ops, tiers
 from store import huddle as hd
 from store.huddle import AgendaItem, HuddleLog, ItemKind
 from store.model import Action, Status
@@ -52,6 +52,9 @@ class HuddleScreen(Screen[None]):
         Binding("r", "record", "Record", show=False),
         Binding("S", "skip", "Skip"),
         Binding("w", "attendance", "Who's here"),
+        Binding("u", "escalate", "Escalate"),
+        Binding("y", "answer", "Answer", show=False),
+        Binding("o", "take_over", "Take over", show=False),
         Binding("escape", "end", "End"),
         Binding("q", "end(True)", "Quit", show=False),
         Binding("ctrl+c", "end(True)", "Quit", show=False),  # the minutes are saved on the way out
@@ -130,7 +133,13 @@ class HuddleScreen(Screen[None]):
             facilitator=facilitator,
             started=now,
             timebox_minutes=self.timebox,
-            items=hd.build_agenda(board.kpis, board.actions, today),
+            items=hd.build_agenda(
+                board.kpis,
+                board.actions,
+                today,
+                escalations=tiers.escalations_to(snap, self.board_id),
+                boards=snap.boards,
+            ),
             attendees=hd.suggest_attendees(facilitator, hd.logged_in()),
         )
         self._go(0)
@@ -166,7 +175,7 @@ class HuddleScreen(Screen[None]):
             self.wrapup.update(literal(lines.wrapup(log, self.size.width)))
             return
         self._show_parts(item=True)
-        if item.kind is ItemKind.OVERDUE:
+        if item.kind in (ItemKind.OVERDUE, ItemKind.ESCALATION):
             self._show_action_item(item)
         else:
             self._show_kpi_item(item)
@@ -202,8 +211,18 @@ class HuddleScreen(Screen[None]):
             return
         view = self.app.view_of(item.kpi)
         done = " (done now)" if not action.open else ""
-        self._title(f"⚠ #{action.id} {action.title}{done}", Status.RED if action.open else None)
-        self.numbers.update(literal(lines.action_numbers(action, view, self.app.today())))
+        numbers = lines.action_numbers(action, view, self.app.today())
+        if item.kind is ItemKind.ESCALATION:
+            esc = action.escalation
+            answered = "" if action.waiting else " (answered now)"
+            self._title(f"⇣ #{action.id} {action.title} · {item.status}{answered}", Status.AMBER)
+            why = f"why: {esc.why}" if esc else ""
+            numbers = f"{why}\ny answers · o takes over · {numbers}"
+        else:
+            self._title(
+                f"⚠ #{action.id} {action.title}{done}", Status.RED if action.open else None
+            )
+        self.numbers.update(literal(numbers))
         if view is not None:
             self._show_kpi(view)
         else:
@@ -346,6 +365,28 @@ class HuddleScreen(Screen[None]):
         selected, log = self._selected(), self.session
         if selected is not None and log is not None:
             flows.edit_action(self.app, selected, log.action_changed)
+
+    def _escalation_item(self) -> int | None:
+        """The escalation on screen, or the action selected."""
+        item = self.item
+        if item is not None and item.kind is ItemKind.ESCALATION:
+            return item.action
+        return self._selected()
+
+    def action_escalate(self) -> None:
+        selected, log = self._selected(), self.session
+        if selected is not None and log is not None:
+            flows.escalate(self.app, selected, then=log.action_changed)
+
+    def action_answer(self) -> None:
+        selected, log = self._escalation_item(), self.session
+        if selected is not None and log is not None:
+            flows.answer(self.app, selected, then=log.action_changed)
+
+    def action_take_over(self) -> None:
+        selected, log = self._escalation_item(), self.session
+        if selected is not None and log is not None:
+            flows.take_over(self.app, selected, then=log.action_changed)
 
     def action_record(self) -> None:
         item = self.item

@@ -29,6 +29,7 @@ def fit(text: str, width: int) -> str:
 class ActionRow:
     action: Action
     kpi_name: str
+    badge: str = ""  # "⇡" escalated and waiting, "↩" answered, "⇲" taken over
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ class ActionTable(DataTable[Text]):
             self.add_row(
                 Text(f"{STAGE_GLYPH[a.stage]} {a.stage.value}"),
                 Text(f"#{a.id}"),
-                literal_text(fit(a.title, title_width)),
+                literal_text(fit(f"{row.badge} {a.title}" if row.badge else a.title, title_width)),
                 literal_text(fit(row.kpi_name, self._kpi_width) or "—"),
                 literal_text(fit(a.owner, self._owner_width) or "—"),
                 due,

@@ -23,6 +23,8 @@ class HeaderData:
     title: str  # "Operations › Line 2 Assembly"
     statuses: tuple[Status, ...]
     position: str = ""  # "board 1 of 2" when rotating
+    review: str = ""  # "last review 3 d ago · ana" (present.review_text)
+    review_overdue: bool = False  # flagged: no leader has looked for too long
 
 
 class BoardHeader(Vertical):
@@ -44,6 +46,8 @@ class BoardHeader(Vertical):
     BoardHeader .stale, BoardHeader .no-data { color: $text-muted; }
     BoardHeader .spacer { width: 1fr; padding: 0; }
     BoardHeader .changed { color: $text-muted; }
+    BoardHeader .review { color: $text-muted; }
+    BoardHeader .review.-overdue { color: $error; text-style: bold; }
     BoardHeader .clock { padding-right: 0; text-style: bold; }
     """
 
@@ -64,6 +68,7 @@ class BoardHeader(Vertical):
             for status in Status:
                 yield Label(classes=f"count {status.value}")
             yield Label(classes="spacer")
+            yield Label(classes="review")
             yield Label(classes="changed")
 
     def watch_data(self, data: HeaderData | None) -> None:
@@ -77,6 +82,11 @@ class BoardHeader(Vertical):
             n = counts.get(status, 0)
             label.update(f"{STATUS_GLYPH[status]} {n} {STATUS_WORD[status]}")
             label.display = bool(n) or status in (Status.GREEN, Status.RED)
+        review = self.query_one(".review", Label)
+        overdue = data.review_overdue and bool(data.review)
+        review.update(literal(("⚑ " if overdue else "") + data.review))
+        review.set_class(overdue, "-overdue")
+        review.display = bool(data.review)
 
     def watch_change(self) -> None:
         self._draw_time()

@@ -14,9 +14,12 @@ from ..model import (
     Change,
     Direction,
     Entry,
+    Escalation,
     Frequency,
+    Goal,
     Kind,
     Kpi,
+    Review,
     Revision,
     Stage,
     StageChange,
@@ -26,8 +29,10 @@ from .fields import _MISSING, LIMIT, Malformed, _date, _Fields, _kind, _number
 
 Doc = dict[str, Any]
 
-HISTORY_FIELDS = ("stage", "owner", "due", "title", "kpi")
-REVISED_TABLES = ("boards", "kpis", "actions")
+HISTORY_FIELDS = (
+    "stage", "owner", "due", "title", "kpi", "board", "escalated", "answered", "taken",
+)  # fmt: skip
+REVISED_TABLES = ("boards", "kpis", "actions", "goals")
 
 
 # --- decoding ----------------------------------------------------------------------------------
@@ -43,7 +48,15 @@ def decode_board(d: object, key: object = None) -> Board:
         kpi_limit=f.whole("kpi_limit", 7),
         who=f.text("who"),
         at=f.text("at"),
+        review_days=_review_days(f),
     )
+
+
+def _review_days(f: _Fields) -> int:
+    days = f.whole("review_days", 7)
+    if days < 1:
+        raise f.bad("review_days", "must be at least 1")
+    return days
 
 
 def _target(f: _Fields, n: int, t: object) -> Target:
@@ -86,6 +99,7 @@ def decode_kpi(d: object, key: object = None) -> Kpi:
         who=f.text("who"),
         at=f.text("at"),
         category=f.text("category"),  # absent in stores written before categories: none
+        goal_id=f.ref("goal_id"),
     )
 
 
@@ -188,7 +202,93 @@ def decode_action(d: object, key: object = None) -> Action:
         history=tuple(
             _history_item(f, n, h, stage.value) for n, h in enumerate(f.seq("history"))
         ),
+        escalation=_escalation(f),
     )
+
+
+def _escalation(f: _Fields) -> Escalation | None:
+    e = f.get("escalation", None)
+    if e is None:
+        return None
+    if type(e) is not dict:
+        raise f.bad("escalation", f"{_kind(e)} is not an object")
+    g = _Fields.__new__(_Fields)
+    g.table, g.d, g.id, g.key = f.table, e, f.id, f.key
+    for name in ("to", "origin"):
+        if type(e.get(name)) is not int:
+            raise f.bad(f"escalation.{name}", f"{_kind(e.get(name))} is not a board id")
+    return Escalation(
+        to=e["to"],
+        origin=e["origin"],
+        why=g.text("why"),
+        who=g.text("who"),
+        at=g.text("at"),
+        answer=g.text("answer"),
+        answered_by=g.text("answered_by"),
+        answered_at=g.text("answered_at"),
+        taken_by=g.text("taken_by"),
+        taken_at=g.text("taken_at"),
+    )
+
+
+def decode_goal(d: object, key: object = None) -> Goal:
+    f = _Fields("goals", d, key)
+    return Goal(
+        id=f.id,
+        board=f.whole("board"),
+        name=f.name("name"),
+        parent=f.ref("parent"),
+        due=f.opt_day("due"),
+        description=f.text("description"),
+        archived=f.flag("archived", False),
+        who=f.text("who"),
+        at=f.text("at"),
+    )
+
+
+def decode_review(d: object, key: object = None) -> Review:
+    f = _Fields("reviews", d, key)
+    reds = f.seq("reds")
+    for n, r in enumerate(reds):
+        if type(r) is not int:
+            raise f.bad(f"reds[{n}]", f"{_kind(r)} is not a KPI id")
+    return Review(
+        id=f.id,
+        board=f.whole("board"),
+        note=f.text("note"),
+        reds=tuple(reds),
+        who=f.text("who"),
+        at=f.text("at"),
+    )
+
+
+def tier_problems(
+    boards: Mapping[int, Board],
+    kpis: Mapping[int, Kpi],
+    actions: Iterable[Action],
+    goals: Mapping[int, Goal],
+    reviews: Iterable[Review],
+) -> Iterator[Malformed]:
+    """Every id a goal, a KPI's goal, an escalation or a review names that does not exist."""
+    for g in goals.values():
+        if g.board not in boards:
+            yield Malformed("goals", g.id, "board", f"board {g.board} does not exist")
+        if g.parent is not None and g.parent not in goals:
+            yield Malformed("goals", g.id, "parent", f"goal {g.parent} does not exist")
+    for k in kpis.values():
+        if k.goal_id is not None and k.goal_id not in goals:
+            yield Malformed("kpis", k.id, "goal_id", f"goal {k.goal_id} does not exist")
+    for a in actions:
+        e = a.escalation
+        if e is not None:
+            for name, ref in (("to", e.to), ("origin", e.origin)):
+                if ref not in boards:
+                    yield Malformed(
+                        "actions", a.id, f"escalation.{name}", f"board {ref} does not exist"
+                    )
+    for r in reviews:
+        if r.board not in boards:
+            yield Malformed("reviews", r.id, "board", f"board {r.board} does not exist")
 
 
 def decode_revision(d: object, key: object = None) -> Revision:
@@ -252,7 +352,12 @@ def decode_huddle(d: object, key: object = None) -> Doc:
         if type(item) is not dict:
             raise f.bad(f"items[{n}]", f"{_kind(item)} is not an object")
         _check_shape(f, item, _MINUTE_ITEM, f"items[{n}].")
-    for part in ("actions", "notes", "skips"):
+    review = f.get("last_review", None)
+    if review is not None and (
+        type(review) is not dict or not all(type(v) in (str, int) for v in review.values())
+    ):
+        raise f.bad("last_review", "is not an object of plain values")
+    for part in ("actions", "notes", "skips", "escalations"):
         for n, item in enumerate(f.seq(part)):
             if type(item) is not dict or not all(
                 type(v) in (str, int, float, bool, type(None)) for v in item.values()

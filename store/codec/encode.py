@@ -6,7 +6,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from ..model import Direction, Frequency, Kind, Stage
+from ..model import Direction, Escalation, Frequency, Kind, Stage
 
 Doc = dict[str, Any]
 
@@ -116,3 +116,34 @@ def plain(value: object) -> object:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def goal_doc(
+    board: int, name: str, parent: int | None = None, due: date | None = None,
+    description: str = "", archived: bool = False,
+) -> Doc:  # fmt: skip
+    return {
+        "board": board,
+        "name": name,
+        "parent": parent,
+        "due": _iso(due),
+        "description": description,
+        "archived": archived,
+    }
+
+
+def review_doc(board: int, note: str, reds: list[int]) -> Doc:
+    return {"board": board, "note": note, "reds": reds}
+
+
+def escalation_doc(to: int, origin: int, why: str, who: str, at: str) -> Doc:
+    return {"to": to, "origin": origin, "why": why, "who": who, "at": at}
+
+
+def plain_escalation(e: Escalation) -> Doc:
+    """An escalation as the action document stores it."""
+    return {
+        "to": e.to, "origin": e.origin, "why": e.why, "who": e.who, "at": e.at,
+        "answer": e.answer, "answered_by": e.answered_by, "answered_at": e.answered_at,
+        "taken_by": e.taken_by, "taken_at": e.taken_at,
+    }  # fmt: skip

@@ -492,7 +492,8 @@ def test_cli_export_restore_round_trip_and_refusals(tmp_path: Path) -> None:
     code, out, err = cli(target, "restore", str(backup_path))
     assert code == 0, err
     assert out.startswith(
-        "restored 2 boards, 8 KPIs, 466 entries, 9 actions, 1 huddle and 5 changes"
+        "restored 4 boards, 12 KPIs, 672 entries, 9 actions, 1 huddle, 5 changes, 6 goals and 4 "
+        "reviews"
     )
     code, again, _ = cli(target, "export", "--format", "json")
     first, second = orjson.loads(exported), orjson.loads(again)

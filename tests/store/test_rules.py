@@ -525,13 +525,20 @@ EXPECTED = {
     "Scrap cost": (Status.RED, ()),
     "Changeover time": (Status.STALE, (Flag.STALE,)),
     "Daily output": (Status.GREEN, ()),
+    # The tiers (issue 10): a department that looks fine and a second team, all green.
+    "Schedule attainment": (Status.GREEN, ()),
+    "Kaizen ideas": (Status.GREEN, ()),
+    "Line 3 output": (Status.GREEN, ()),
+    "Line 3 yield": (Status.GREEN, ()),
 }
 
 
 def test_demo_shows_every_status_and_flag(demo_store: Store) -> None:
     snap = demo_store.read()
     ops, line = snap.board_named("Operations"), snap.board_named("Line 2 Assembly")
-    assert line.parent == ops.id and ops.parent is None and ops.kpi_limit == 7
+    dept = snap.board_named("Assembly")  # plant → department → team
+    assert line.parent == dept.id and dept.parent == ops.id
+    assert ops.parent is None and ops.kpi_limit == 7
     got = {v.kpi.name: (v.status, v.flags) for v in snap.views(None, TODAY)}
     assert got == EXPECTED
     by_name = {v.kpi.name: v for v in snap.views(None, TODAY)}
@@ -556,12 +563,13 @@ def test_demo_has_the_details_a_board_shows(demo_store: Store) -> None:
     assert {k.frequency for k in kpis.values()} == {DAILY, WEEKLY, MONTHLY}
     assert {k.direction for k in kpis.values()} == {UP, DOWN}
     assert all(k.owner and k.goal for k in kpis.values())
-    assert {k.owner for k in kpis.values()} <= {"ana", "ben", "chen", "dara"}
+    assert {k.owner for k in kpis.values()} <= {"ana", "ben", "chen", "dara", "emil", "fay"}
     entries = [e for lst in snap.entries.values() for e in lst]
     assert len({e.day for e in entries}) >= 90
     assert sum(1 for e in entries if e.note) >= 5
     assert any(e.plan is not None for e in entries)
-    assert all(e.who in {"ana", "ben", "chen", "dara"} and e.at.endswith("Z") for e in entries)
+    people = {"ana", "ben", "chen", "dara", "emil", "fay"}
+    assert all(e.who in people and e.at.endswith("Z") for e in entries)
     twice = [
         (k, d)
         for k, lst in snap.entries.items()

@@ -53,18 +53,23 @@ async def test_a_tile_per_kpi_with_glyph_and_word(demo_store: Store) -> None:
 
 
 async def test_b_switches_boards(demo_store: Store) -> None:
+    """The demo's tree, depth first: Operations, Assembly, Line 2 Assembly, Line 3 Assembly."""
     app = make_app(demo_store.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot, app)
         first = app.board_id
+        order = app.boards_in_order()
+        assert len(order) == 4 and order[0] == first
         await pilot.press("b")
-        await until(pilot, lambda: app.board_id != first, what="the next board")
+        await until(pilot, lambda: app.board_id == order[1], what="the next board")
+        await pilot.press("b")
+        await until(pilot, lambda: app.board_id == order[2], what="the team's board")
         await until(pilot, lambda: "Units per hour" in [t.view.kpi.name for t in tiles(app)
                                                          if t.view], 10, "Line 2's tiles")
         assert "Line 2 Assembly" in app.board_title()
         assert len(tiles(app)) == 5
-        await pilot.press("b")
-        await until(pilot, lambda: app.board_id == first, what="back to the first board")
+        await pilot.press("b", "b")
+        await until(pilot, lambda: app.board_id == first, 10, "back to the first board")
 
 
 async def test_arrow_keys_move_between_tiles(demo_store: Store) -> None:
@@ -293,15 +298,16 @@ async def test_store_without_a_board_says_how_to_add_one(store_path: Path) -> No
 
 
 async def test_wall_has_no_footer_and_rotates(demo_store: Store) -> None:
-    app = make_app(demo_store.path, wall=True, rotate=0.3)
+    # Four boards in the demo, each drawn large: a second each, so a loaded machine keeps up.
+    app = make_app(demo_store.path, wall=True, rotate=1.0)
     async with app.run_test(size=(240, 67)) as pilot:
         await loaded(pilot, app)
         assert not app.screen.query(Footer)
         first = app.board_id
-        await until(pilot, lambda: app.board_id != first, what="the board to rotate")
+        await until(pilot, lambda: app.board_id != first, 10, "the board to rotate")
         await until(pilot, lambda: "Units per hour" in [t.view.kpi.name for t in tiles(app)
-                                                         if t.view], 10, "Line 2's tiles")
-        await until(pilot, lambda: app.board_id == first, 10, "the rotation to come back")
+                                                         if t.view], 20, "Line 2's tiles")
+        await until(pilot, lambda: app.board_id == first, 20, "the rotation to come back")
 
 
 async def test_the_forms_write_by_id_when_a_teammate_renames_the_kpi(demo_store: Store) -> None:

@@ -26,7 +26,7 @@ from datetime import date
 from store import validate
 from store.errors import Fix, StoreError, either
 
-from . import actions, boards, calendar, entries, kpis, screens, status, transfer
+from . import actions, boards, calendar, entries, goals, kpis, screens, status, transfer, tree
 from .base import WAIT_DEFAULT, WAIT_ENV, Ctx, Parser, quote, store_flag
 
 EPILOG = """\
@@ -44,7 +44,7 @@ exit codes: 0 ok, 1 store unusable (missing, broken, read-only, busy after --wai
 Without a command, teamboard opens the live board (`show`)."""
 
 # The nouns in the order `teamboard --help` lists them.
-NOUNS = (screens, boards, kpis, entries, actions, status, calendar, transfer)
+NOUNS = (screens, boards, kpis, entries, actions, status, calendar, transfer, goals, tree)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,6 +90,9 @@ def error_line(exc: StoreError, store: str) -> str:
         Fix.OVER_LIMIT: "archive one first, raise the limit with "
         f"`teamboard {store}board edit {about} --kpi-limit N`, or add --force",
         Fix.SAY_WHAT: "give " + either([f"--{f.replace('_', '-')}" for f in exc.fields]),
+        Fix.SEE_GOALS: f"see `teamboard {store}goal list`",
+        Fix.GOAL_LIMIT: "let one KPI serve another goal (`kpi edit KPI --goal G`), "
+        "or add --force",
     }[fix]
     return f"{exc.problem}; {remedy}"
 

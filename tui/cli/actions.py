@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from datetime import date
 
 from store import ops, validate
+from store.errors import BadInput
 from store.model import Action, Stage
+from store.present import escalation_state
 from store.snapshot import Snapshot
 
 from . import base
@@ -33,6 +35,7 @@ def action_rows(
             cell("OVERDUE", paint, "alarm") if a.overdue(today) else cell(""),
             cell(one_line(a.title)),
             cell(f"→ {one_line(kpi.name)}" if kpi else ""),
+            cell(one_line(escalation_state(a, snap.boards, today))),
         ]
         if with_board:
             board = snap.boards.get(a.board)
@@ -102,8 +105,50 @@ def cmd_action_edit(ctx: Ctx) -> int:
     return 0
 
 
+def cmd_action_escalate(ctx: Ctx) -> int:
+    from store import escalation
+
+    a = ctx.args
+    why = validate.text(a.why, "--why")
+    if not why:
+        raise BadInput("--why must say what the team needs from the board above")
+    to = validate.ref(a.to, "--to").strip() if a.to is not None else None
+    act = escalation.escalate(ctx.store, validate.action_id(a.id), why, to or None)
+    snap = ctx.snapshot()
+    where = snap.boards[act.escalation.to].name if act.escalation else "?"
+    ctx.print(f"#{act.id} is escalated to {one_line(where)}")
+    return 0
+
+
+def cmd_action_answer(ctx: Ctx) -> int:
+    from store import escalation
+
+    a = ctx.args
+    note = validate.text(a.note, "--note")
+    if not note:
+        raise BadInput("--note must say the answer: the team reads it on its board")
+    act = escalation.answer(ctx.store, validate.action_id(a.id), note)
+    snap = ctx.snapshot()
+    origin = snap.boards[act.escalation.origin].name if act.escalation else "?"
+    ctx.print(f"answered #{act.id}; {one_line(origin)} sees the answer on its board")
+    return 0
+
+
+def cmd_action_take(ctx: Ctx) -> int:
+    from store import escalation
+
+    a = ctx.args
+    act = escalation.take(ctx.store, validate.action_id(a.id), base.owner(a.owner) or None)
+    snap = ctx.snapshot()
+    ctx.print(
+        f"#{act.id} is on {one_line(snap.boards[act.board].name)} now, owned by "
+        f"{one_line(act.owner) or 'nobody'}"
+    )
+    return 0
+
+
 def register(sub: Sub) -> None:
-    acts = group(sub, "action", "add, list, move and edit actions (countermeasures)")
+    acts = group(sub, "action", "add, list, move, edit and escalate actions (countermeasures)")
     c = command(acts, "add", "add an action; prints its id", cmd_action_add)
     c.add_argument("title", metavar="TITLE", help="what will be done")
     board_opt(c, "its board (default: the KPI's, else the first top-level board)")
@@ -125,6 +170,18 @@ def register(sub: Sub) -> None:
     c.add_argument("--owner", metavar="LOGIN", help='a new owner ("" for nobody)')
     c.add_argument("--due", metavar="DATE", help='a new due date ("" to clear)')
     c.add_argument("--kpi", metavar="KPI", help="the KPI it serves (on the action's board)")
+    c = command(acts, "escalate", "raise an action to the board above (or a named one above)",
+                cmd_action_escalate)  # fmt: skip
+    _id_arg(c)
+    c.add_argument("--to", metavar="BOARD", help="a board above (default: the parent board)")
+    c.add_argument("--why", metavar="TEXT", required=True, help="what the team needs from it")
+    c = command(acts, "answer", "answer an action escalated to your board", cmd_action_answer)
+    _id_arg(c)
+    c.add_argument("--note", metavar="TEXT", required=True, help="the answer the team will see")
+    c = command(acts, "take", "take an escalated action over onto the board it was raised to",
+                cmd_action_take)  # fmt: skip
+    _id_arg(c)
+    c.add_argument("--owner", metavar="LOGIN", help="its new owner (default: you)")
 
 
 def _id_arg(c: argparse.ArgumentParser) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from store import ops, validate
 from store.model import Board
+from store.present import limit_text
 from store.snapshot import Snapshot
 
 from . import base
@@ -66,6 +67,7 @@ def cmd_board_list(ctx: Ctx) -> int:
                         "parent": snap.boards[b.parent].name if b.parent in snap.boards else None,
                         "description": b.description,
                         "kpi_limit": b.kpi_limit,
+                        "review_days": b.review_days,
                         "kpis": len(snap.kpis_of(b.id)),
                         "open_actions": len(snap.actions_of(b.id)),
                     }
@@ -83,7 +85,8 @@ def cmd_board_list(ctx: Ctx) -> int:
         rows.append(
             [
                 cell("  " * depth + one_line(b.name)),
-                cell(f"{n}/{b.kpi_limit} KPIs"),
+                cell(f"{limit_text(n, b.kpi_limit)} KPIs", ctx.paint,
+                     "alarm" if n > b.kpi_limit else None),
                 cell(f"{len(snap.actions_of(b.id))} open actions"),
                 cell(one_line(b.description)),
             ]
@@ -102,6 +105,9 @@ def cmd_board_edit(ctx: Ctx) -> int:
         description=base.text(a.description, "description"),
         parent=a.parent.strip() if a.parent is not None else None,  # "": to the top level
         kpi_limit=validate.kpi_limit(a.kpi_limit) if a.kpi_limit is not None else None,
+        review_days=validate.whole(a.review_days, "--review-days", 1, 365)
+        if a.review_days is not None
+        else None,
     )
     ctx.print(f"updated board {one_line(b.name)}")
     return 0
@@ -127,3 +133,8 @@ def register(sub: Sub) -> None:
     c.add_argument("--description", metavar="TEXT", help='a new description ("" to clear)')
     c.add_argument("--parent", metavar="BOARD", help='a new parent board ("" for none)')
     c.add_argument("--kpi-limit", metavar="N", help="a new KPI limit")
+    c.add_argument(
+        "--review-days", metavar="N",
+        help="flag the board on its parent's roll-up when no leader reviewed it for N days "
+        "(default 7)",
+    )  # fmt: skip

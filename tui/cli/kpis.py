@@ -25,7 +25,7 @@ def cmd_kpi_add(ctx: Ctx) -> int:
         amber=base.number(a.amber, "amber"),
         frequency=base.choice(Frequency, a.frequency, "--frequency") or Frequency.DAILY,
         owner=base.owner(a.owner) or "",
-        goal=base.text(a.goal, "goal") or "",
+        goal=_goal(a.goal) or "",
         kind=base.choice(Kind, a.kind, "--kind") or Kind.LAGGING,
         counter=a.counter,
         description=base.text(a.description, "description") or "",
@@ -87,14 +87,22 @@ def cmd_kpi_edit(ctx: Ctx) -> int:
         amber=amber,
         frequency=base.choice(Frequency, a.frequency, "--frequency"),
         owner=base.owner(a.owner),
-        goal=base.text(a.goal, "goal"),
+        goal=_goal(a.goal),
         kind=base.choice(Kind, a.kind, "--kind"),
         counter=a.counter.strip() if a.counter is not None else None,
         description=base.text(a.description, "description"),
         category=validate.category(a.category) if a.category is not None else None,
+        force=a.force,
     )
     ctx.print(f"updated KPI {one_line(k.name)}")
     return 0
+
+
+def _goal(text: str | None) -> str | None:
+    """The goal a KPI serves, by name (`""` clears): checked like a goal's name."""
+    if text is None or cleared(text):
+        return None if text is None else CLEAR
+    return validate.title(text, "goal")
 
 
 def cmd_kpi_archive(ctx: Ctx) -> int:
@@ -125,7 +133,12 @@ def _kpi_options(c: argparse.ArgumentParser, editing: bool = False) -> None:
         help="how often it is recorded (default daily)",
     )
     c.add_argument("--owner", metavar="LOGIN", help=f"who looks after it{clear}")
-    c.add_argument("--goal", metavar="TEXT", help=f"the goal it serves{clear}")
+    c.add_argument(
+        "--goal",
+        metavar="GOAL",
+        help=f"the goal it serves, on its board or one above (made on its board if new; at "
+        f"most 2 KPIs of a board per goal){clear}",
+    )
     c.add_argument(
         "--kind", metavar="leading|lagging", help="leading (predicts) or lagging (results; default)"
     )
@@ -146,7 +159,10 @@ def register(sub: Sub) -> None:
     c.add_argument("--board", metavar="BOARD", required=True, help="the board to add it to")
     c.add_argument("--target", metavar="T", required=True, help="the target value")
     _kpi_options(c)
-    c.add_argument("--force", action="store_true", help="add it even beyond the board's KPI limit")
+    c.add_argument(
+        "--force", action="store_true",
+        help="add it even beyond the board's KPI limit or the goal's limit of 2 KPIs",
+    )  # fmt: skip
     c = command(kpis, "list", "list KPIs (every board's, or BOARD's)", cmd_kpi_list)
     c.add_argument("board", nargs="?", metavar="BOARD", help="only this board's KPIs")
     c.add_argument("--archived", action="store_true", help="include archived KPIs")
@@ -158,6 +174,7 @@ def register(sub: Sub) -> None:
     board_opt(c)
     c.add_argument("--name", metavar="NAME", help="a new name")
     _kpi_options(c, editing=True)
+    c.add_argument("--force", action="store_true", help="serve a goal beyond its limit of 2 KPIs")
     c = command(
         kpis, "archive", "archive a KPI (off the board, history kept) or --restore it",
         cmd_kpi_archive,

@@ -154,7 +154,22 @@ def action_json(a: Action, snap: Snapshot, today: date) -> dict[str, Any]:
         "board": board.name if board else None,
         "who": a.who,
         "at": a.at,
+        "escalation": _escalation_json(a, snap),
     }
+
+
+def _escalation_json(a: Action, snap: Snapshot) -> dict[str, Any] | None:
+    """Where an escalated action went, since when, and what came back (None: never raised)."""
+    e = a.escalation
+    if e is None:
+        return None
+    name = {b.id: b.name for b in snap.boards.values()}
+    return {
+        "to": name.get(e.to), "from": name.get(e.origin), "why": e.why, "who": e.who,
+        "at": e.at, "waiting": a.waiting, "answer": e.answer or None,
+        "answered_by": e.answered_by or None, "answered_at": e.answered_at or None,
+        "taken_by": e.taken_by or None, "taken_at": e.taken_at or None,
+    }  # fmt: skip
 
 
 def kpi_json(k: Kpi, snap: Snapshot) -> dict[str, Any]:
@@ -173,6 +188,7 @@ def kpi_json(k: Kpi, snap: Snapshot) -> dict[str, Any]:
         "frequency": k.frequency.value,
         "owner": k.owner,
         "goal": k.goal,
+        "goal_id": k.goal_id,
         "kind": k.kind.value,
         "counter": counter.name if counter else None,
         "description": k.description,

@@ -11,9 +11,12 @@ from store.present import (
     STATUS_WORD,
     benchmark_label,
     flag_texts,
+    limit_text,
+    review_text,
     status_text,
     trend_text,
     variance_text,
+    waiting_text,
     with_unit,
 )
 from store.rules import KpiView
@@ -62,6 +65,10 @@ def cmd_status(ctx: Ctx) -> int:
     else:
         boards = [snap.board_named(a.board) if a.board else snap.default_board()]
     today = ctx.today
+    from store import tiers
+
+    from .tree import summary_json, summary_lines
+
     if a.json:
         kpis = []
         actions = []
@@ -74,6 +81,20 @@ def cmd_status(ctx: Ctx) -> int:
                 "boards": [b.name for b in boards],
                 "kpis": kpis,
                 "actions": actions,
+                # issue 10: the tiers, per board shown
+                "tiers": [
+                    {
+                        "board": b.name,
+                        "summary": summary_json(tiers.summarize(snap, b.id, today), today),
+                        "escalations_waiting": [
+                            action_json(x, snap, today) for x in tiers.escalations_to(snap, b.id)
+                        ],
+                        "children": [
+                            summary_json(c, today) for c in tiers.rollup(snap, b.id, today)
+                        ],
+                    }
+                    for b in boards
+                ],
             }
         )
         return 0
@@ -86,6 +107,17 @@ def cmd_status(ctx: Ctx) -> int:
             f"{paint(one_line(b.name), 'bold')} · {today.isoformat()} · "
             f"{len(views)} KPI{'s' if len(views) != 1 else ''}: {_counts(views, paint)}"
         )
+        ctx.print(f"  {one_line(review_text(tiers.last_review(snap, b.id), today))}")
+        if len(views) > b.kpi_limit:
+            ctx.print(paint(
+                f"  ! {limit_text(len(views), b.kpi_limit)}: more KPIs than the board's limit "
+                "of the vital few", "alarm"))  # fmt: skip
+        waiting = tiers.escalations_to(snap, b.id)
+        if waiting:
+            ctx.print(f"  escalations waiting for {one_line(b.name)} ({len(waiting)}):")
+            for x in waiting:
+                ctx.print(f"    #{x.id} {one_line(x.title)} · "
+                          f"{one_line(waiting_text(x, snap.boards, today))}")  # fmt: skip
         if views:
             for line in table(kpi_rows(views, ctx)):
                 ctx.print(line)
@@ -101,6 +133,12 @@ def cmd_status(ctx: Ctx) -> int:
                 ctx.print(line)
         else:
             ctx.print("  no open actions")
+        children = tiers.rollup(snap, b.id, today)
+        if children and not a.all:
+            ctx.print(f"  boards under {one_line(b.name)}:")
+            for summary in children:
+                for n, line in enumerate(summary_lines(summary, today, paint)):
+                    ctx.print(("    " if n == 0 else "      ") + line)
     return 0
 
 

@@ -80,7 +80,11 @@ def cmd_restore(ctx: Ctx) -> int:
     blob = _read_input(a.file, "a JSON export", RESTORE_MAX)
     counts = backup.restore(ctx.store, blob, source)
     names = {"kpis": ("KPI", "KPIs"), "entries": ("entry", "entries")}
-    kinds = [f"{n} {names.get(kind, (kind[:-1], kind))[n != 1]}" for kind, n in counts.items()]
+    kinds = [
+        f"{n} {names.get(kind, (kind[:-1], kind))[n != 1]}"
+        for kind, n in counts.items()
+        if n or kind not in ("goals", "reviews")  # the tiers' tables, when there are any
+    ]
     ctx.print(f"restored {', '.join(kinds[:-1])} and {kinds[-1]} into {ctx.store.path}")
     return 0
 
