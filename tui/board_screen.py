@@ -19,7 +19,7 @@ from widgets.board_header import BoardHeader, HeaderData
 from widgets.kpi_tile import KpiTile
 from widgets.literal import literal
 
-from . import flows
+from . import flows, timekeeping
 
 if TYPE_CHECKING:
     from .app import TeamboardApp
@@ -75,6 +75,8 @@ class BoardScreen(Screen[None]):
 
     def _tick(self) -> None:
         self.header.now = self.app.now()
+        if self.app.as_of is not None:
+            self.header.as_of = f"{timekeeping.as_of_text(self.app.as_of)} · read-only"
 
     def on_resize(self) -> None:
         self._reflow()
@@ -111,7 +113,7 @@ class BoardScreen(Screen[None]):
         await self._show_tiles(board.kpis)
         names = {k.id: k.name for k in snap.kpis.values()}
         rows = tuple(ActionRow(a, names.get(a.kpi, "") if a.kpi else "") for a in board.actions)
-        self.actions.actions = ActionList(rows, app.today())
+        self.actions.actions = ActionList(rows, app.view_day())
         self.actions_title.update(f"Actions ({len(rows)} open)" if rows else "Actions: none open")
 
     async def _show_tiles(self, views: tuple[KpiView, ...]) -> None:

@@ -21,7 +21,7 @@ from widgets.banner import Banner
 from widgets.literal import literal, literal_text, when_local
 from widgets.trend_chart import ChartData, TrendChart
 
-from . import flows, lines
+from . import flows, lines, timekeeping
 
 if TYPE_CHECKING:
     from store.snapshot import Snapshot
@@ -87,8 +87,10 @@ class DetailScreen(Screen[None]):
             self.summary_title.update("This KPI is gone (archived?)")
             return
         kpi = view.kpi
+        day = self.app.as_of
+        as_of = "" if day is None else f"   ({timekeeping.as_of_text(day)}, read-only)"
         self.summary_title.update(
-            literal(f"{kpi.name} · {view.board_name}   {status_text(view.status)}")
+            literal(f"{kpi.name} · {view.board_name}   {status_text(view.status)}" + as_of)
         )
         self.numbers.update(literal(lines.numbers(view)))
         self.about.update(literal(lines.detail_about(view)))
@@ -99,7 +101,7 @@ class DetailScreen(Screen[None]):
             for a in snap.actions_of(kpi.board, open_only=False)
             if a.kpi == kpi.id
         )
-        self.actions.actions = ActionList(rows, self.app.today())
+        self.actions.actions = ActionList(rows, self.app.view_day())
         self._show_changes(snap, kpi.id)
 
     def _show_changes(self, snap: Snapshot, kpi_id: int) -> None:

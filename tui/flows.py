@@ -40,13 +40,26 @@ Values = dict[str, Any] | None  # what a form hands back; None when cancelled
 WRITES = "write"  # the worker group of every write
 
 
+def refused(app: TeamboardApp) -> bool:
+    """On a read-only board (as of a past day, served read-only), say why once and write
+    nothing: every flow asks before it opens its form."""
+    if app.read_only is None:
+        return False
+    app.notify(f"read-only: {app.read_only}", severity="warning")
+    return True
+
+
 def write(
     app: TeamboardApp,
     fn: Callable[[], T],
     said: Callable[[T], str],
     then: Callable[[T], None] | None = None,
-) -> Worker[None]:
-    """Run a store operation off the UI thread; log it (`then`), say so, and reload at once."""
+) -> Worker[None] | None:
+    """Run a store operation off the UI thread; log it (`then`), say so, and reload at once.
+
+    On a read-only board nothing runs (None), and the notice says why."""
+    if refused(app):
+        return None
 
     def run() -> None:
         try:
@@ -69,6 +82,8 @@ def pending(app: TeamboardApp) -> list[Worker[Any]]:
 
 def record(app: TeamboardApp, kpi_id: int) -> None:
     """The record form for one KPI: value, date, plan, note."""
+    if refused(app):
+        return
     snap = app.snapshot
     if snap is None or kpi_id not in snap.kpis:
         return
@@ -94,6 +109,8 @@ def add_action(
     then: Callable[[Action], None] | None = None,
 ) -> None:
     """A countermeasure for the KPI (owned by its owner, due in a week), or for the board."""
+    if refused(app):
+        return
     snap = app.snapshot
     kpi = snap.kpis.get(kpi_id) if snap is not None and kpi_id is not None else None
     target = kpi.board if kpi else board_id
@@ -136,6 +153,8 @@ def move_stage(
     then: Callable[[Action, str], None] | None = None,
 ) -> None:
     """Move an open action to `stage` (its next PDCA stage when None); `then(action, what)`."""
+    if refused(app):
+        return
     action = _action(app, action_id)
     if action is None:
         return
@@ -172,6 +191,8 @@ def note(
 ) -> None:
     """A note on the KPI's latest entry; `why_no_action` asks the gate's question;
     `then(kpi_id, name, text)`."""
+    if refused(app):
+        return
     snap = app.snapshot
     if snap is None or kpi_id not in snap.kpis:
         app.notify("This item has no KPI to note.", severity="warning")
@@ -201,6 +222,8 @@ def edit_action(
     app: TeamboardApp, action_id: int, then: Callable[[Action, str], None] | None = None
 ) -> None:
     """Change an action's owner or due date; `then(action, what changed)`."""
+    if refused(app):
+        return
     action = _action(app, action_id)
     if action is None:
         return

@@ -28,7 +28,7 @@ from widgets.banner import Banner
 from widgets.literal import literal
 from widgets.trend_chart import ChartData, TrendChart
 
-from . import flows, lines
+from . import flows, lines, timekeeping
 from .forms import Field, FormScreen, Rule
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ class HuddleScreen(Screen[None]):
         snap, board = self.app.snapshot, self.app.views(self.board_id)
         if snap is None or board is None or self.board_id is None:
             return False
-        now, today = self.app.now(), self.app.today()
+        now, today = self.app.now(), self.app.view_day()
         facilitator = db.whoami()
         self.session = HuddleLog(
             board_id=self.board_id,
@@ -135,6 +135,11 @@ class HuddleScreen(Screen[None]):
         )
         self._go(0)
         return True
+
+    def _as_of(self) -> str:
+        """` · as of Tue 31 Dec 2013 (read-only)` on a past board: nobody takes it for today."""
+        as_of = self.app.as_of
+        return "" if as_of is None else f" · {timekeeping.as_of_text(as_of)} (read-only)"
 
     @property
     def item(self) -> AgendaItem | None:
@@ -159,7 +164,7 @@ class HuddleScreen(Screen[None]):
         assert log is not None
         self._tick()
         self.attendance.update(literal(lines.attendance(log)))
-        self.progress.update(literal(lines.progress(log)))
+        self.progress.update(literal(lines.progress(log) + self._as_of()))
         item = log.item
         if item is None:
             self._show_parts(item=False)
@@ -190,7 +195,7 @@ class HuddleScreen(Screen[None]):
             self._title(f"{item.name}: this KPI is gone (archived?)", None)
             return
         self._title(f"{status_text(view.status)}   {view.kpi.name}", view.status)
-        self.numbers.update(literal(lines.numbers(view, self.app.today())))
+        self.numbers.update(literal(lines.numbers(view, self.app.view_day())))
         self._show_kpi(view)
         self._show_actions(view.open_actions, view.kpi.name, "Open actions")
 
@@ -203,7 +208,7 @@ class HuddleScreen(Screen[None]):
         view = self.app.view_of(item.kpi)
         done = " (done now)" if not action.open else ""
         self._title(f"⚠ #{action.id} {action.title}{done}", Status.RED if action.open else None)
-        self.numbers.update(literal(lines.action_numbers(action, view, self.app.today())))
+        self.numbers.update(literal(lines.action_numbers(action, view, self.app.view_day())))
         if view is not None:
             self._show_kpi(view)
         else:
@@ -218,7 +223,7 @@ class HuddleScreen(Screen[None]):
         counter = self.app.view_of(view.kpi.counter)
         self.about.update(literal(lines.huddle_about(view, counter)))
         self.chart.data = ChartData(view.kpi, view.history[-CHART_PERIODS:])
-        self.notes.update(literal(lines.notes(view, self.app.today())))
+        self.notes.update(literal(lines.notes(view, self.app.view_day())))
 
     def _title(self, text: str, status: Status | None) -> None:
         self.item_title.update(literal(text))
@@ -227,7 +232,7 @@ class HuddleScreen(Screen[None]):
 
     def _show_actions(self, actions: tuple[Action, ...], kpi_name: str, title: str) -> None:
         rows = tuple(ActionRow(a, kpi_name) for a in actions)
-        self.actions.actions = ActionList(rows, self.app.today())
+        self.actions.actions = ActionList(rows, self.app.view_day())
         self.actions.display = bool(actions)
         label = f"{title} ({len(actions)})" if actions else f"{title}: none open (a adds one)"
         self.actions_title.update(literal(label))
@@ -283,7 +288,8 @@ class HuddleScreen(Screen[None]):
             return
         if self.blocked():
             log.skipped(item, "red with no countermeasure: skipped by the facilitator")
-            self.notify(f"Skipped {item.name}: it goes in the minutes.", severity="warning")
+            where = "it goes in the minutes" if self.app.read_only is None else "read-only"
+            self.notify(f"Skipped {item.name}: {where}.", severity="warning")
         self._step(log.current + 1)
 
     async def action_end(self, quit: bool = False) -> None:
@@ -295,7 +301,9 @@ class HuddleScreen(Screen[None]):
             return
         self.ended = True
         log = self.session
-        if log is not None:
+        if log is not None and self.app.read_only is not None:
+            self.notify(f"read-only: {self.app.read_only}: the minutes are not saved")
+        elif log is not None:
             for pending in flows.pending(self.app):  # what they did belongs in the minutes
                 await pending.wait()
             minutes = log.minutes(self.app.now(), self.app.today())
@@ -305,7 +313,7 @@ class HuddleScreen(Screen[None]):
                 lambda: ops.save_huddle(store, minutes),
                 lambda i: f"Minutes of huddle #{i} saved: see them with teamboard minutes",
             )
-            if quit:
+            if quit and worker is not None:
                 await worker.wait()
         if quit:
             self.app.exit()

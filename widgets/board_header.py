@@ -45,11 +45,15 @@ class BoardHeader(Vertical):
     BoardHeader .spacer { width: 1fr; padding: 0; }
     BoardHeader .changed { color: $text-muted; }
     BoardHeader .clock { padding-right: 0; text-style: bold; }
+    BoardHeader .clock.-as-of { background: $warning; color: $text; padding: 0 1; }
     """
 
     data: reactive[HeaderData | None] = reactive(None, init=False)
     change: reactive[Change | None] = reactive(None, init=False)
     now: reactive[datetime | None] = reactive(None, init=False)
+    as_of: reactive[str | None] = reactive(None, init=False)
+    """`as of Tue 31 Dec 2013 · read-only`: shown where the clock is, so a past board is never
+    taken for live."""
 
     title_label = getters.query_one(".title", Label)
     changed_label = getters.query_one(".changed", Label)
@@ -84,6 +88,9 @@ class BoardHeader(Vertical):
     def watch_now(self) -> None:
         self._draw_time()
 
+    def watch_as_of(self) -> None:
+        self._draw_time()
+
     def _draw_time(self) -> None:
         """What changes with time only: the clock and "changed N min ago"."""
         now = self.now
@@ -92,4 +99,8 @@ class BoardHeader(Vertical):
         change = self.change
         text = f"changed {since(change.at, now)} by {change.who}" if change else ""
         self.changed_label.update(literal(text))
-        self.clock_label.update(now.strftime("%a %-d %b %H:%M"))
+        if self.as_of is not None:
+            self.clock_label.update(literal(self.as_of))
+        else:
+            self.clock_label.update(now.strftime("%a %-d %b %H:%M"))
+        self.clock_label.set_class(self.as_of is not None, "-as-of")

@@ -1,0 +1,235 @@
+"""Time on the board: a live board that changes with the clock and no write (midnight, a due
+time, an action's due date, a clock that jumps), and a board as of a past day that is read-only.
+
+The clock is a `StepClock` the test moves by hand; the app's one time timer looks at it every
+50 ms here (`time_check_s`), so the real timer picks up each step. Every wait is on a condition.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import TODAY, fingerprint, loaded, seeded, tile_named, tiles, until
+from textual.app import App
+from textual.coordinate import Coordinate
+from textual.widgets import Label
+
+from store import Store, ops
+from store.model import Status
+from tui import timekeeping
+from tui.app import TeamboardApp
+from tui.board_screen import BoardScreen
+from tui.huddle_screen import HuddleScreen
+from widgets.action_table import ActionTable
+
+pytestmark = pytest.mark.anyio
+
+YESTERDAY = TODAY - timedelta(days=1)
+TOMORROW = TODAY + timedelta(days=1)
+
+
+class StepClock:
+    """A frozen clock that a test moves: `clock.now = ...`."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now.astimezone()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def at(self, day: date, hour: int, minute: int = 0, second: int = 0) -> None:
+        self.now = datetime(day.year, day.month, day.day, hour, minute, second).astimezone()
+
+
+def notices(app: App[Any]) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+def live_timers(app: TeamboardApp) -> int:
+    """The app's time timers still waiting to fire: never more than one."""
+    return sum(
+        1
+        for t in app._timers
+        if t.name == "keep-time" and t._task is not None and not t._task.done()
+    )
+
+
+def header_counts(app: TeamboardApp) -> str:
+    return " ".join(
+        str(label.render()) for label in app.screen.query(".count").results(Label)
+        if label.display
+    )
+
+
+def overdue_cells(app: TeamboardApp) -> list[str]:
+    table = app.screen.query_one(ActionTable)
+    cells = (str(table.get_cell_at(Coordinate(row, 5))) for row in range(table.row_count))
+    return [c for c in cells if "⚠" in c]
+
+
+def kept_store(path: Path) -> Store:
+    """Output (daily, target 100) green with yesterday's 105; an action due today."""
+    store = seeded(path)
+    ops.record(store, "Output", 105.0, YESTERDAY, TODAY)
+    ops.add_action(store, "Clean the feeder", board="Line", kpi="Output", due=TODAY)
+    return store
+
+
+def keeping_time(path: Path, clock: StepClock, **kw: Any) -> TeamboardApp:
+    app = TeamboardApp(path, clock=clock, **kw)
+    app.time_check_s = 0.05
+    return app
+
+
+# --- pure -------------------------------------------------------------------------------------
+
+
+def test_next_midnight_delay_and_staleness() -> None:
+    clock = StepClock(datetime(2026, 11, 20, 23, 59, 30))
+    midnight = timekeeping.next_midnight(clock())
+    assert midnight == datetime(2026, 11, 21).astimezone()
+    assert timekeeping.delay(midnight, clock(), 3600) == pytest.approx(30.0)
+    assert timekeeping.delay(midnight, clock()) == 30.0  # within the minute: to the moment
+    assert timekeeping.delay(midnight + timedelta(hours=5), clock()) == timekeeping.CHECK_S
+    assert timekeeping.delay(midnight, midnight + timedelta(seconds=1)) == 0.001  # overdue: now
+    assert not timekeeping.stale(clock(), midnight, clock())
+    assert timekeeping.stale(clock(), midnight, midnight)  # the change has come
+    assert timekeeping.stale(clock(), midnight, clock() - timedelta(hours=1))  # jumped back
+    assert timekeeping.as_of_text(date(2013, 12, 31)) == "as of Tue 31 Dec 2013"
+
+
+# --- a live board keeps time --------------------------------------------------------------------
+
+
+async def test_board_rolls_over_at_midnight_with_no_write(store_path: Path) -> None:
+    kept_store(store_path)
+    clock = StepClock(datetime(TODAY.year, TODAY.month, TODAY.day, 23, 59, 50))
+    app = keeping_time(store_path, clock)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot, app, 1)
+        tile = tile_named(app, "Output")
+        assert tile.view is not None and tile.view.status is Status.GREEN
+        assert "✔ 1 green" in header_counts(app)
+        assert overdue_cells(app) == []  # due today: not overdue yet
+        before, reloads = fingerprint(store_path), app.reloads
+
+        clock.at(TOMORROW, 0, 0, 1)
+        await until(pilot, lambda: tile_named(app, "Output").view.status is Status.STALE,  # type: ignore[union-attr]
+                    what="stale after midnight")
+        await until(pilot, lambda: "? 1 stale" in header_counts(app), what="the header's count")
+        assert "✔ 0 green" in header_counts(app)
+        await until(pilot, lambda: bool(overdue_cells(app)), what="the action marked overdue")
+        view = tile_named(app, "Output").view
+        assert view is not None and view.today == TOMORROW
+        assert fingerprint(store_path) == before  # nothing written
+        assert app.reloads == reloads  # and nothing re-read: the views came from the snapshot
+        assert live_timers(app) == 1
+
+
+async def test_a_clock_that_jumps_back_and_forth_is_followed_with_one_timer(
+    store_path: Path,
+) -> None:
+    kept_store(store_path)
+    clock = StepClock(datetime(TODAY.year, TODAY.month, TODAY.day, 12, 0))
+    app = keeping_time(store_path, clock)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot, app, 1)
+
+        def status() -> Status | None:
+            view = tile_named(app, "Output").view
+            return view.status if view else None
+
+        for _ in range(3):  # an NTP step, a suspend over a night, a hand-set date
+            clock.at(TODAY + timedelta(days=3), 8, 0)
+            await until(pilot, lambda: status() is Status.STALE, what="stale days later")
+            clock.at(TODAY, 12, 0)
+            await until(pilot, lambda: status() is Status.GREEN, what="green again, back")
+        assert live_timers(app) == 1  # no pile-up however often it fired
+
+
+async def test_time_timer_waits_for_the_next_change_at_most_a_minute(store_path: Path) -> None:
+    kept_store(store_path)
+    clock = StepClock(datetime(TODAY.year, TODAY.month, TODAY.day, 23, 59, 30))
+    app = TeamboardApp(store_path, clock=clock)  # the real check interval
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot, app, 1)
+        app.keep_time()
+        timer = app._time_timer
+        assert timer is not None and live_timers(app) == 1
+        assert timer._interval == pytest.approx(30.0)  # to midnight, not a fixed poll
+        clock.at(TODAY, 9, 0)  # went back: the next change is far off, so it looks in a minute
+        app.keep_time()
+        assert app._time_timer is not timer and live_timers(app) == 1
+        assert app._time_timer is not None
+        assert app._time_timer._interval == pytest.approx(timekeeping.CHECK_S)
+
+
+# --- a board as of a past day -------------------------------------------------------------------
+
+
+PAST = date(2013, 12, 31)
+
+
+def past_store(path: Path) -> Store:
+    """A year that ended long ago: Output red on its last day, with no action."""
+    store = seeded(path)
+    for n in range(10):
+        day = PAST - timedelta(days=9 - n)
+        ops.record(store, "Output", 80.0 if day == PAST else 101.0, day, TODAY)
+    ops.add_action(store, "Old action", board="Line", due=date(2013, 12, 1))
+    return store
+
+
+async def test_as_of_board_says_so_and_writes_nothing(store_path: Path) -> None:
+    past_store(store_path)
+    clock = StepClock(datetime(TODAY.year, TODAY.month, TODAY.day, 9, 0))
+    app = keeping_time(store_path, clock, as_of=PAST)
+    assert app.read_only == "as of Tue 31 Dec 2013"
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        await loaded(pilot, app, 1)
+        clock_label = app.screen.query_one(".clock", Label)
+        await until(pilot, lambda: "as of Tue 31 Dec 2013" in str(clock_label.render()),
+                    what="the header's as-of")
+        assert "read-only" in str(clock_label.render())
+        view = tile_named(app, "Output").view
+        assert view is not None and view.status is Status.RED and view.today == PAST
+        before = fingerprint(store_path)
+        tiles(app)[0].focus()
+        for key in ("r", "a", "m", "d"):
+            app._notifications.clear()
+            await pilot.press(key)
+            await until(pilot, lambda: "read-only: as of Tue 31 Dec 2013" in notices(app),
+                        what=f"{key} refused")
+            assert len(notices(app)) == 1
+            assert isinstance(app.screen, BoardScreen)  # no form opened
+        clock.at(TODAY + timedelta(days=2), 9, 0)  # time passes: the past board stays put
+        await pilot.pause(0.2)
+        view = tile_named(app, "Output").view
+        assert view is not None and view.today == PAST and view.status is Status.RED
+        assert fingerprint(store_path) == before
+
+
+async def test_as_of_huddle_shows_the_day_and_saves_no_minutes(store_path: Path) -> None:
+    past_store(store_path)
+    app = keeping_time(store_path, StepClock(datetime(2026, 11, 20, 9, 0)), as_of=PAST,
+                       huddle=True)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        screen = app.screen
+        assert isinstance(screen, HuddleScreen)
+        await until(pilot, lambda: screen.session is not None, what="the huddle")
+        progress = screen.query_one("#progress", Label)
+        await until(pilot, lambda: "as of Tue 31 Dec 2013" in str(progress.render()),
+                    what="the as-of in the huddle's bar")
+        assert screen.item is not None and screen.item.name == "Output"
+        before = fingerprint(store_path)
+        await pilot.press("a")
+        await until(pilot, lambda: "read-only: as of Tue 31 Dec 2013" in notices(app),
+                    what="a refused")
+        await pilot.press("escape")
+        await until(pilot, lambda: any("minutes are not saved" in n for n in notices(app)),
+                    what="no minutes")
+        await until(pilot, app.settled)
+        assert fingerprint(store_path) == before
