@@ -17,7 +17,7 @@ from typing import Any
 from . import validate
 from .errors import BadInput
 from .model import Action, Status
-from .rules import KpiView, shortfall
+from .rules import Flag, KpiView, shortfall
 
 
 class ItemKind(StrEnum):
@@ -25,6 +25,7 @@ class ItemKind(StrEnum):
     STALE = "stale"
     AMBER = "amber"
     OVERDUE = "overdue"  # an overdue action
+    LATE = "late"  # a KPI whose value is past its due time (not red or stale already)
 
 
 class Outcome(StrEnum):
@@ -74,9 +75,16 @@ def build_agenda(
     reds = sorted(of(Status.RED), key=lambda v: (-_miss(v), v.kpi.id))
     stale = sorted(of(Status.STALE), key=lambda v: (v.stale_since or date.max, v.kpi.id))
     amber = sorted(of(Status.AMBER), key=lambda v: (-_miss(v), v.kpi.id))
+    late = [v for v in views if Flag.LATE in v.flags and v.status is not Status.RED]
+    amber = [v for v in amber if Flag.LATE not in v.flags]
     items = [
         AgendaItem(kind, v.kpi.name, v.kpi.id, status=v.status.value)
-        for kind, group in ((ItemKind.RED, reds), (ItemKind.STALE, stale), (ItemKind.AMBER, amber))
+        for kind, group in (
+            (ItemKind.RED, reds),
+            (ItemKind.STALE, stale),
+            (ItemKind.LATE, late),
+            (ItemKind.AMBER, amber),
+        )
         for v in group
     ]
     on_agenda = {i.kpi for i in items}
@@ -93,10 +101,11 @@ def build_agenda(
 
 
 def blocks(item: AgendaItem, view: KpiView | None, noted: bool) -> bool:
-    """True while a red item may not be passed: still red, no open action, no note why."""
+    """True while a red item may not be passed: still red, no open action, no note why, and
+    no explanation in force (`teamboard explain`, `t`)."""
     if not item.gated or view is None or noted:
         return False
-    return view.status is Status.RED and not view.open_actions
+    return view.status is Status.RED and not view.open_actions and view.explanation is None
 
 
 def status_now(item: AgendaItem, view: KpiView | None) -> str | None:

@@ -10,7 +10,7 @@ and a value recorded again supersedes the old one, which stays.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, time
 from typing import Any
 
 from . import codec, validate
@@ -25,7 +25,7 @@ Ref = str | int  # a board or KPI: by id (the app, which must not be redirected)
 # What `edit_kpi` can change (the target has its own operation: it changes over time).
 _KPI_FIELDS = (
     "name", "unit", "direction", "amber", "frequency", "owner", "goal", "kind", "counter",
-    "description",
+    "description", "due",
 )  # fmt: skip
 
 
@@ -167,6 +167,7 @@ def add_kpi(
     counter: str | None = None,
     description: str = "",
     force: bool = False,
+    due: time | None = None,
 ) -> Kpi:
     _check_amber(direction, target, amber)
     with store.transaction() as tx:
@@ -199,6 +200,7 @@ def add_kpi(
                 kind=kind,
                 counter=_counter_id(snap, board_id, counter, None),
                 description=description,
+                due=due.strftime("%H:%M") if due is not None else None,
             ),
         )
         tx.touch(f"added KPI {name}")
@@ -222,8 +224,10 @@ def edit_kpi(store: Store, kpi: Ref, board: Ref | None = None, **changes: Any) -
                 validate.lookalike(value, [o.name for o in others if o.id != k.id], "KPI")
             if key == "counter":
                 value = _counter_id(snap, k.board, value, k.id) if value else None
-            if key == "amber" and value == "":
+            if key in ("amber", "due") and value == "":
                 value = None
+            if isinstance(value, time):
+                value = value.strftime("%H:%M")
             if isinstance(value, (Direction, Frequency, Kind)):
                 value = value.value
             fields[key] = value

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from .model import Action, Direction, Entry, Frequency, Kpi, Status
+from .model import Action, Direction, Entry, Estimate, Explanation, Frequency, Kpi, Status
 
 
 class Trend(StrEnum):
@@ -28,6 +28,8 @@ class Flag(StrEnum):
     RED_NO_ACTION = "red-no-action"  # a red KPI must get a countermeasure
     COUNTER_RED = "counter-red"  # green while its counter-metric is red: the number may be gamed
     STALE = "stale"
+    LATE = "late"  # the period due is missing and its due time passed (store/fresh.py)
+    EXPLAINED = "explained"  # red, no action, but explained until a date (store/explain.py)
 
 
 def period_start(frequency: Frequency, day: date) -> date:
@@ -170,6 +172,9 @@ class KpiView:
     counter_name: str | None = None
     met: tuple[bool, ...] = ()  # the last SPARK_PERIODS periods: did each meet its benchmark?
     today: date | None = None  # the day it was evaluated for: dates are shown against it
+    now: datetime | None = None  # the instant it was evaluated for (lateness counts from it)
+    late_due: datetime | None = None  # when the missing value was due, while it is late
+    explanation: Explanation | None = None  # the explanation in force today, if any
 
     @property
     def latest(self) -> Entry | None:
@@ -177,7 +182,9 @@ class KpiView:
 
     @property
     def benchmark(self) -> float:
-        return benchmark(self.kpi, self.latest) if self.latest else self.kpi.target
+        if self.latest:
+            return benchmark(self.kpi, self.latest)
+        return self.kpi.target_on(self.today) if self.today else self.kpi.target
 
     @property
     def variance(self) -> tuple[float, float | None] | None:
@@ -208,23 +215,50 @@ def view_kpis(
     actions: Sequence[Action],
     board_names: dict[int, str],
     today: date,
+    now: datetime | None = None,
+    estimates_of: dict[int, list[Estimate]] | None = None,
+    explanations_of: dict[int, list[Explanation]] | None = None,
 ) -> list[KpiView]:
-    """Evaluate every KPI, then the flags that need a second KPI (counter-metrics)."""
+    """Evaluate every KPI, then the flags that need a second KPI (counter-metrics).
+
+    `now` (default: the end of `today`) decides lateness against a KPI's due time; an entry
+    without a plan is compared with the period's estimate (`teamboard plan`) when there is one;
+    an explanation in force today stands in for an action on a red KPI.
+    """
+    from . import fresh
+
+    when = fresh.local(now) if now is not None else fresh.end_of(today)
     open_by_kpi: dict[int, list[Action]] = {}
     for a in actions:
         if a.open and a.kpi is not None:
             open_by_kpi.setdefault(a.kpi, []).append(a)
     first: dict[int, tuple[Kpi, tuple[Entry, ...], Status]] = {}
+    lates: dict[int, datetime | None] = {}
     for k in kpis:
         hist = tuple(series(k.frequency, entries_of.get(k.id, ())))
-        first[k.id] = (k, hist, kpi_status(k, hist, today))
+        if estimates_of and estimates_of.get(k.id):
+            hist = with_estimates(k, hist, estimates_of[k.id])
+        state = fresh.freshness(k, hist[-1].day if hist else None, when)
+        if not hist:
+            st = Status.NO_DATA
+        elif state.state is fresh.State.STALE:
+            st = Status.STALE
+        else:
+            st = entry_status(k, hist[-1])
+        lates[k.id] = state.due if state.state is fresh.State.LATE else None
+        first[k.id] = (k, hist, st)
     names = {k.id: k.name for k in kpis}
     views = []
     for k, hist, status in first.values():
         flags: list[Flag] = []
         acts = tuple(sorted(open_by_kpi.get(k.id, ()), key=lambda a: (a.due or date.max, a.id)))
+        why = next(
+            (x for x in reversed((explanations_of or {}).get(k.id, ())) if x.active(today)), None
+        )
         if status is Status.RED and not acts:
-            flags.append(Flag.RED_NO_ACTION)
+            flags.append(Flag.EXPLAINED if why is not None else Flag.RED_NO_ACTION)
+        if lates[k.id] is not None:
+            flags.append(Flag.LATE)
         counter = first.get(k.counter) if k.counter is not None else None
         if status is Status.GREEN and counter is not None and counter[2] is Status.RED:
             flags.append(Flag.COUNTER_RED)
@@ -246,6 +280,27 @@ def view_kpis(
                 counter_name=names.get(k.counter) if k.counter is not None else None,
                 met=tuple(entry_status(k, e) is Status.GREEN for e in hist[-SPARK_PERIODS:]),
                 today=today,
+                now=when,
+                late_due=lates[k.id],
+                explanation=why,
             )
         )
     return views
+
+
+def with_estimates(
+    kpi: Kpi, history: Sequence[Entry], estimates: Sequence[Estimate]
+) -> tuple[Entry, ...]:
+    """The history with each period's latest estimate as the plan of an entry that has none:
+    the variance views show is then against the estimate made before the work."""
+    from dataclasses import replace
+
+    best: dict[date, Estimate] = {}
+    for x in estimates:  # in record order: a later estimate supersedes
+        best[period_start(kpi.frequency, x.day)] = x
+    return tuple(
+        replace(e, plan=best[key].value)
+        if e.plan is None and (key := period_start(kpi.frequency, e.day)) in best
+        else e
+        for e in history
+    )

@@ -8,6 +8,7 @@ recognised by their shape and get the marker on their next write.
 Version 1 (teamboard before time-phased targets) kept one `target` number on each KPI.
 Version 2 keeps `targets`: a list of `{value, from}`; the first has no `from`.
 Version 3 adds the marker and the `changes` table (the change log).
+Version 4 adds `estimates` and `explanations`, and a KPI's optional `due` time.
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ from .errors import StoreCorrupt, StoreForeign, StoreTooNew
 
 FORMAT = "teamboard-store"
 EXPORT_FORMAT = "teamboard-export"
-SCHEMA = 3
-TABLES = ("meta", "boards", "kpis", "entries", "actions", "huddles", "changes")
-_LEGACY_TABLES = frozenset(TABLES) - {"changes"}
+SCHEMA = 4
+TABLES = (
+    "meta", "boards", "kpis", "entries", "actions", "huddles", "changes",
+    "estimates", "explanations",
+)  # fmt: skip
+_LEGACY_TABLES = frozenset(TABLES) - {"changes", "estimates", "explanations"}
 
 
 def marker() -> dict[str, Any]:
@@ -85,7 +89,12 @@ def _v2_to_v3(raw: dict[str, Any]) -> None:
     """The marker is set below; the change log starts empty."""
 
 
-MIGRATIONS = {1: _v1_to_v2, 2: _v2_to_v3}
+def _v3_to_v4(raw: dict[str, Any]) -> None:
+    """Issue 11: the `estimates` and `explanations` tables start empty (added above); a KPI's
+    optional `due` time decodes when absent."""
+
+
+MIGRATIONS = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 def too_new(version: int, path: str) -> StoreTooNew:

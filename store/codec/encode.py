@@ -43,7 +43,9 @@ def kpi_doc(
     counter: int | None = None,
     description: str = "",
     archived: bool = False,
+    due: str | None = None,
 ) -> Doc:
+    extra: Doc = {"due": due} if due else {}  # absent in stores that set none
     return {
         "board": board,
         "name": name,
@@ -58,7 +60,7 @@ def kpi_doc(
         "counter": counter,
         "description": description,
         "archived": archived,
-    }
+    } | extra
 
 
 def entry_doc(
@@ -70,6 +72,14 @@ def entry_doc(
     if note:
         doc["note"] = note
     return doc
+
+
+def estimate_doc(kpi: int, day: date, value: float, by: str) -> Doc:
+    return {"kpi": kpi, "date": day.isoformat(), "value": value, "by": by}
+
+
+def explanation_doc(kpi: int, text: str, since: date, until: date) -> Doc:
+    return {"kpi": kpi, "text": text, "from": since.isoformat(), "until": until.isoformat()}
 
 
 def history_doc(field: str, old: object, new: object, stage: Stage, who: str, at: str) -> Doc:
