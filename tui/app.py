@@ -25,6 +25,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.timer import Timer
 
+from store import asof, present
 from store.db import Store
 from store.errors import StoreError
 from store.rules import BoardView, KpiView
@@ -101,10 +102,11 @@ class TeamboardApp(App[int]):
         self.as_of = as_of
         """The day whose end the board shows (`--as-of`); None: live, following the clock."""
         self.read_only: str | None = read_only or (
-            timekeeping.as_of_text(as_of) if as_of is not None else None
+            present.as_of_text(as_of) if as_of is not None else None
         )
         """Why nothing may be written from this app (None: writes allowed)."""
         self.time_check_s = timekeeping.CHECK_S
+        self._read: Snapshot | None = None  # the last store read (what the next read reuses)
         self._moment: datetime | None = None  # the instant the views are built for
         self._until: datetime | None = None  # the next moment they change with no write
         self._time_timer: Timer | None = None
@@ -191,7 +193,10 @@ class TeamboardApp(App[int]):
         """Read the store (in its own thread) and post what happened to the app."""
         message: StoreLoaded | StoreFailed
         try:
-            message = StoreLoaded(self.store.read(previous=self.snapshot), generation)
+            read = self.store.read(previous=self._read)
+            # An as-of board shows the store as it stood then (built here, off the UI thread).
+            shown = read if self.as_of is None else asof.as_of(read, self.as_of)
+            message = StoreLoaded(shown, generation, read)
         except StoreError as exc:
             missing = not self.store.exists()
             message = StoreFailed(str(exc), missing=missing, generation=generation)
@@ -243,6 +248,7 @@ class TeamboardApp(App[int]):
             return
         snap = message.snapshot
         self.snapshot = snap
+        self._read = message.read or snap
         if self.as_of is None:  # a write may bring a new due time: the next change is afresh
             self._set_moment(timekeeping.aware(self.now()))
         if self.board_id not in snap.boards:

@@ -12,6 +12,7 @@ from textual.containers import Grid, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
+from store import present
 from store.rules import KpiView
 from widgets.action_table import ActionList, ActionRow, ActionTable
 from widgets.banner import Banner
@@ -19,7 +20,7 @@ from widgets.board_header import BoardHeader, HeaderData
 from widgets.kpi_tile import KpiTile
 from widgets.literal import literal
 
-from . import flows, timekeeping
+from . import flows
 
 if TYPE_CHECKING:
     from .app import TeamboardApp
@@ -76,7 +77,7 @@ class BoardScreen(Screen[None]):
     def _tick(self) -> None:
         self.header.now = self.app.now()
         if self.app.as_of is not None:
-            self.header.as_of = f"{timekeeping.as_of_text(self.app.as_of)} · read-only"
+            self.header.as_of = f"{present.as_of_text(self.app.as_of)} · read-only"
 
     def on_resize(self) -> None:
         self._reflow()
@@ -180,6 +181,8 @@ class BoardScreen(Screen[None]):
         flows.add_action(self.app, view.kpi.id if view else None, self.app.board_id)
 
     def action_move_action(self) -> None:
+        if flows.refused(self.app):  # read-only: say so, whatever is selected
+            return
         action = self.actions.selected_id
         if action is None:
             self.notify("No open action to move: add one with a", severity="warning")
@@ -187,6 +190,8 @@ class BoardScreen(Screen[None]):
         flows.move_stage(self.app, action)
 
     def action_done_action(self) -> None:
+        if flows.refused(self.app):
+            return
         action = self.actions.selected_id
         if action is not None:
             flows.done(self.app, action)

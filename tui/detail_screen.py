@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
-from store import audit
+from store import audit, present
 from store.present import num, status_text
 from store.rules import KpiView
 from widgets.action_table import ActionList, ActionRow, ActionTable, fit
@@ -21,7 +21,7 @@ from widgets.banner import Banner
 from widgets.literal import literal, literal_text, when_local
 from widgets.trend_chart import ChartData, TrendChart
 
-from . import flows, lines, timekeeping
+from . import flows, lines
 
 if TYPE_CHECKING:
     from store.snapshot import Snapshot
@@ -88,7 +88,7 @@ class DetailScreen(Screen[None]):
             return
         kpi = view.kpi
         day = self.app.as_of
-        as_of = "" if day is None else f"   ({timekeeping.as_of_text(day)}, read-only)"
+        as_of = "" if day is None else f"   ({present.as_of_text(day)}, read-only)"
         self.summary_title.update(
             literal(f"{kpi.name} · {view.board_name}   {status_text(view.status)}" + as_of)
         )

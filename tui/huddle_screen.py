@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from store import db, ops
+from store import db, ops, present
 from store import huddle as hd
 from store.huddle import AgendaItem, HuddleLog, ItemKind
 from store.model import Action, Status
@@ -28,7 +28,7 @@ from widgets.banner import Banner
 from widgets.literal import literal
 from widgets.trend_chart import ChartData, TrendChart
 
-from . import flows, lines, timekeeping
+from . import flows, lines
 from .forms import Field, FormScreen, Rule
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ class HuddleScreen(Screen[None]):
     def _as_of(self) -> str:
         """` · as of Tue 31 Dec 2013 (read-only)` on a past board: nobody takes it for today."""
         as_of = self.app.as_of
-        return "" if as_of is None else f" · {timekeeping.as_of_text(as_of)} (read-only)"
+        return "" if as_of is None else f" · {present.as_of_text(as_of)} (read-only)"
 
     @property
     def item(self) -> AgendaItem | None:
@@ -323,6 +323,8 @@ class HuddleScreen(Screen[None]):
     # --- writes: the shared flows, logged for the minutes -------------------------------------
 
     def _selected(self) -> int | None:
+        if flows.refused(self.app):  # read-only: say so, whatever is selected
+            return None
         selected = self.actions.selected_id
         if selected is None:
             self.notify("No action selected: add one with a", severity="warning")

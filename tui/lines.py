@@ -32,6 +32,7 @@ KIND_WORD = {
     ItemKind.STALE: "stale",
     ItemKind.AMBER: "amber",
     ItemKind.OVERDUE: "overdue action",
+    ItemKind.LATE: "late",
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from store import fresh
 from store.snapshot import Snapshot
 
 CHECK_S = 60.0  # the longest the app waits before it looks at the wall clock again
@@ -28,13 +29,18 @@ def next_midnight(now: datetime) -> datetime:
 
 
 def end_of(day: date) -> datetime:
-    """The last instant of `day`, local time: an as-of board shows the day as it ended."""
-    return datetime.combine(day, time.max).astimezone()
+    """The instant an as-of board is evaluated for: the end of `day`, local time (the same
+    instant as `teamboard status --as-of`)."""
+    return aware(fresh.end_of(day))
 
 
 def next_change(snap: Snapshot | None, now: datetime) -> datetime:
-    """The next moment after `now` at which a view of `snap` changes without a write."""
-    return next_midnight(now)
+    """The next moment after `now` at which a view of `snap` changes without a write: midnight,
+    a KPI's due time, an action's due date, an explanation's end (`store.fresh`), on any board
+    (the huddle may be on another than the board on screen)."""
+    if snap is None:
+        return next_midnight(now)
+    return aware(fresh.board_next_change(snap, now))
 
 
 def stale(moment: datetime | None, until: datetime | None, now: datetime) -> bool:
@@ -51,7 +57,3 @@ def delay(until: datetime | None, now: datetime, check_s: float = CHECK_S) -> fl
         return check_s
     return min(check_s, max(0.001, (until - now).total_seconds()))
 
-
-def as_of_text(day: date) -> str:
-    """`as of Tue 31 Dec 2013`: always the weekday and the year, so nobody takes it for live."""
-    return f"as of {day:%a} {day.day} {day:%b %Y}"

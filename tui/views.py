@@ -29,7 +29,8 @@ class Views:
             self._snapshot, self._today, self._now, self._boards = snap, today, now, {}
         view = self._boards.get(board_id)
         if view is None:
-            view = BoardView(tuple(snap.views(board_id, today)), tuple(snap.actions_of(board_id)))
+            views = snap.views(board_id, today, now)
+            view = BoardView(tuple(views), tuple(snap.actions_of(board_id)))
             self._boards[board_id] = view
         return view
 
