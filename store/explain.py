@@ -58,3 +58,37 @@ def in_force(
         for x in xs
         if x.active(day)
     ]
+
+
+def for_minutes(
+    kpis: dict[int, Kpi],
+    explanations: dict[int, list[Explanation]],
+    board_id: int | None,
+    day: date,
+) -> list[dict[str, str]]:
+    """The explanations in force on a huddle's day, for its board's KPIs: the minutes list them
+    (plain values: `markdown_lines` renders them, `minutes --format json` prints them)."""
+    ids = {k.id for k in kpis.values() if board_id is None or k.board == board_id}
+    return [
+        {
+            "kpi": kpis[x.kpi].name,
+            "text": x.text,
+            "from": x.since.isoformat(),
+            "until": x.until.isoformat(),
+            "who": x.who,
+        }
+        for x in in_force(explanations, ids, day)
+    ]
+
+
+def markdown_lines(items: list[dict[str, str]], today: date | None = None) -> list[str]:
+    """`## Explanations` and one line each: `- OEE: supplier strike (until Sat 22 Nov, ben)`."""
+    if not items:
+        return []
+    out = ["", "## Explanations", ""]
+    for x in items:
+        until = short_date(date.fromisoformat(x["until"]), today)
+        who = f", {x['who']}" if x["who"] else ""
+        text = " ".join(x["text"].split())
+        out.append(f"- {x['kpi']}: {text} (until {until}{who})")
+    return out

@@ -10,7 +10,7 @@ and a value recorded again supersedes the old one, which stays.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
 
 from . import codec, validate
@@ -290,6 +290,7 @@ def record(
     board: Ref | None = None,
     plan: float | None = None,
     note: str = "",
+    now: datetime | None = None,
 ) -> Recorded:
     """Record an actual. The same KPI and date again supersedes it; the old value stays."""
     with store.transaction() as tx:
@@ -302,7 +303,7 @@ def record(
         entries = dict(snap.entries)
         entries[k.id] = [*entries.get(k.id, ()), entry]
         after = replace(snap, entries=entries)
-        view = next(x for x in after.views(k.board, today) if x.kpi.id == k.id)
+        view = next(x for x in after.views(k.board, today, now) if x.kpi.id == k.id)
         return Recorded(entry, view, before[-1] if before else None)
 
 

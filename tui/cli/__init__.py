@@ -21,12 +21,12 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from store import validate
 from store.errors import Fix, StoreError, either
 
-from . import actions, boards, entries, kpis, screens, status, transfer
+from . import actions, boards, entries, estimating, kpis, screens, status, transfer
 from .base import WAIT_DEFAULT, WAIT_ENV, Ctx, Parser, quote, store_flag
 
 EPILOG = """\
@@ -44,7 +44,7 @@ exit codes: 0 ok, 1 store unusable (missing, broken, read-only, busy after --wai
 Without a command, teamboard opens the live board (`show`)."""
 
 # The nouns in the order `teamboard --help` lists them.
-NOUNS = (screens, boards, kpis, entries, actions, status, transfer)
+NOUNS = (screens, boards, kpis, entries, estimating, actions, status, transfer)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,7 +94,9 @@ def error_line(exc: StoreError, store: str) -> str:
     return f"{exc.problem}; {remedy}"
 
 
-def main(argv: Sequence[str] | None = None, today: date | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, today: date | None = None, now: datetime | None = None
+) -> int:
     """Run one command; returns the exit code (the console script exits with it)."""
     out, err = sys.stdout, sys.stderr
     store: str | None = None
@@ -104,7 +106,9 @@ def main(argv: Sequence[str] | None = None, today: date | None = None) -> int:
         except SystemExit as exc:  # --help (0) or a usage error (2)
             return exc.code if isinstance(exc.code, int) else 2
         store = args.store
-        ctx = Ctx(args, today or date.today(), out, err)
+        if now is None and today is None:
+            now = datetime.now()
+        ctx = Ctx(args, today or (now.date() if now else date.today()), out, err, now)
         code = int(args.func(ctx))
         out.flush()
         return code
