@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.worker import Worker
 
+from store import explain as explanations
 from store import ops, validate
 from store.errors import BadInput, StoreError
-from store.model import Action, Stage
-from store.present import status_text
+from store.model import Action, Explanation, Stage
+from store.present import short_date, status_text
 
 from .forms import (
     Field,
@@ -216,6 +217,58 @@ def note(
         )
 
     app.push_screen(FormScreen(f"Note on {name}", [Field("note", label, Rule(note_text))]), save)
+
+
+def until_date(text: str, today: date) -> date | None:
+    """An explanation's last day: a date from today on, `+N` days; empty for the default."""
+    until = due_date(text, today)
+    if until is not None and until < today:
+        raise BadInput(f"{until.isoformat()} has passed: an explanation holds until a later day")
+    return until
+
+
+def explain(
+    app: TeamboardApp,
+    kpi_id: int,
+    then: Callable[[int, str, str], None] | None = None,
+) -> None:
+    """Why the KPI is red and has no action, until a day (default: the end of the next period):
+    the red-no-action flag gives way to "explained: …" and the huddle's gate opens, until then.
+    `then(kpi_id, name, text)`, as for a note."""
+    if refused(app):
+        return
+    snap = app.snapshot
+    if snap is None or kpi_id not in snap.kpis:
+        app.notify("This item has no KPI to explain.", severity="warning")
+        return
+    kpi, today = snap.kpis[kpi_id], app.today()
+    default = explanations.default_until(kpi, today)
+
+    def save(values: Values) -> None:
+        if values is None:
+            return
+        text = note_text(values["why"])
+        until = until_date(values["until"], today)
+
+        def said(x: Explanation) -> str:
+            return f"Explained {kpi.name} until {short_date(x.until, today)}"
+
+        write(
+            app,
+            lambda: explanations.explain(app.store, kpi_id, text, today, until),
+            said,
+            None if then is None else lambda _x: then(kpi_id, kpi.name, f"explained: {text}"),
+        )
+
+    fields = [
+        Field("why", "Why is it red, and why is there no action?", Rule(note_text)),
+        Field(
+            "until",
+            f"Until (YYYY-MM-DD or +N days; empty: {short_date(default, today)})",
+            Rule(lambda t: until_date(t, today), optional=True),
+        ),
+    ]
+    app.push_screen(FormScreen(f"Explain {kpi.name}", fields), save)
 
 
 def edit_action(

@@ -45,7 +45,7 @@ class HuddleScreen(Screen[None]):
         Binding("right", "next", "Next", show=False, priority=True),
         Binding("left", "previous", "Prev", show=False, priority=True),
         Binding("a", "add_action", "Action"),
-        Binding("t", "note", "Note"),
+        Binding("t", "note", "Note/explain"),
         Binding("m", "move_action", "Stage"),
         Binding("d", "done_action", "Done"),
         Binding("e", "edit_action", "Owner/due"),
@@ -336,9 +336,15 @@ class HuddleScreen(Screen[None]):
             flows.add_action(self.app, item.kpi, log.board_id, log.action_added)
 
     def action_note(self) -> None:
+        """`t`: on a red KPI with no action, explain it (until a day: the gate opens, and the
+        next huddle's too); on anything else, a note on the latest entry."""
         log, item = self.session, self.item
         if log is None or item is None or item.kpi is None:
             self.notify("This item has no KPI to note.", severity="warning")
+            return
+        view = self.app.view_of(item.kpi)
+        if view is not None and view.status is Status.RED and not view.open_actions:
+            flows.explain(self.app, item.kpi, log.noted)
         else:
             flows.note(self.app, item.kpi, self.blocked(), log.noted)
 

@@ -122,7 +122,7 @@ def gate(item: AgendaItem, nudged: bool) -> str:
     return (
         f"{lead}{STATUS_GLYPH[Status.RED]} {item.name} is red with no countermeasure. "
         "Before moving on:\n"
-        "a  add an action (what, who, by when) · t  note why there is none · "
+        "a  add an action (what, who, by when) · t  explain why there is none · "
         "S  skip (it goes in the minutes)"
     )
 

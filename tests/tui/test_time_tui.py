@@ -7,7 +7,7 @@ The clock is a `StepClock` the test moves by hand; the app's one time timer look
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +15,15 @@ import pytest
 from conftest import TODAY, fingerprint, loaded, seeded, tile_named, tiles, until
 from textual.app import App
 from textual.coordinate import Coordinate
-from textual.widgets import Label
+from textual.widgets import Input, Label
 
 from store import Store, ops
-from store.model import Status
+from store.csvio import import_csv
+from store.model import Direction, Status
 from tui import timekeeping
 from tui.app import TeamboardApp
 from tui.board_screen import BoardScreen
+from tui.forms import FormScreen
 from tui.huddle_screen import HuddleScreen
 from widgets.action_table import ActionTable
 
@@ -232,3 +234,172 @@ async def test_as_of_huddle_shows_the_day_and_saves_no_minutes(store_path: Path)
                     what="no minutes")
         await until(pilot, app.settled)
         assert fingerprint(store_path) == before
+
+
+# --- a due time: grace after midnight, then late, counting up, then stale ------------------------
+
+
+def due_store(path: Path) -> Store:
+    """Output (daily, due 07:00, ben's) last recorded for the day before yesterday."""
+    store = seeded(path)
+    ops.edit_kpi(store, "Output", owner="ben", due=time(7, 0))
+    ops.record(store, "Output", 105.0, TODAY - timedelta(days=2), TODAY)
+    return store
+
+
+def flags(app: TeamboardApp, name: str = "Output") -> str:
+    return str(tile_named(app, name).flags_label.render())
+
+
+async def test_a_due_time_turns_late_then_stale_with_no_write(store_path: Path) -> None:
+    due_store(store_path)
+    clock = StepClock(datetime(TODAY.year, TODAY.month, TODAY.day, 6, 59, 50))
+    app = keeping_time(store_path, clock)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot, app, 1)
+        view = tile_named(app, "Output").view
+        assert view is not None and view.status is Status.GREEN  # yesterday's is not due yet
+        assert flags(app) == ""
+        before, reloads = fingerprint(store_path), app.reloads
+
+        clock.at(TODAY, 7, 0, 5)
+        await until(pilot, lambda: "late 0 min · ben" in flags(app), what="late at 07:00")
+        clock.at(TODAY, 7, 35, 10)
+        await until(pilot, lambda: "late 35 min · ben" in flags(app), what="late 35 min")
+        view = tile_named(app, "Output").view
+        assert view is not None and view.status is Status.GREEN  # late keeps its colour
+
+        await pilot.press("h")  # the huddle's agenda lists the late KPI
+        await until(pilot, lambda: isinstance(app.screen, HuddleScreen), what="the huddle")
+        huddle = app.screen
+        assert isinstance(huddle, HuddleScreen)
+        await until(pilot, lambda: huddle.session is not None, what="its agenda")
+        assert huddle.session is not None
+        assert [(i.kind.value, i.name) for i in huddle.session.items] == [("late", "Output")]
+        assert "late" in str(huddle.query_one("#progress", Label).render())
+        huddle.ended = True  # leave without minutes: this test writes nothing
+        huddle.dismiss()
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the board")
+
+        clock.at(TOMORROW, 7, 0, 5)  # the next value is due too: stale
+        await until(pilot, lambda: tile_named(app, "Output").view.status is Status.STALE,  # type: ignore[union-attr]
+                    what="stale a day later")
+        assert "late" not in flags(app)
+        assert fingerprint(store_path) == before and app.reloads == reloads
+
+
+# --- an explanation: `t` in the huddle, the tile, the gate, and its end ---------------------------
+
+
+def red_store(path: Path) -> Store:
+    """Output red yesterday with no action: the huddle's gate stops on it."""
+    store = seeded(path)
+    ops.record(store, "Output", 80.0, YESTERDAY, TODAY)
+    return store
+
+
+async def test_t_explains_a_red_the_gate_opens_and_the_flag_returns_after(
+    store_path: Path,
+) -> None:
+    red_store(store_path)
+    clock = StepClock(datetime(TODAY.year, TODAY.month, TODAY.day, 9, 0))
+    app = keeping_time(store_path, clock, huddle=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        huddle = app.screen
+        assert isinstance(huddle, HuddleScreen)
+        await until(pilot, lambda: huddle.item is not None and app.settled(), what="the item")
+        assert huddle.blocked()
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen), what="the explain form")
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        labels = " ".join(str(lb.render()) for lb in form.query(".field-label").results(Label))
+        assert "empty: Sat 21 Nov" in labels  # the default: the end of the next period
+        form.query_one("#field-why", Input).value = "Filler jammed; the vendor comes Monday"
+        form.query_one("#field-until", Input).value = "+3"
+        await pilot.pause()
+        assert form.valid
+        await pilot.click("#save")
+        await until(pilot, lambda: not huddle.blocked() and app.settled(), what="the gate open")
+        assert not huddle.gate.display
+        item = huddle.item
+        assert huddle.session is not None and item is not None
+        assert huddle.session.has_note(item.kpi)  # the minutes say it was explained
+        huddle.ended = True
+        huddle.dismiss()
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the board")
+        await until(pilot, lambda: bool(tiles(app)), what="the tile")
+        await until(pilot, lambda: "explained: Filler jammed; the vendor comes Monday (until Mon)"
+                    in flags(app), what="the tile's explanation")
+        assert "red, no action" not in flags(app)
+        before = fingerprint(store_path)
+
+        clock.at(TODAY + timedelta(days=4), 0, 0, 5)  # Tuesday: the explanation has ended
+        await until(pilot, lambda: "red, no action" in flags(app) or "stale" in flags(app),
+                    what="the flag back")
+        assert "explained" not in flags(app)
+        assert fingerprint(store_path) == before
+    snap = Store(store_path).read()
+    (why,) = snap.explanations[snap.kpi_named("Output").id]
+    assert why.until == TODAY + timedelta(days=3) and why.since == TODAY
+
+
+async def test_explain_form_refuses_a_past_until(store_path: Path) -> None:
+    red_store(store_path)
+    app = keeping_time(store_path, StepClock(datetime(2026, 11, 20, 9, 0)), huddle=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        huddle = app.screen
+        assert isinstance(huddle, HuddleScreen)
+        await until(pilot, lambda: huddle.item is not None and app.settled(), what="the item")
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen), what="the explain form")
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        form.query_one("#field-why", Input).value = "why"
+        form.query_one("#field-until", Input).value = "2026-11-19"
+        await pilot.pause()
+        assert not form.valid
+
+
+# --- a year of past daily data, as of its last day ----------------------------------------------
+
+
+def year_store(path: Path) -> Store:
+    """A year of daily values (2013) for five KPIs, all recorded today (an import): on 31 Dec
+    one is green, one amber, one red, one late-free but stale, one with an estimate."""
+    store = seeded(path)
+    ops.add_kpi(store, "Yield", "Line", 95.0, amber=93.0)
+    ops.add_kpi(store, "Scrap", "Line", 2.0, direction=Direction.DOWN)
+    ops.add_kpi(store, "Audits", "Line", 1.0)
+    rows = ["board,kpi,date,value"]
+    for n in range(365):
+        day = date(2013, 1, 1) + timedelta(days=n)
+        rows += [
+            f"Line,Output,{day},{101 + n % 3}",
+            f"Line,Yield,{day},{94 if day == PAST else 96}",
+            f"Line,Scrap,{day},{3 if day == PAST else 1.5}",
+        ]
+        if day < date(2013, 12, 20):
+            rows.append(f"Line,Audits,{day},1")
+    import_csv(store, "\n".join(rows) + "\n", TODAY)
+    return store
+
+
+async def test_a_year_as_of_its_last_day(store_path: Path) -> None:
+    year_store(store_path)
+    app = keeping_time(store_path, StepClock(datetime(2026, 11, 20, 9, 0)), as_of=PAST)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot, app, 4)
+        statuses = {t.view.kpi.name: t.view.status for t in tiles(app) if t.view}
+        assert statuses == {
+            "Output": Status.GREEN,
+            "Yield": Status.AMBER,
+            "Scrap": Status.RED,
+            "Audits": Status.STALE,
+        }
+        assert "red, no action" in flags(app, "Scrap")
+        # Dates read against the board's day (the header names its year): Fri 20 Dec 2013.
+        assert "stale since Fri 20 Dec" in flags(app, "Audits")
+        counts = header_counts(app)
+        for part in ("✔ 1 green", "▲ 1 amber", "✖ 1 red", "? 1 stale"):
+            assert part in counts
