@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from store import db, ops, present
+from store import db, ops, plans, present
 from store import huddle as hd
 from store.huddle import AgendaItem, HuddleLog, ItemKind
 from store.model import Action, Status
@@ -222,7 +222,11 @@ class HuddleScreen(Screen[None]):
         self.chart.display = True  # an action item without a KPI hid it
         counter = self.app.view_of(view.kpi.counter)
         self.about.update(literal(lines.huddle_about(view, counter)))
-        self.chart.data = ChartData(view.kpi, view.history[-CHART_PERIODS:])
+        snap = self.app.snapshot
+        estimates = plans.estimate_series(snap, view.kpi.id) if snap is not None else []
+        self.chart.data = ChartData(
+            view.kpi, view.history[-CHART_PERIODS:], tuple((x.day, x.value) for x in estimates)
+        )
         self.notes.update(literal(lines.notes(view, self.app.view_day())))
 
     def _title(self, text: str, status: Status | None) -> None:

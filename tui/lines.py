@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from store import huddle as hd
+from store import plans
 from store.huddle import AgendaItem, HuddleLog, ItemKind
 from store.model import Action, Status
 from store.present import (
@@ -24,7 +25,8 @@ from store.present import (
     variance_text,
     with_unit,
 )
-from store.rules import KpiView
+from store.rules import KpiView, period_start
+from store.snapshot import Snapshot
 
 NOTES_SHOWN = 5
 KIND_WORD = {
@@ -49,6 +51,20 @@ def numbers(view: KpiView, today: date | None = None) -> str:
         *(f"⚑ {t}" for t in flag_texts(view, view.today)),
     ]
     return "   ".join(p for p in parts if p)
+
+
+def estimated_by(view: KpiView, snap: Snapshot) -> str:
+    """`   estimated by ben`: whose estimate the latest actual is held against, when it is one
+    made before the work (`teamboard plan`) rather than a plan recorded with the actual."""
+    latest = view.latest
+    if latest is None or latest.plan is None:
+        return ""
+    raw = next((e for e in snap.entries.get(view.kpi.id, ()) if e.id == latest.id), None)
+    if raw is not None and raw.plan is not None:
+        return ""  # a plan typed with the actual
+    start = period_start(view.kpi.frequency, latest.day)
+    mine = [x for x in plans.estimate_series(snap, view.kpi.id) if x.day == start]
+    return f"   estimated by {mine[-1].by}" if mine and mine[-1].by else ""
 
 
 def _better(view: KpiView) -> str:

@@ -89,6 +89,7 @@ class TrendChart(PlotextPlot):
         plans = [e.plan for e in points if e.plan is not None]
         first = points[0].day  # an estimate before the drawn story is off it
         estimates = [(d, v) for d, v in self.data.estimates if first <= d <= LAST_DAY]
+        est = dict(estimates)  # a plan that is the period's estimate is drawn as an estimate
         unit = unit_of([*(e.value for e in points), *targets, *plans, *(v for _, v in estimates)])
         if unit != 1.0:
             plt.title(printable(f"{kpi.name}{suffix} · axis ×{unit:.0e}"))
@@ -102,7 +103,9 @@ class TrendChart(PlotextPlot):
         days, ys = line([(e.day, t) for e, t in zip(points, targets, strict=True)])
         if days:
             plt.plot(days, ys, label="target", color="gray")
-        days, ys = line([(e.day, e.plan) for e in points if e.plan is not None])
+        days, ys = line(
+            [(e.day, e.plan) for e in points if e.plan is not None and est.get(e.day) != e.plan]
+        )
         if days:
             plt.scatter(days, ys, label="plan", marker="x")
         days, ys = line([(e.day, e.value) for e in points])

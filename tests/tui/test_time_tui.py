@@ -17,12 +17,13 @@ from textual.app import App
 from textual.coordinate import Coordinate
 from textual.widgets import Input, Label
 
-from store import Store, ops
+from store import Store, ops, plans
 from store.csvio import import_csv
 from store.model import Direction, Status
 from tui import timekeeping
 from tui.app import TeamboardApp
 from tui.board_screen import BoardScreen
+from tui.detail_screen import DetailScreen
 from tui.forms import FormScreen
 from tui.huddle_screen import HuddleScreen
 from widgets.action_table import ActionTable
@@ -403,3 +404,32 @@ async def test_a_year_as_of_its_last_day(store_path: Path) -> None:
         counts = header_counts(app)
         for part in ("✔ 1 green", "▲ 1 amber", "✖ 1 red", "? 1 stale"):
             assert part in counts
+
+
+# --- estimates before the work: the detail's chart and variance ---------------------------------
+
+
+async def test_detail_draws_estimates_and_the_variance_against_them(store_path: Path) -> None:
+    store = seeded(store_path)
+    plans.plan(store, "Output", 110.0, YESTERDAY, by="ben")
+    plans.plan(store, "Output", 108.0, TOMORROW, by="ben")  # a future period
+    ops.record(store, "Output", 105.0, YESTERDAY, TODAY)
+    app = keeping_time(store_path, StepClock(datetime(2026, 11, 20, 9, 0)))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await loaded(pilot, app, 1)
+        assert "plan 110" in flags_and_target(app)  # the tile holds it against the estimate
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen), what="the detail")
+        detail = app.screen
+        assert isinstance(detail, DetailScreen)
+        await until(pilot, lambda: detail.chart.data is not None, what="the chart")
+        assert detail.chart.data is not None
+        assert detail.chart.data.estimates == ((YESTERDAY, 110.0), (TOMORROW, 108.0))
+        numbers = str(detail.numbers.render())
+        assert "plan 110" in numbers and "−5 (−4.5%)" in numbers and "estimated by ben" in numbers
+        assert str(detail.entries.get_cell_at(Coordinate(0, 2))) == "110 (est. ben)"
+
+
+def flags_and_target(app: TeamboardApp) -> str:
+    tile = tile_named(app, "Output")
+    return str(tile.target_label.render()) + " " + str(tile.flags_label.render())
