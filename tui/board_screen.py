@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from store import present
-from store.rules import KpiView
+from store.rules import Flag, KpiView
 from widgets.action_table import ActionList, ActionRow, ActionTable
 from widgets.banner import Banner
 from widgets.board_header import BoardHeader, HeaderData
@@ -109,7 +109,10 @@ class BoardScreen(Screen[None]):
                 )
             )
         self.header.data = HeaderData(
-            app.board_title(), tuple(v.status for v in board.kpis), app.board_position()
+            app.board_title(),
+            tuple(v.status for v in board.kpis),
+            app.board_position(),
+            late=sum(Flag.LATE in v.flags for v in board.kpis),
         )
         await self._show_tiles(board.kpis)
         names = {k.id: k.name for k in snap.kpis.values()}

@@ -23,6 +23,7 @@ class HeaderData:
     title: str  # "Operations › Line 2 Assembly"
     statuses: tuple[Status, ...]
     position: str = ""  # "board 1 of 2" when rotating
+    late: int = 0  # KPIs whose value is past its due time (they keep their colour meanwhile)
 
 
 class BoardHeader(Vertical):
@@ -42,6 +43,7 @@ class BoardHeader(Vertical):
     BoardHeader .amber { color: $warning; }
     BoardHeader .red { color: $error; }
     BoardHeader .stale, BoardHeader .no-data { color: $text-muted; }
+    BoardHeader .late { color: $warning; }
     BoardHeader .spacer { width: 1fr; padding: 0; }
     BoardHeader .changed { color: $text-muted; }
     BoardHeader .clock { padding-right: 0; text-style: bold; }
@@ -67,6 +69,7 @@ class BoardHeader(Vertical):
         with Horizontal():
             for status in Status:
                 yield Label(classes=f"count {status.value}")
+            yield Label(classes="count late")
             yield Label(classes="spacer")
             yield Label(classes="changed")
 
@@ -81,6 +84,9 @@ class BoardHeader(Vertical):
             n = counts.get(status, 0)
             label.update(f"{STATUS_GLYPH[status]} {n} {STATUS_WORD[status]}")
             label.display = bool(n) or status in (Status.GREEN, Status.RED)
+        late = self.query_one(".count.late", Label)
+        late.update(f"◷ {data.late} late")
+        late.display = bool(data.late)
 
     def watch_change(self) -> None:
         self._draw_time()

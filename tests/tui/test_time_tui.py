@@ -267,6 +267,7 @@ async def test_a_due_time_turns_late_then_stale_with_no_write(store_path: Path) 
         await until(pilot, lambda: "late 0 min · ben" in flags(app), what="late at 07:00")
         clock.at(TODAY, 7, 35, 10)
         await until(pilot, lambda: "late 35 min · ben" in flags(app), what="late 35 min")
+        assert "◷ 1 late" in header_counts(app) and "✔ 1 green" in header_counts(app)
         view = tile_named(app, "Output").view
         assert view is not None and view.status is Status.GREEN  # late keeps its colour
 
@@ -285,7 +286,7 @@ async def test_a_due_time_turns_late_then_stale_with_no_write(store_path: Path) 
         clock.at(TOMORROW, 7, 0, 5)  # the next value is due too: stale
         await until(pilot, lambda: tile_named(app, "Output").view.status is Status.STALE,  # type: ignore[union-attr]
                     what="stale a day later")
-        assert "late" not in flags(app)
+        assert "late" not in flags(app) and "late" not in header_counts(app)
         assert fingerprint(store_path) == before and app.reloads == reloads
 
 
