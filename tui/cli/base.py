@@ -102,7 +102,7 @@ class Ctx:
             )
         return day
 
-    def moment(self) -> tuple[Snapshot, date, datetime, date | None]:
+    def moment(self, boards: bool = True) -> tuple[Snapshot, date, datetime, date | None]:
         """The store to show, the day and instant to evaluate it for, and the as-of day: the
         live store now, or (with --as-of) as it stood at the end of that day."""
         from store.asof import as_of
@@ -113,7 +113,7 @@ class Ctx:
         if day is None:
             return snap, self.today, self.now, None
         past = as_of(snap, day)
-        if not past.boards and snap.boards:
+        if boards and not past.boards and snap.boards:
             first = min(b.at for b in snap.boards.values() if b.at) if snap.boards else ""
             since = f" (the first board was added {first[:10]})" if first else ""
             raise BadInput(

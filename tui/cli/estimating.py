@@ -45,7 +45,7 @@ def cmd_estimates(ctx: Ctx) -> int:
     a = ctx.args
     snap = ctx.snapshot()
     board = snap.board_named(a.board) if a.board else None
-    since = ctx.day(a.since, "--since") if a.since else None
+    since = ctx.day(a.since, "--since", future_ok=True) if a.since else None
     stats = report(snap, board.id if board else None, since)
     if a.json:
         ctx.json(

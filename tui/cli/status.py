@@ -113,7 +113,7 @@ def cmd_minutes(ctx: Ctx) -> int:
     from store.explain import for_minutes, markdown_lines
 
     a = ctx.args
-    snap, _, _, past = ctx.moment()
+    snap, _, _, past = ctx.moment(boards=False)
     board = snap.board_named(a.board) if a.board else None
     day = ctx.day(a.date) if a.date else None
     if past is not None and day is not None and day > past:
