@@ -137,9 +137,10 @@ class HuddleScreen(Screen[None]):
         return True
 
     def _as_of(self) -> str:
-        """` · as of Tue 31 Dec 2013 (read-only)` on a past board: nobody takes it for today."""
+        """` · as of Tue 31 Dec 2013` on a past board: nobody takes it for today (the gate and
+        every write key say it is read-only)."""
         as_of = self.app.as_of
-        return "" if as_of is None else f" · {present.as_of_text(as_of)} (read-only)"
+        return "" if as_of is None else f" · {present.as_of_text(as_of)}"
 
     @property
     def item(self) -> AgendaItem | None:
@@ -178,7 +179,7 @@ class HuddleScreen(Screen[None]):
         blocked = self.blocked()
         self.gate.display = blocked
         if blocked:
-            self.gate.update(literal(lines.gate(item, self._nudged)))
+            self.gate.update(literal(lines.gate(item, self._nudged, self.app.read_only)))
         self.gate.set_class(self._nudged, "-nudged")
 
     def _show_parts(self, item: bool) -> None:

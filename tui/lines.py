@@ -132,9 +132,15 @@ def action_numbers(action: Action, view: KpiView | None, today: date) -> str:
     )
 
 
-def gate(item: AgendaItem, nudged: bool) -> str:
-    """What the countermeasure gate asks for; "Not yet" once someone tried to pass it."""
+def gate(item: AgendaItem, nudged: bool, read_only: str | None = None) -> str:
+    """What the countermeasure gate asks for; "Not yet" once someone tried to pass it. On a
+    read-only board nothing can be added: it says so, and that S moves on."""
     lead = "Not yet: " if nudged else ""
+    if read_only is not None:
+        return (
+            f"{lead}{STATUS_GLYPH[Status.RED]} {item.name} was red with no countermeasure.\n"
+            f"read-only ({read_only}): nothing can be added here · S  move on (no minutes kept)"
+        )
     return (
         f"{lead}{STATUS_GLYPH[Status.RED]} {item.name} is red with no countermeasure. "
         "Before moving on:\n"

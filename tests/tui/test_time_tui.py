@@ -226,10 +226,14 @@ async def test_as_of_huddle_shows_the_day_and_saves_no_minutes(store_path: Path)
         await until(pilot, lambda: "as of Tue 31 Dec 2013" in str(progress.render()),
                     what="the as-of in the huddle's bar")
         assert screen.item is not None and screen.item.name == "Output"
+        await until(pilot, lambda: "read-only (as of Tue 31 Dec 2013)" in str(
+            screen.gate.render()), what="the gate says nothing can be added")
         before = fingerprint(store_path)
         await pilot.press("a")
         await until(pilot, lambda: "read-only: as of Tue 31 Dec 2013" in notices(app),
                     what="a refused")
+        await pilot.press("S")  # the gate lets the facilitator move on
+        await until(pilot, lambda: screen.item is None, what="the wrap-up")
         await pilot.press("escape")
         await until(pilot, lambda: any("minutes are not saved" in n for n in notices(app)),
                     what="no minutes")
