@@ -169,7 +169,7 @@ class HuddleScreen(Screen[None]):
         item = log.item
         if item is None:
             self._show_parts(item=False)
-            self.wrapup.update(literal(lines.wrapup(log, self.size.width)))
+            self.wrapup.update(literal(lines.wrapup(log, self.size.width, self.app.read_only)))
             return
         self._show_parts(item=True)
         if item.kind is ItemKind.OVERDUE:

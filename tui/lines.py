@@ -171,7 +171,7 @@ def timer(log: HuddleLog, now: datetime) -> str:
     return f"Time {hd.clock(log.elapsed(now))} / {log.timebox_minutes}:00 · {tail}{item}"
 
 
-def wrapup(log: HuddleLog, width: int) -> str:
+def wrapup(log: HuddleLog, width: int, read_only: str | None = None) -> str:
     """Every item with its time and outcome, what was done, and how to end (`width`: the
     screen's, for the names)."""
     lines = []
@@ -190,6 +190,8 @@ def wrapup(log: HuddleLog, width: int) -> str:
         f"Actions added or changed: {len(log.actions)} · notes: {len(log.notes)} · "
         f"skipped: {len(log.skips)}",
         "",
-        "Esc ends the huddle and saves the minutes · p goes back to the last item",
+        "Esc ends the huddle and saves the minutes · p goes back to the last item"
+        if read_only is None
+        else f"Esc ends the huddle (read-only, {read_only}: no minutes are kept) · p goes back",
     ]
     return "\n".join(lines)

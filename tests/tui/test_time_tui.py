@@ -234,6 +234,8 @@ async def test_as_of_huddle_shows_the_day_and_saves_no_minutes(store_path: Path)
                     what="a refused")
         await pilot.press("S")  # the gate lets the facilitator move on
         await until(pilot, lambda: screen.item is None, what="the wrap-up")
+        await until(pilot, lambda: "no minutes are kept" in str(screen.wrapup.render()),
+                    what="the wrap-up says no minutes are kept")
         await pilot.press("escape")
         await until(pilot, lambda: any("minutes are not saved" in n for n in notices(app)),
                     what="no minutes")
