@@ -1,10 +1,10 @@
 """The `teamboard` command line: record actuals, manage boards, KPIs and actions, and ask
 "are we winning or losing?" from any shell, in a blink.
 
-One module per noun (`boards`, `kpis`, `entries`, `actions`, `status`, `transfer`, `screens`),
-each declaring its commands and their arguments in `register(sub)` next to the handlers they
-feed; `base` holds what they share and `output` the terminal side (colour, tables, JSON). How
-values read is `store.present`'s, the same as on the board.
+One module per noun (`boards`, `kpis`, `entries`, `estimating`, `actions`, `status`,
+`transfer`, `screens`), each declaring its commands and their arguments in `register(sub)` next
+to the handlers they feed; `base` holds what they share and `output` the terminal side (colour,
+tables, JSON). How values read is `store.present`'s, the same as on the board.
 
 Imports only `store/` and the stdlib at start-up, never Textual (CI checks it). The screens
 (`show`, `demo`, `huddle`) import the app lazily, and commands import what only they need
