@@ -394,9 +394,11 @@ async def test_each_board_is_evaluated_once_per_load(
     built: list[tuple[int, int | None]] = []
     real = Snapshot.views
 
-    def counted(snap: Snapshot, board_id: int | None, today: date) -> list[KpiView]:
+    def counted(
+        snap: Snapshot, board_id: int | None, today: date, now: datetime | None = None
+    ) -> list[KpiView]:
         built.append((id(snap), board_id))
-        return real(snap, board_id, today)
+        return real(snap, board_id, today, now)
 
     monkeypatch.setattr(Snapshot, "views", counted)
     app = TeamboardApp(store_path, board=LINE, clock=lambda: NINE)
