@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from .model import Action, Direction, Entry, Estimate, Explanation, Frequency, Kpi, Status
@@ -225,9 +225,7 @@ def view_kpis(
     without a plan is compared with the period's estimate (`teamboard plan`) when there is one;
     an explanation in force today stands in for an action on a red KPI.
     """
-    from . import fresh
-
-    when = fresh.local(now) if now is not None else fresh.end_of(today)
+    when = local(now) if now is not None else end_of(today)
     open_by_kpi: dict[int, list[Action]] = {}
     for a in actions:
         if a.open and a.kpi is not None:
@@ -238,14 +236,14 @@ def view_kpis(
         hist = tuple(series(k.frequency, entries_of.get(k.id, ())))
         if estimates_of and estimates_of.get(k.id):
             hist = with_estimates(k, hist, estimates_of[k.id])
-        state = fresh.freshness(k, hist[-1].day if hist else None, when)
+        state = freshness(k, hist[-1].day if hist else None, when)
         if not hist:
             st = Status.NO_DATA
-        elif state.state is fresh.State.STALE:
+        elif state.state is State.STALE:
             st = Status.STALE
         else:
             st = entry_status(k, hist[-1])
-        lates[k.id] = state.due if state.state is fresh.State.LATE else None
+        lates[k.id] = state.due if state.state is State.LATE else None
         first[k.id] = (k, hist, st)
     names = {k.id: k.name for k in kpis}
     views = []
@@ -304,3 +302,73 @@ def with_estimates(
         else e
         for e in history
     )
+
+
+# --- freshness contracts (issue 11; the clock that uses them is store/fresh.py) ---------------
+#
+# Pure: `now` is always passed in, a naive local datetime (an aware one is converted). A KPI with
+# no `due` time keeps the old rule: its last period is required from midnight on, and it is
+# stale at once when the value is missing (no late phase).
+
+END_OF_DAY = time(23, 59, 59)
+
+
+def local(now: datetime) -> datetime:
+    """`now` as a naive local datetime (how every rule here compares times)."""
+    return now.astimezone().replace(tzinfo=None) if now.tzinfo is not None else now
+
+
+def end_of(day: date) -> datetime:
+    """The last second of `day`: the instant an as-of board is evaluated for."""
+    return datetime.combine(day, END_OF_DAY)
+
+
+def due_at(kpi: Kpi, period: date) -> datetime:
+    """When the value of the period holding `period` is due: the KPI's `due` time on the first
+    day of the next period (midnight when it sets none)."""
+    start = period_start(kpi.frequency, period)
+    return datetime.combine(next_period_start(kpi.frequency, start), kpi.due or time(0))
+
+
+def required_period(kpi: Kpi, now: datetime) -> date:
+    """The start of the newest period whose value is due by `now`: the last complete one once
+    its due time has passed, the one before it until then (the grace after midnight)."""
+    now = local(now)
+    last = last_complete_period(kpi.frequency, now.date())
+    if kpi.due is not None and now < due_at(kpi, last):
+        return previous_period_start(kpi.frequency, last)
+    return last
+
+
+class State(StrEnum):
+    CURRENT = "current"
+    LATE = "late"  # the one period due is missing, and its due time has passed
+    STALE = "stale"  # more is missing than that (or the KPI sets no due time)
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    state: State
+    missing: date | None = None  # the first period with no value (start day)
+    due: datetime | None = None  # when its value was due
+
+    def late_minutes(self, now: datetime) -> int:
+        """Whole minutes since the missing value was due (0 when none is late)."""
+        if self.state is not State.LATE or self.due is None:
+            return 0
+        return max(0, int((local(now) - self.due).total_seconds() // 60))
+
+
+def freshness(kpi: Kpi, latest_day: date | None, now: datetime) -> Freshness:
+    """Is the KPI's latest value (for the period holding `latest_day`) current at `now`?"""
+    if latest_day is None:
+        return Freshness(State.CURRENT)
+    required = required_period(kpi, now)
+    latest = period_start(kpi.frequency, latest_day)
+    if latest >= required:
+        return Freshness(State.CURRENT)
+    missing = next_period_start(kpi.frequency, latest)
+    due = due_at(kpi, missing)
+    if kpi.due is not None and missing == required:
+        return Freshness(State.LATE, missing, due)
+    return Freshness(State.STALE, missing, due)

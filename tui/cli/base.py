@@ -94,7 +94,7 @@ class Ctx:
         text = getattr(self.args, "as_of", None)
         if text is None:
             return None
-        day = validate.day(text, self.today, "--as-of")
+        day = validate.day(text, self.today, "--as-of", future_ok=True)
         if day > self.today:
             raise BadInput(
                 f"--as-of {day.isoformat()} is after today: name a past day (the board as it "
