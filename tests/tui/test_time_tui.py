@@ -440,3 +440,31 @@ async def test_detail_draws_estimates_and_the_variance_against_them(store_path: 
 def flags_and_target(app: TeamboardApp) -> str:
     tile = tile_named(app, "Output")
     return str(tile.target_label.render()) + " " + str(tile.flags_label.render())
+
+
+# --- targets in time ------------------------------------------------------------------------------
+
+
+async def test_a_future_target_shows_beside_the_one_in_force(store_path: Path) -> None:
+    store = seeded(store_path)
+    ops.add_kpi(store, "OEE", "Line", 88.0, unit="%")
+    ops.set_target(store, "OEE", 92.0, date(2027, 1, 1))
+    ops.record(store, "Output", 101.0, YESTERDAY, TODAY)
+    ops.set_target(store, "Output", 110.0, date(2026, 12, 1))
+    app = keeping_time(store_path, StepClock(datetime(2026, 11, 20, 9, 0)))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await loaded(pilot, app, 2)
+        oee = tile_named(app, "OEE")
+        await until(pilot, lambda: "target 88% · 92% from 1 Jan 2027" in str(
+            oee.target_label.render()), what="the no-data tile's targets")
+        out = str(tile_named(app, "Output").target_label.render())
+        assert out.startswith("target 100 · 110 from 1 Dec") and "+1 (+1%)" in out
+        view = tile_named(app, "Output").view
+        assert view is not None and view.status is Status.GREEN  # against today's 100
+        tile_named(app, "Output").focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen), what="the detail")
+        detail = app.screen
+        assert isinstance(detail, DetailScreen)
+        await until(pilot, lambda: "110 from 1 Dec" in str(detail.numbers.render()),
+                    what="the detail's targets")
