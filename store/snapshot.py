@@ -97,11 +97,11 @@ class Snapshot:
                 key=lambda y: y.id,
             ):
                 explanations.setdefault(y.kpi, []).append(y)
-            for kpi_id in (*estimates, *explanations):
-                if kpi_id not in kpis:
-                    raise codec.Malformed(
-                        "estimates", kpi_id, "kpi", f"KPI {kpi_id} does not exist"
-                    )
+            for table, by_kpi in (("estimates", estimates), ("explanations", explanations)):
+                for kpi_id, docs in by_kpi.items():
+                    if kpi_id not in kpis:
+                        first = docs[0].id
+                        raise codec.Malformed(table, first, "kpi", f"KPI {kpi_id} does not exist")
             meta = raw["meta"].get("1", {})
             change = codec.decode_change(meta)
             codec.check_references(
