@@ -38,9 +38,15 @@ def next_change(snap: Snapshot | None, now: datetime) -> datetime:
     """The next moment after `now` at which a view of `snap` changes without a write: midnight,
     a KPI's due time, an action's due date, an explanation's end (`store.fresh`), on any board
     (the huddle may be on another than the board on screen)."""
-    if snap is None:
-        return next_midnight(now)
-    return aware(fresh.board_next_change(snap, now))
+    try:
+        if snap is None:
+            return next_midnight(now)
+        return aware(fresh.board_next_change(snap, now))
+    except (OverflowError, ValueError):  # a due date at the calendar's end (9999-12-31)
+        try:
+            return next_midnight(now)
+        except (OverflowError, ValueError):
+            return aware(now) + timedelta(seconds=CHECK_S)
 
 
 def stale(moment: datetime | None, until: datetime | None, now: datetime) -> bool:

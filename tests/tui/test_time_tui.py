@@ -103,6 +103,21 @@ def test_next_midnight_delay_and_staleness() -> None:
     assert timekeeping.stale(clock(), midnight, clock() - timedelta(hours=1))  # jumped back
 
 
+async def test_a_due_date_at_the_calendars_end_does_not_stop_the_clock(store_path: Path) -> None:
+    """An action due 9999-12-31 has no "day after": the board still keeps time (midnight)."""
+    store = kept_store(store_path)
+    ops.add_action(store, "Someday", board="Line", due=date(9999, 12, 31))
+    clock = StepClock(datetime(TODAY.year, TODAY.month, TODAY.day, 23, 59, 50))
+    assert timekeeping.next_change(store.read(), clock()) == timekeeping.next_midnight(clock())
+    app = keeping_time(store_path, clock)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot, app, 1)
+        clock.at(TOMORROW, 0, 0, 1)
+        await until(pilot, lambda: tile_named(app, "Output").view.status is Status.STALE,  # type: ignore[union-attr]
+                    what="stale after midnight")
+        assert app.is_running
+
+
 # --- a live board keeps time --------------------------------------------------------------------
 
 
