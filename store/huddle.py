@@ -63,7 +63,8 @@ def _miss(view: KpiView) -> float:
 def build_agenda(
     views: Sequence[KpiView], actions: Sequence[Action], today: date
 ) -> list[AgendaItem]:
-    """Red KPIs (largest miss first), stale ones (longest first), amber ones, overdue actions.
+    """Red KPIs (largest miss first), stale ones (longest first), late ones (past their due
+    time, not red), amber ones, overdue actions.
 
     `views` and `actions` are the board's (its open actions); an overdue action whose KPI is on
     the agenda already is shown with that KPI, not twice.

@@ -208,7 +208,8 @@ def register(sub: Sub) -> None:
     c.add_argument(
         "--plan",
         metavar="P",
-        help="the planned value for this period (compared instead of the target)",
+        help="the planned value for this period (compared instead of the target); to estimate "
+        "before the work, future periods too, use `teamboard plan KPI VALUE --date D`",
     )
     c.add_argument("--note", metavar="TEXT", help="what happened, for the huddle")
 
