@@ -227,6 +227,12 @@ async def test_as_of_board_says_so_and_writes_nothing(store_path: Path) -> None:
         view = tile_named(app, "Output").view
         assert view is not None and view.today == PAST and view.status is Status.RED
         assert fingerprint(store_path) == before
+        reloads = app.reloads
+        ops.record(Store(store_path), "Output", 120.0, TODAY, TODAY)  # someone records today
+        await until(pilot, lambda: app.reloads > reloads and app.settled(), what="the reload")
+        view = tile_named(app, "Output").view  # the reload does not carry it into today
+        assert view is not None and view.today == PAST and view.status is Status.RED
+        assert view.latest is not None and view.latest.day == PAST and view.latest.value == 80.0
 
 
 async def test_as_of_huddle_shows_the_day_and_saves_no_minutes(store_path: Path) -> None:
@@ -355,6 +361,15 @@ async def test_t_explains_a_red_the_gate_opens_and_the_flag_returns_after(
         await until(pilot, lambda: "explained: Filler jammed; the vendor comes Monday (until Mon)"
                     in flags(app), what="the tile's explanation")
         assert "red, no action" not in flags(app)
+        await pilot.press("h")  # the next huddle does not stop on it again
+        await until(pilot, lambda: isinstance(app.screen, HuddleScreen), what="a new huddle")
+        again = app.screen
+        assert isinstance(again, HuddleScreen) and again is not huddle
+        await until(pilot, lambda: again.item is not None, what="its first item")
+        assert not again.blocked() and not again.gate.display
+        again.ended = True
+        again.dismiss()
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the board")
         before = fingerprint(store_path)
 
         clock.at(TODAY + timedelta(days=4), 0, 0, 5)  # Tuesday: the explanation has ended
