@@ -146,14 +146,21 @@ class TeamboardApp(App[int]):
             self._set_moment(now)
             if self.snapshot is not None:
                 self.data_changed.publish(None)
+        else:
+            self._schedule(now)
+
+    def _set_moment(self, now: datetime) -> None:
+        """Build the views for `now` from here on, and wait for their next change."""
+        self._moment = now
+        self._until = timekeeping.next_change(self.snapshot, now)
+        self._schedule(now)
+
+    def _schedule(self, now: datetime) -> None:
+        """The one time timer: the old one stops, a new one waits for the next change."""
         if self._time_timer is not None:
             self._time_timer.stop()
         wait = timekeeping.delay(self._until, now, self.time_check_s)
         self._time_timer = self.set_timer(wait, self.keep_time, name="keep-time")
-
-    def _set_moment(self, now: datetime) -> None:
-        self._moment = now
-        self._until = timekeeping.next_change(self.snapshot, now)
 
     # --- life cycle ------------------------------------------------------------------------
 

@@ -173,8 +173,7 @@ async def test_time_timer_waits_for_the_next_change_at_most_a_minute(store_path:
     app = TeamboardApp(store_path, clock=clock)  # the real check interval
     async with app.run_test(size=(120, 30)) as pilot:
         await loaded(pilot, app, 1)
-        app.keep_time()
-        timer = app._time_timer
+        timer = app._time_timer  # scheduled by the load, for the snapshot it brought
         assert timer is not None and live_timers(app) == 1
         assert timer._interval == pytest.approx(30.0)  # to midnight, not a fixed poll
         clock.at(TODAY, 9, 0)  # went back: the next change is far off, so it looks in a minute
