@@ -23,6 +23,7 @@ from store.model import (
     Explanation,
     Frequency,
     Kpi,
+    Revision,
     Stage,
     Status,
     Target,
@@ -364,3 +365,41 @@ def test_as_of_undoes_later_changes_and_hides_later_records() -> None:
     assert past.views(1, day, now=end_of(day))[0].status is Status.GREEN
     # Today's store says red for that day: the later correction, against the later target.
     assert snap.views(1, day)[0].status is Status.RED
+
+
+def test_as_of_gives_back_an_actions_stage_and_a_kpis_fields() -> None:
+    from store.model import Revision, StageChange
+
+    k = kpi(1, at="2026-11-01T08:00:00Z", owner="ann")
+    act = Action(
+        id=1,
+        title="fix the filler",
+        board=1,
+        kpi=1,
+        owner="cy",
+        due=date(2026, 11, 30),
+        stage=Stage.DONE,
+        at="2026-11-02T08:00:00Z",
+        history=(
+            StageChange(Stage.PLAN, "ann", "2026-11-02T08:00:00Z", "stage", "", "plan"),
+            StageChange(Stage.DO, "ann", "2026-11-03T08:00:00Z", "stage", "plan", "do"),
+            StageChange(Stage.DO, "ann", "2026-11-15T08:00:00Z", "owner", "bo", "cy"),
+            StageChange(Stage.DO, "ann", "2026-11-15T08:00:00Z", "due", "2026-11-09", "2026-11-30"),
+            StageChange(Stage.DONE, "ann", "2026-11-16T08:00:00Z", "stage", "do", "done"),
+        ),
+    )
+    rev = Revision(7, "kpis", 1, "owner", "bo", "ann", "edited", "ann", "2026-11-15T08:00:00Z")
+    snap = replace_revisions(snap_of([k], [entry(1, date(2026, 11, 9), 120.0)], [act]), [rev])
+    past = as_of(snap, date(2026, 11, 10))
+    then = past.actions[1]
+    assert (then.stage, then.owner, then.due) == (Stage.DO, "bo", date(2026, 11, 9))
+    assert then.overdue(date(2026, 11, 10))  # open and past its due date, as it was that day
+    assert past.kpis[1].owner == "bo"
+    assert len(past.revisions) == 0
+    assert as_of(snap, date(2026, 11, 20)).actions[1].stage is Stage.DONE
+
+
+def replace_revisions(snap: Snapshot, revisions: list[Revision]) -> Snapshot:
+    from dataclasses import replace
+
+    return replace(snap, revisions=revisions)
