@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from .model import Action, Explanation, Kpi
@@ -85,7 +86,8 @@ def board_next_change(snap: Snapshot, now: datetime, board_id: int | None = None
     """`next_change` for a snapshot's KPIs and actions (one board's, or all when None)."""
     kpis = snap.kpis_of(board_id)
     ids = {k.id for k in kpis}
-    latest = {i: max(e.day for e in es) for i, es in snap.entries.items() if es and i in ids}
+    day = attrgetter("day")
+    latest = {i: max(map(day, es)) for i, es in snap.entries.items() if es and i in ids}
     actions = snap.actions_of(board_id)
     explained = [x for i, xs in snap.explanations.items() if i in ids for x in xs]
     return next_change(kpis, latest, actions, now, explained)
