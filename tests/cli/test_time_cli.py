@@ -234,6 +234,9 @@ def test_an_explanation_opens_the_gate_expires_and_is_in_the_minutes(tb: Run) ->
     assert "red, no action" in tb.ok("status", today=sunday)
     # --until: a date of one's choosing; a past one is refused.
     assert "until Tue 1 Dec" in tb.ok("explain", "OEE", "waiting on parts", "--until", "2026-12-01")
+    tb.ok("record", "OEE", "95", "--date", "2026-11-21")
+    code, _, err = tb("explain", "OEE", "just in case")
+    assert code == 0 and "OEE is green now" in err
     assert "before today" in tb.refused("explain", "OEE", "why", "--until", "2026-11-01")
     tb.refused("explain", "OEE", "   ")
     tb.refused("explain", "OEE", "why", "--until", "someday")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from store import validate
 from store.errors import BadInput
-from store.present import short_date, signed, with_unit
+from store.model import Status
+from store.present import STATUS_WORD, short_date, signed, with_unit
 
 from .base import Ctx, Sub, board_opt, command, json_flag, kpi_arg, quote
 from .output import cell, one_line, table
@@ -122,7 +123,14 @@ def cmd_explain(ctx: Ctx) -> int:
     text = validate.text(a.text, "explanation")
     until = ctx.day(a.until, "--until", future_ok=True) if a.until is not None else None
     x = explain(ctx.store, a.kpi, text, ctx.today, until, a.board)
-    k = ctx.snapshot().kpis[x.kpi]
+    snap = ctx.snapshot()
+    k = snap.kpis[x.kpi]
+    view = next((v for v in snap.views(k.board, ctx.today, ctx.now) if v.kpi.id == k.id), None)
+    if view is not None and view.status is not Status.RED:
+        ctx.note(
+            f"teamboard: note: {one_line(k.name)} is {STATUS_WORD[view.status]} now; the "
+            "explanation counts only while it is red with no action"
+        )
     ctx.print(
         f"explained {one_line(k.name)} until {short_date(x.until, ctx.today)}: the huddle's "
         f"red-no-action gate is open until then (after it, add an action: teamboard "
