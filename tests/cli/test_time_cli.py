@@ -248,3 +248,24 @@ def test_minutes_as_of_show_the_last_huddle_by_that_day(tb: Run) -> None:
     _huddle(tb.path, date(2026, 11, 20))
     assert "Wed 18 Nov 2026" in tb.ok("minutes", "--as-of", "2026-11-19")
     assert "Fri 20 Nov 2026" in tb.ok("minutes")
+
+
+def test_show_and_huddle_as_of_open_the_app_on_that_day(
+    tb: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.cli import screens
+
+    seen: list[dict[str, object]] = []
+
+    def fake_run_app(path: Path, board: str | None, **options: object) -> int:
+        seen.append(options)
+        return 0
+
+    monkeypatch.setattr(screens, "run_app", fake_run_app)
+    tb.ok("board", "add", "Line")
+    tb.ok("show", "--as-of", "yesterday", today=date.today())
+    tb.ok("huddle", "Line", "--as-of", "-2", today=date.today())
+    tb.ok("show")
+    assert seen[0]["as_of"] == date.today() - timedelta(days=1)
+    assert seen[1]["as_of"] == date.today() - timedelta(days=2) and seen[1]["huddle"] is True
+    assert "as_of" not in seen[2]  # live: the app gets no as_of at all
