@@ -70,15 +70,13 @@ def next_change(
                 break
         if freshness(k, latest_days.get(k.id), now).state is State.LATE:
             times.append(now.replace(second=0, microsecond=0) + timedelta(minutes=1))
-    for a in actions:
-        if a.open and a.due is not None:
-            when = datetime.combine(a.due + timedelta(days=1), time(0))
+    ends = [a.due for a in actions if a.open and a.due is not None]
+    ends += [x.until for x in explanations]
+    for day in ends:
+        if day < date.max:  # the calendar's last day has no midnight after it
+            when = datetime.combine(day + timedelta(days=1), time(0))
             if when > now:
                 times.append(when)
-    for x in explanations:
-        when = datetime.combine(x.until + timedelta(days=1), time(0))
-        if when > now:
-            times.append(when)
     return min(times)
 
 

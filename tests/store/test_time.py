@@ -403,3 +403,13 @@ def replace_revisions(snap: Snapshot, revisions: list[Revision]) -> Snapshot:
     from dataclasses import replace
 
     return replace(snap, revisions=revisions)
+
+
+def test_next_change_survives_the_calendars_last_day() -> None:
+    k = kpi(due=time(7, 0))
+    act = Action(id=1, title="someday", board=1, due=date.max, stage=Stage.DO)
+    why = Explanation(1, 1, "x", DAY, date.max)
+    at = datetime(2026, 11, 20, 12, 0)
+    assert next_change([k], {1: date(2026, 11, 19)}, [act], at, [why]) == datetime(
+        2026, 11, 21, 0, 0
+    )
