@@ -96,7 +96,10 @@ def test_as_of_the_last_day_of_an_imported_year(tb: Run, tmp_path: Path) -> None
     late = next(k for k in past["kpis"] if k["name"] == "Late")
     assert "late" in late["flags"] and late["late_since"] == "2013-12-31T07:00"
     text = tb.ok("status", "North", "--as-of", "2013-12-31")
-    assert "North · as of Tue 31 Dec 2013 (past, read-only) · 5 KPIs" in text
+    assert (
+        "North · as of Tue 31 Dec 2013 (past, read-only) · 5 KPIs: 2 green, 1 amber, 1 red, "
+        "1 stale, 1 late" in text
+    )
     assert "late 16 h 59 min · ben" in text
     assert "stale since 27 Dec 2013" in text  # another year: with its year
     assert "red, no action" in text

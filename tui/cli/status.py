@@ -19,7 +19,7 @@ from store.present import (
     variance_text,
     with_unit,
 )
-from store.rules import KpiView
+from store.rules import Flag, KpiView
 
 from .actions import action_rows
 from .base import Ctx, Sub, as_of_opt, command, json_flag, quote
@@ -33,6 +33,9 @@ def _counts(views: Sequence[KpiView], paint: Painter) -> str:
     parts = [paint(f"{n[s]} {STATUS_WORD[s]}", s) if n[s] else f"0 {STATUS_WORD[s]}" for s in order]
     if n[Status.NO_DATA]:
         parts.append(f"{n[Status.NO_DATA]} no data")
+    late = sum(1 for v in views if Flag.LATE in v.flags)
+    if late:
+        parts.append(f"{late} late")
     return ", ".join(parts)
 
 
