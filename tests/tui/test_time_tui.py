@@ -210,6 +210,7 @@ async def test_as_of_board_says_so_and_writes_nothing(store_path: Path) -> None:
         await until(pilot, lambda: "as of Tue 31 Dec 2013" in str(clock_label.render()),
                     what="the header's as-of")
         assert "read-only" in str(clock_label.render())
+        assert live_timers(app) == 0  # a past day does not keep time
         view = tile_named(app, "Output").view
         assert view is not None and view.status is Status.RED and view.today == PAST
         before = fingerprint(store_path)
