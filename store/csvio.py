@@ -5,6 +5,11 @@ rejected the transaction raises `ImportRejected` (listing every bad row) and wri
 
 CSV columns: `board,kpi,date,value`, optional `plan,note`. The export's own `who,at` columns
 are accepted and ignored (an import records who imported and when), so an export imports back.
+With `--create`, optional `unit,direction,target,amber,frequency,owner,kind` set up the KPIs it
+makes (the first row that gives one counts; a different one later is an error); where absent,
+the report says which defaults were chosen (`CreatedKpi`). A row that repeats the value, plan
+and note already current for its KPI and day is skipped and counted (`force` records it again).
+An error repeated on many rows is reported once, with the count and the first rows.
 Values are written like `78.5` (a point, no thousands separators); dates like `2024-05-10`.
 
 Formulas (OWASP "CSV injection"): a spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`,
@@ -30,12 +35,17 @@ from typing import TextIO
 from . import codec, validate
 from .db import Store, Tx
 from .errors import BadInput
+from .model import Direction, Frequency, Kind
 from .snapshot import Snapshot
 
 REQUIRED = ("board", "kpi", "date", "value")
 OPTIONAL = ("plan", "note")
 IGNORED = ("who", "at")  # written by `export`; an import records its own
 EXPORT_COLUMNS = (*REQUIRED, *OPTIONAL, *IGNORED)
+# How a KPI that `--create` makes is set up (ignored for KPIs that exist).
+KPI_COLUMNS = ("unit", "direction", "target", "amber", "frequency", "owner", "kind")
+ACCEPTED = (*EXPORT_COLUMNS, *KPI_COLUMNS)
+SHOWN_ROWS = 5  # of a repeated error or of skipped rows, the first ones shown
 
 
 class ImportRejected(BadInput):
@@ -48,7 +58,38 @@ class ImportRejected(BadInput):
             "imported. Fix the rows above and run the import again"
         )
         self.problems = problems
-        self.details = [f"{source}:{row}: {reason}" for row, reason in problems]
+        self.details = _grouped(source, problems)
+
+
+def _grouped(source: str, problems: list[tuple[int, str]]) -> list[str]:
+    """One line per distinct reason: a reason on many rows (a foreign file: every row) says
+    how many and which first, instead of one identical line per row."""
+    rows_of: dict[str, list[int]] = {}
+    for row, reason in problems:
+        rows_of.setdefault(reason, []).append(row)
+    lines = []
+    for reason, rows in sorted(rows_of.items(), key=lambda x: x[1][0]):
+        if len(rows) == 1:
+            lines.append(f"{source}:{rows[0]}: {reason}")
+        else:
+            first = ", ".join(str(r) for r in rows[:SHOWN_ROWS])
+            more = ", …" if len(rows) > SHOWN_ROWS else ""
+            lines.append(f"{source}:{rows[0]}: {reason} ({len(rows)} rows: {first}{more})")
+    return lines
+
+
+@dataclass(frozen=True)
+class CreatedKpi:
+    """A KPI `--create` made: its settings, which of them are defaults (absent columns), and
+    the first and last day of its imported values (a fix's `--from`)."""
+
+    board: str
+    name: str
+    target: float
+    settings: dict[str, object]  # unit, direction, amber, frequency, owner, kind
+    defaults: tuple[str, ...]  # the columns that were absent: "target", "direction", ...
+    first: date
+    last: date
 
 
 @dataclass
@@ -56,6 +97,8 @@ class ImportReport:
     entries: int = 0
     boards_created: list[str] = field(default_factory=list)
     kpis_created: list[tuple[str, str, float]] = field(default_factory=list)  # board, kpi, target
+    created: list[CreatedKpi] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)  # rows repeating what the store holds
 
 
 @dataclass
@@ -67,6 +110,7 @@ class _Row:
     value: float
     plan: float | None
     note: str
+    settings: dict[str, object] = field(default_factory=dict)  # the KPI columns given
 
 
 def read_rows(text: str, source: str) -> tuple[list[dict[str, str]], list[int]]:
@@ -76,7 +120,7 @@ def read_rows(text: str, source: str) -> tuple[list[dict[str, str]], list[int]]:
     if not header:
         raise BadInput(f"{source} is empty: the first line must be the header {','.join(REQUIRED)}")
     missing = [c for c in REQUIRED if c not in header]
-    unknown = [c for c in header if c not in EXPORT_COLUMNS]
+    unknown = [c for c in header if c not in ACCEPTED]
     if missing or unknown:
         parts = []
         if missing:
@@ -85,7 +129,8 @@ def read_rows(text: str, source: str) -> tuple[list[dict[str, str]], list[int]]:
             parts.append(f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}")
         raise BadInput(
             f"{source}: {' and '.join(parts)}; the header must be "
-            f"{','.join(REQUIRED)} with optional {','.join(OPTIONAL)}"
+            f"{','.join(REQUIRED)} with optional {','.join(OPTIONAL)} (and, for KPIs --create "
+            f"makes, {','.join(KPI_COLUMNS)})"
         )
     reader.fieldnames = header
     rows: list[dict[str, str]] = []
@@ -130,13 +175,41 @@ def _check_row(number: int, raw: dict[str, str], today: date) -> _Row:
     plan = validate.number(plan_text, "plan") if plan_text else None
     note, literal = unescape_cell(raw.get("note", ""))
     note = validate.text(note, "note", strip=not literal)
-    return _Row(number, board, kpi, day, value, plan, note)
+    return _Row(number, board, kpi, day, value, plan, note, _settings(raw))
+
+
+def _settings(raw: dict[str, str]) -> dict[str, object]:
+    """The KPI columns a row gives (blank cells are absent), checked like `kpi add`'s."""
+    out: dict[str, object] = {}
+    for col in KPI_COLUMNS:
+        text = unescape_cell(raw.get(col, ""))[0].strip()
+        if not text:
+            continue
+        if col in ("target", "amber"):
+            out[col] = validate.number(text, col)
+        elif col == "unit":
+            out[col] = validate.name(text, "unit", scripts=False)
+        elif col == "owner":
+            out[col] = validate.owner(text)
+        elif col == "direction":
+            out[col] = validate.choice(Direction, text, col).value
+        elif col == "frequency":
+            out[col] = validate.choice(Frequency, text, col).value
+        else:
+            out[col] = validate.choice(Kind, text, col).value
+    return out
 
 
 def import_csv(
-    store: Store, text: str, today: date, create: bool = False, source: str = "CSV"
+    store: Store,
+    text: str,
+    today: date,
+    create: bool = False,
+    source: str = "CSV",
+    force: bool = False,
 ) -> ImportReport:
-    """Check every row, then insert all of them in one transaction, or none."""
+    """Check every row, then insert all of them in one transaction, or none. Rows repeating
+    what the store holds are skipped unless `force`."""
     rows, lines = read_rows(text, source)
     if not rows:
         raise BadInput(f"{source} has a header but no rows: nothing to import")
@@ -153,7 +226,7 @@ def import_csv(
         if problems:
             problems.sort()
             raise ImportRejected(source, problems, len(rows))
-        return _write(tx, snap, good, plan)
+        return _write(tx, snap, good, plan, force)
 
 
 @dataclass
@@ -163,6 +236,8 @@ class _Plan:
     kpis: dict[tuple[str, str], int | None] = field(default_factory=dict)
     kpi_names: dict[tuple[str, str], str] = field(default_factory=dict)
     values: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    settings: dict[tuple[str, str], dict[str, object]] = field(default_factory=dict)
+    days: dict[tuple[str, str], list[date]] = field(default_factory=dict)
 
 
 def _resolve(
@@ -211,9 +286,55 @@ def _resolve(
             plan.kpi_names[kkey] = found.name if found else r.kpi
         if plan.kpis[kkey] is None:
             plan.values.setdefault(kkey, []).append(r.value)
+            plan.days.setdefault(kkey, []).append(r.day)
+            _merge(plan, kkey, r, problems)
     if create:
         _check_limits(snap, rows, plan, problems)
+        _check_settings(rows, plan, problems)
     return plan
+
+
+def _merge(plan: _Plan, kkey: tuple[str, str], r: _Row, problems: list[tuple[int, str]]) -> None:
+    """The first row that gives a KPI column sets it; a different value later is an error."""
+    have = plan.settings.setdefault(kkey, {})
+    for col, value in r.settings.items():
+        if col not in have:
+            have[col] = value
+            have[f"{col}@row"] = r.number
+        elif have[col] != value:
+            problems.append(
+                (
+                    r.number,
+                    f"{col} {value!s} for KPI {r.kpi!r} differs from {have[col]!s} on row "
+                    f"{have[f'{col}@row']}: give one {col} per KPI",
+                )
+            )
+
+
+def _check_settings(rows: list[_Row], plan: _Plan, problems: list[tuple[int, str]]) -> None:
+    """Amber must lie on the wrong side of the target, as with `kpi add`."""
+    for kkey, kid in plan.kpis.items():
+        if kid is not None:
+            continue
+        s = plan.settings.get(kkey, {})
+        amber = s.get("amber")
+        if not isinstance(amber, float):
+            continue
+        values = plan.values[kkey]
+        target = s.get("target")
+        target = target if isinstance(target, float) else sum(values) / len(values)
+        direction = Direction(str(s.get("direction", "up")))
+        wrong = amber >= target if direction is Direction.UP else amber <= target
+        if wrong:
+            side = "below" if direction is Direction.UP else "above"
+            problems.append(
+                (
+                    int(str(s["amber@row"])),
+                    f"amber {amber:g} for KPI {plan.kpi_names[kkey]!r} must be {side} its target "
+                    f"{target:g} ({direction.value}: {'higher' if side == 'below' else 'lower'} "
+                    "is better)",
+                )
+            )
 
 
 def _fresh(
@@ -253,7 +374,17 @@ def _check_limits(
         )
 
 
-def _write(tx: Tx, snap: Snapshot, rows: list[_Row], plan: _Plan) -> ImportReport:
+_DEFAULTS: dict[str, object] = {
+    "unit": "",
+    "direction": "up",
+    "amber": None,
+    "frequency": "daily",
+    "owner": "",
+    "kind": "lagging",
+}
+
+
+def _write(tx: Tx, snap: Snapshot, rows: list[_Row], plan: _Plan, force: bool) -> ImportReport:
     report = ImportReport()
     board_ids: dict[str, int] = {}
     for bkey, bid in plan.boards.items():
@@ -266,23 +397,59 @@ def _write(tx: Tx, snap: Snapshot, rows: list[_Row], plan: _Plan) -> ImportRepor
     for kkey, kid in plan.kpis.items():
         if kid is None:
             values = plan.values[kkey]
-            target = sum(values) / len(values)
+            given = plan.settings.get(kkey, {})
+            # A provisional target: the mean, to 4 significant digits (not 15.213698630137).
+            mean = float(f"{sum(values) / len(values):.4g}")
+            target = given.get("target", mean)
+            assert isinstance(target, float)
+            settings = {c: given.get(c, d) for c, d in _DEFAULTS.items()}
             doc = tx.insert(
                 "kpis",
                 codec.kpi_doc(
                     board=board_ids[kkey[0]],
                     name=plan.kpi_names[kkey],
                     targets=[codec.target_doc(target, None, tx.who, tx.at)],
+                    direction=Direction(str(settings["direction"])),
+                    unit=str(settings["unit"]),
+                    amber=settings["amber"] if isinstance(settings["amber"], float) else None,
+                    frequency=Frequency(str(settings["frequency"])),
+                    owner=str(settings["owner"]),
+                    kind=Kind(str(settings["kind"])),
                 ),
             )
             kid = int(doc["id"])
-            report.kpis_created.append((plan.board_names[kkey[0]], plan.kpi_names[kkey], target))
+            board_name, name = plan.board_names[kkey[0]], plan.kpi_names[kkey]
+            report.kpis_created.append((board_name, name, target))
+            days = plan.days[kkey]
+            report.created.append(
+                CreatedKpi(
+                    board_name,
+                    name,
+                    target,
+                    settings,
+                    tuple(c for c in KPI_COLUMNS if c not in given),
+                    min(days),
+                    max(days),
+                )
+            )
         kpi_ids[kkey] = kid
+    # What each KPI and day holds now (the latest record): a row repeating it is skipped.
+    current: dict[tuple[int, date], tuple[float, float | None, str]] = {}
+    for kpi_id, lst in snap.entries.items():
+        for e in sorted(lst, key=lambda e: e.id):
+            current[(kpi_id, e.day)] = (e.value, e.plan, e.note)
     docs = []
     for r in rows:
         kpi = kpi_ids[(r.board.casefold(), r.kpi.casefold())]
+        same = current.get((kpi, r.day)) == (r.value, r.plan, r.note)
+        if same and not force:
+            report.skipped.append(r.number)
+            continue
+        current[(kpi, r.day)] = (r.value, r.plan, r.note)
         entry = codec.entry_doc(kpi, r.day, r.value, r.plan, r.note)
         docs.append({"id": tx.next_id("entries"), **entry, "who": tx.who, "at": tx.at})
+    if not docs:
+        return report  # every row repeats the store: nothing is written
     # One table update for all rows: TinyDB rewrites the whole table on every insert, so
     # row-by-row inserts are quadratic (5,000 rows into 5,000 entries: 6.4 s; this way the
     # whole import takes 0.3 s).

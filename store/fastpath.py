@@ -20,7 +20,7 @@ import gc
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from itertools import compress, repeat
 from operator import methodcaller
 from typing import TYPE_CHECKING, Any
@@ -70,6 +70,7 @@ def record(
     board: Ref | None = None,
     plan: float | None = None,
     note: str = "",
+    now: datetime | None = None,
     *,
     fallback: Callable[..., Recorded],
 ) -> Recorded:
@@ -91,12 +92,12 @@ def record(
             if schema.migrate(raw, str(store.path)):
                 raise _Fallback("the store needs migrating")
             done = _record(raw, str(store.path), kpi, value, day, today, board, plan, note,
-                           whoami(), utcnow())  # fmt: skip
+                           whoami(), utcnow(), now)  # fmt: skip
             remove_stale_temps(store.path)
             write_atomic(store.path, raw, ref)
             return done
     except _Fallback:
-        return fallback(store, kpi, value, day, today, board, plan=plan, note=note)
+        return fallback(store, kpi, value, day, today, board, plan=plan, note=note, now=now)
 
 
 def _record(
@@ -111,6 +112,7 @@ def _record(
     note: str,
     who: str,
     at: str,
+    now: datetime | None = None,
 ) -> Recorded:
     """Check the store, find the KPI, append the entry to `raw` (in place): what the general
     path does, less the objects nobody looks at."""
@@ -156,7 +158,10 @@ def _record(
     mine[k.id].append(entry)
     kpis = [snap.kpis[i] for i in sorted(wanted, key=lambda i: i != k.id)]
     names = {b.id: b.name for b in snap.boards.values()}
-    view = view_kpis(kpis, mine, list(snap.actions.values()), names, today)[0]
+    view = view_kpis(
+        kpis, mine, list(snap.actions.values()), names, today,
+        now=now, estimates_of=snap.estimates, explanations_of=snap.explanations,
+    )[0]  # fmt: skip
     return Recorded(entry, view, before[-1] if before else None)
 
 

@@ -18,7 +18,7 @@ from . import validate
 from .errors import BadInput
 from .model import Action, Board, Review, Status
 from .present import review_text, waiting_text
-from .rules import KpiView, shortfall
+from .rules import Flag, KpiView, shortfall
 
 
 class ItemKind(StrEnum):
@@ -27,6 +27,7 @@ class ItemKind(StrEnum):
     AMBER = "amber"
     OVERDUE = "overdue"  # an overdue action
     ESCALATION = "escalation"  # an action a board below raised to this one, waiting
+    LATE = "late"  # a KPI whose value is past its due time (not red or stale already)
 
 
 class Outcome(StrEnum):
@@ -69,7 +70,8 @@ def build_agenda(
     boards: Mapping[int, Board] | None = None,
 ) -> list[AgendaItem]:
     """Escalations waiting for this board first (oldest first: `tiers.escalations_to`), then
-    red KPIs (largest miss first), stale ones (longest first), amber ones, overdue actions.
+    red KPIs (largest miss first), stale ones (longest first), late ones (past their due time,
+    not red), amber ones, overdue actions.
 
     `views` and `actions` are the board's (its open actions); an overdue action whose KPI is on
     the agenda already is shown with that KPI, not twice.
@@ -87,9 +89,16 @@ def build_agenda(
     reds = sorted(of(Status.RED), key=lambda v: (-_miss(v), v.kpi.id))
     stale = sorted(of(Status.STALE), key=lambda v: (v.stale_since or date.max, v.kpi.id))
     amber = sorted(of(Status.AMBER), key=lambda v: (-_miss(v), v.kpi.id))
+    late = [v for v in views if Flag.LATE in v.flags and v.status is not Status.RED]
+    amber = [v for v in amber if Flag.LATE not in v.flags]
     items = [
         AgendaItem(kind, v.kpi.name, v.kpi.id, status=v.status.value)
-        for kind, group in ((ItemKind.RED, reds), (ItemKind.STALE, stale), (ItemKind.AMBER, amber))
+        for kind, group in (
+            (ItemKind.RED, reds),
+            (ItemKind.STALE, stale),
+            (ItemKind.LATE, late),
+            (ItemKind.AMBER, amber),
+        )
         for v in group
     ]
     on_agenda = {i.kpi for i in items}
@@ -106,10 +115,11 @@ def build_agenda(
 
 
 def blocks(item: AgendaItem, view: KpiView | None, noted: bool) -> bool:
-    """True while a red item may not be passed: still red, no open action, no note why."""
+    """True while a red item may not be passed: still red, no open action, no note why, and
+    no explanation in force (`teamboard explain`, `t`)."""
     if not item.gated or view is None or noted:
         return False
-    return view.status is Status.RED and not view.open_actions
+    return view.status is Status.RED and not view.open_actions and view.explanation is None
 
 
 def status_now(item: AgendaItem, view: KpiView | None) -> str | None:

@@ -6,7 +6,7 @@ They never touch the file: `store.db` reads it, `store.snapshot` builds these.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from enum import StrEnum
 
 
@@ -90,6 +90,7 @@ class Kpi:
     at: str = ""
     category: str = ""  # an SQCDP letter's word (Safety, ...) or a team's own; "" for none
     goal_id: int | None = None  # the Goal it serves; `goal` above is that goal's name
+    due: time | None = None  # when a period's value is due, local time on the next period's day
 
     def target_on(self, day: date) -> float:
         """The target in force on `day`: the latest one that started on or before it (of two
@@ -105,6 +106,15 @@ class Kpi:
     def target(self) -> float:
         """The target in force today (the newest one)."""
         return self.targets[-1].value
+
+    def next_target(self, day: date) -> Target | None:
+        """The first target that starts after `day` (and so is not in force yet), if any; of
+        two for that day, the one set later."""
+        later = [t for t in self.targets if t.since is not None and t.since > day]
+        if not later:
+            return None
+        first = min(t.since for t in later if t.since is not None)
+        return [t for t in later if t.since == first][-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +233,20 @@ class Goal:
 
 
 @dataclass(frozen=True, slots=True)
+class Estimate:
+    """An estimate for one period, made before the work (`teamboard plan`). A later estimate
+    for the same KPI and period supersedes it; the old one stays. `by` is the estimator."""
+
+    id: int
+    kpi: int
+    day: date
+    value: float
+    by: str = ""
+    who: str = ""
+    at: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Review:
     """A leader looked at the board: who, when, what they asked, which KPIs were red then."""
 
@@ -232,3 +256,20 @@ class Review:
     reds: tuple[int, ...] = ()  # ids of the board's red KPIs at the time
     who: str = ""
     at: str = ""  # UTC ISO
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a KPI is red and has no action (`teamboard explain`): it satisfies the red-no-action
+    gate from `since` to `until` inclusive; then the flag returns."""
+
+    id: int
+    kpi: int
+    text: str
+    since: date
+    until: date
+    who: str = ""
+    at: str = ""
+
+    def active(self, day: date) -> bool:
+        return self.since <= day <= self.until

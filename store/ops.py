@@ -10,7 +10,7 @@ and a value recorded again supersedes the old one, which stays.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
 
 from . import codec, fastpath, goals, validate
@@ -25,7 +25,7 @@ Ref = str | int  # a board or KPI: by id (the app, which must not be redirected)
 # What `edit_kpi` can change (the target has its own operation: it changes over time).
 _KPI_FIELDS = (
     "name", "unit", "direction", "amber", "frequency", "owner", "goal", "kind", "counter",
-    "description", "category",
+    "description", "category", "due",
 )  # fmt: skip
 
 
@@ -173,6 +173,7 @@ def add_kpi(
     description: str = "",
     force: bool = False,
     category: str = "",
+    due: time | None = None,
 ) -> Kpi:
     _check_amber(direction, target, amber)
     with store.transaction() as tx:
@@ -211,6 +212,7 @@ def add_kpi(
                 counter=_counter_id(snap, board_id, counter, None),
                 description=description,
                 category=category,
+                due=due.strftime("%H:%M") if due is not None else None,
             ),
         )
         tx.touch(f"added KPI {name}")
@@ -237,7 +239,7 @@ def edit_kpi(
                 validate.lookalike(value, [o.name for o in others if o.id != k.id], "KPI")
             if key == "counter":
                 value = _counter_id(snap, k.board, value, k.id) if value else None
-            if key == "amber" and value == "":
+            if key in ("amber", "due") and value == "":
                 value = None
             if key == "goal":
                 goal_id = None
@@ -245,6 +247,8 @@ def edit_kpi(
                     goal_id, value = goals.resolve_for_kpi(tx, snap, k.board, value, k.id, force)
                 if goal_id != k.goal_id:
                     fields["goal_id"] = goal_id
+            if isinstance(value, time):
+                value = value.strftime("%H:%M")
             if isinstance(value, (Direction, Frequency, Kind)):
                 value = value.value
             fields[key] = value
@@ -300,12 +304,15 @@ def record(
     board: Ref | None = None,
     plan: float | None = None,
     note: str = "",
+    now: datetime | None = None,
 ) -> Recorded:
     """Record an actual. The same KPI and date again supersedes it; the old value stays.
 
     `store.fastpath` does it without building the whole snapshot, and hands a store it does not
     vouch for to `record_whole`."""
-    return fastpath.record(store, kpi, value, day, today, board, plan, note, fallback=record_whole)
+    return fastpath.record(
+        store, kpi, value, day, today, board, plan, note, now, fallback=record_whole
+    )
 
 
 def record_whole(
@@ -317,6 +324,7 @@ def record_whole(
     board: Ref | None = None,
     plan: float | None = None,
     note: str = "",
+    now: datetime | None = None,
 ) -> Recorded:
     """`record` through the general transaction: the whole snapshot, TinyDB's insert."""
     with store.transaction() as tx:
@@ -329,7 +337,7 @@ def record_whole(
         entries = dict(snap.entries)
         entries[k.id] = [*entries.get(k.id, ()), entry]
         after = replace(snap, entries=entries)
-        view = next(x for x in after.views(k.board, today) if x.kpi.id == k.id)
+        view = next(x for x in after.views(k.board, today, now) if x.kpi.id == k.id)
         return Recorded(entry, view, before[-1] if before else None)
 
 

@@ -27,7 +27,7 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 
-from .model import Action, Board, Review, Stage, Status
+from .model import Action, Board, Kpi, Review, Stage, Status
 from .rules import Flag, KpiView, Trend
 
 STATUS_GLYPH = {
@@ -152,7 +152,11 @@ def benchmark_label(view: KpiView) -> str:
     """`plan 40` when the latest entry has an estimate, else `target 85%`."""
     latest = view.latest
     word = "plan" if latest is not None and latest.plan is not None else "target"
-    return f"{word} {with_unit(view.benchmark, view.kpi.unit)}"
+    text = f"{word} {with_unit(view.benchmark, view.kpi.unit)}"
+    nxt = view.kpi.next_target(view.today) if view.today is not None else None
+    if word == "target" and nxt is not None and nxt.since is not None:
+        text += f" · {with_unit(nxt.value, view.kpi.unit)} from {day_month(nxt.since, view.today)}"
+    return text
 
 
 def flag_text(view: KpiView, flag: Flag, today: date | None = None) -> str:
@@ -161,6 +165,11 @@ def flag_text(view: KpiView, flag: Flag, today: date | None = None) -> str:
         return "red, no action"
     if flag is Flag.COUNTER_RED:
         return f"counter-metric red ({view.counter_name})"
+    if flag is Flag.LATE:
+        return late_text(view)
+    if flag is Flag.EXPLAINED and view.explanation is not None:
+        until = until_text(view.explanation.until, today or view.today)
+        return f"explained: {view.explanation.text} (until {until})"
     if view.stale_since is not None:
         return f"stale since {short_date(view.stale_since, today)}"
     return "stale"
@@ -171,7 +180,56 @@ def flag_texts(view: KpiView, today: date | None = None) -> list[str]:
     return [flag_text(view, flag, today) for flag in view.flags]
 
 
+def late_text(view: KpiView) -> str:
+    """`late 35 min · ben`: how long the period's value is overdue, and whose it is."""
+    minutes = 0
+    if view.late_due is not None and view.now is not None:
+        minutes = max(0, int((view.now - view.late_due).total_seconds() // 60))
+    text = f"late {duration(minutes)}"
+    return f"{text} · {view.kpi.owner}" if view.kpi.owner else text
+
+
+def duration(minutes: int) -> str:
+    """`35 min`, `2 h 5 min`, `3 h`, `2 days`."""
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 24 * 60:
+        h, m = divmod(minutes, 60)
+        return f"{h} h {m} min" if m else f"{h} h"
+    return f"{minutes // (24 * 60)} days"
+
+
+def target_text(kpi: Kpi, today: date) -> str:
+    """`88 · 92 from 1 Jan`: the target in force `today`, and the next one when one is set."""
+    text = with_unit(kpi.target_on(today), kpi.unit)
+    nxt = kpi.next_target(today)
+    if nxt is not None and nxt.since is not None:
+        text += f" · {with_unit(nxt.value, kpi.unit)} from {day_month(nxt.since, today)}"
+    return text
+
+
 # --- dates and times ----------------------------------------------------------------------------
+
+
+def day_month(d: date, today: date | None = None) -> str:
+    """`1 Jan` in `today`'s year, `1 Jan 2027` in another (or when `today` is not given)."""
+    if today is None or d.year != today.year:
+        return d.strftime("%-d %b %Y")
+    return d.strftime("%-d %b")
+
+
+def until_text(d: date, today: date | None = None) -> str:
+    """`Fri` within the coming week, else as `short_date`: how long an explanation holds."""
+    if today is not None and 0 <= (d - today).days < 7:
+        return "today" if d == today else d.strftime("%a")
+    return short_date(d, today)
+
+
+def as_of_text(day: date) -> str:
+    """`as of Tue 31 Dec 2013`: the header of a board shown as it stood at the end of a day
+    (always with its year, so nobody takes it for live)."""
+    return "as of " + day.strftime("%a %-d %b %Y")
+
 
 
 def short_date(d: date, today: date | None = None) -> str:

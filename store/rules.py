@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-from .model import Action, Direction, Entry, Frequency, Kpi, Status
+from .model import Action, Direction, Entry, Estimate, Explanation, Frequency, Kpi, Status
 
 
 class Trend(StrEnum):
@@ -28,6 +28,8 @@ class Flag(StrEnum):
     RED_NO_ACTION = "red-no-action"  # a red KPI must get a countermeasure
     COUNTER_RED = "counter-red"  # green while its counter-metric is red: the number may be gamed
     STALE = "stale"
+    LATE = "late"  # the period due is missing and its due time passed (store/fresh.py)
+    EXPLAINED = "explained"  # red, no action, but explained until a date (store/explain.py)
 
 
 def period_start(frequency: Frequency, day: date) -> date:
@@ -170,6 +172,9 @@ class KpiView:
     counter_name: str | None = None
     met: tuple[bool, ...] = ()  # the last SPARK_PERIODS periods: did each meet its benchmark?
     today: date | None = None  # the day it was evaluated for: dates are shown against it
+    now: datetime | None = None  # the instant it was evaluated for (lateness counts from it)
+    late_due: datetime | None = None  # when the missing value was due, while it is late
+    explanation: Explanation | None = None  # the explanation in force today, if any
 
     @property
     def latest(self) -> Entry | None:
@@ -177,7 +182,9 @@ class KpiView:
 
     @property
     def benchmark(self) -> float:
-        return benchmark(self.kpi, self.latest) if self.latest else self.kpi.target
+        if self.latest:
+            return benchmark(self.kpi, self.latest)
+        return self.kpi.target_on(self.today) if self.today else self.kpi.target
 
     @property
     def variance(self) -> tuple[float, float | None] | None:
@@ -208,23 +215,48 @@ def view_kpis(
     actions: Sequence[Action],
     board_names: dict[int, str],
     today: date,
+    now: datetime | None = None,
+    estimates_of: dict[int, list[Estimate]] | None = None,
+    explanations_of: dict[int, list[Explanation]] | None = None,
 ) -> list[KpiView]:
-    """Evaluate every KPI, then the flags that need a second KPI (counter-metrics)."""
+    """Evaluate every KPI, then the flags that need a second KPI (counter-metrics).
+
+    `now` (default: the end of `today`) decides lateness against a KPI's due time; an entry
+    without a plan is compared with the period's estimate (`teamboard plan`) when there is one;
+    an explanation in force today stands in for an action on a red KPI.
+    """
+    when = local(now) if now is not None else end_of(today)
     open_by_kpi: dict[int, list[Action]] = {}
     for a in actions:
         if a.open and a.kpi is not None:
             open_by_kpi.setdefault(a.kpi, []).append(a)
     first: dict[int, tuple[Kpi, tuple[Entry, ...], Status]] = {}
+    lates: dict[int, datetime | None] = {}
     for k in kpis:
         hist = tuple(series(k.frequency, entries_of.get(k.id, ())))
-        first[k.id] = (k, hist, kpi_status(k, hist, today))
+        if estimates_of and estimates_of.get(k.id):
+            hist = with_estimates(k, hist, estimates_of[k.id])
+        state = freshness(k, hist[-1].day if hist else None, when)
+        if not hist:
+            st = Status.NO_DATA
+        elif state.state is State.STALE:
+            st = Status.STALE
+        else:
+            st = entry_status(k, hist[-1])
+        lates[k.id] = state.due if state.state is State.LATE else None
+        first[k.id] = (k, hist, st)
     names = {k.id: k.name for k in kpis}
     views = []
     for k, hist, status in first.values():
         flags: list[Flag] = []
         acts = tuple(sorted(open_by_kpi.get(k.id, ()), key=lambda a: (a.due or date.max, a.id)))
+        why = next(
+            (x for x in reversed((explanations_of or {}).get(k.id, ())) if x.active(today)), None
+        )
         if status is Status.RED and not acts:
-            flags.append(Flag.RED_NO_ACTION)
+            flags.append(Flag.EXPLAINED if why is not None else Flag.RED_NO_ACTION)
+        if lates[k.id] is not None:
+            flags.append(Flag.LATE)
         counter = first.get(k.counter) if k.counter is not None else None
         if status is Status.GREEN and counter is not None and counter[2] is Status.RED:
             flags.append(Flag.COUNTER_RED)
@@ -246,6 +278,97 @@ def view_kpis(
                 counter_name=names.get(k.counter) if k.counter is not None else None,
                 met=tuple(entry_status(k, e) is Status.GREEN for e in hist[-SPARK_PERIODS:]),
                 today=today,
+                now=when,
+                late_due=lates[k.id],
+                explanation=why,
             )
         )
     return views
+
+
+def with_estimates(
+    kpi: Kpi, history: Sequence[Entry], estimates: Sequence[Estimate]
+) -> tuple[Entry, ...]:
+    """The history with each period's latest estimate as the plan of an entry that has none:
+    the variance views show is then against the estimate made before the work."""
+    from dataclasses import replace
+
+    best: dict[date, Estimate] = {}
+    for x in estimates:  # in record order: a later estimate supersedes
+        best[period_start(kpi.frequency, x.day)] = x
+    return tuple(
+        replace(e, plan=best[key].value)
+        if e.plan is None and (key := period_start(kpi.frequency, e.day)) in best
+        else e
+        for e in history
+    )
+
+
+# --- freshness contracts (issue 11; the clock that uses them is store/fresh.py) ---------------
+#
+# Pure: `now` is always passed in, a naive local datetime (an aware one is converted). A KPI with
+# no `due` time keeps the old rule: its last period is required from midnight on, and it is
+# stale at once when the value is missing (no late phase).
+
+END_OF_DAY = time(23, 59, 59)
+
+
+def local(now: datetime) -> datetime:
+    """`now` as a naive local datetime (how every rule here compares times)."""
+    return now.astimezone().replace(tzinfo=None) if now.tzinfo is not None else now
+
+
+def end_of(day: date) -> datetime:
+    """The last second of `day`: the instant an as-of board is evaluated for."""
+    return datetime.combine(day, END_OF_DAY)
+
+
+def due_at(kpi: Kpi, period: date) -> datetime:
+    """When the value of the period holding `period` is due: the KPI's `due` time on the first
+    day of the next period (midnight when it sets none)."""
+    start = period_start(kpi.frequency, period)
+    return datetime.combine(next_period_start(kpi.frequency, start), kpi.due or time(0))
+
+
+def required_period(kpi: Kpi, now: datetime) -> date:
+    """The start of the newest period whose value is due by `now`: the last complete one once
+    its due time has passed, the one before it until then (the grace after midnight)."""
+    now = local(now)
+    last = last_complete_period(kpi.frequency, now.date())
+    if kpi.due is not None and now < due_at(kpi, last):
+        return previous_period_start(kpi.frequency, last)
+    return last
+
+
+class State(StrEnum):
+    CURRENT = "current"
+    LATE = "late"  # the one period due is missing, and its due time has passed
+    STALE = "stale"  # more is missing than that (or the KPI sets no due time)
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    state: State
+    missing: date | None = None  # the first period with no value (start day)
+    due: datetime | None = None  # when its value was due
+
+    def late_minutes(self, now: datetime) -> int:
+        """Whole minutes since the missing value was due (0 when none is late)."""
+        if self.state is not State.LATE or self.due is None:
+            return 0
+        return max(0, int((local(now) - self.due).total_seconds() // 60))
+
+
+def freshness(kpi: Kpi, latest_day: date | None, now: datetime) -> Freshness:
+    """Is the KPI's latest value (for the period holding `latest_day`) current at `now`?"""
+    if latest_day is None:
+        return Freshness(State.CURRENT)
+    required = required_period(kpi, now)
+    latest = period_start(kpi.frequency, latest_day)
+    if latest >= required:
+        return Freshness(State.CURRENT)
+    missing = next_period_start(kpi.frequency, latest)
+    due = due_at(kpi, missing)
+    if kpi.due is not None and missing == required:
+        return Freshness(State.LATE, missing, due)
+    return Freshness(State.STALE, missing, due)

@@ -9,7 +9,8 @@ Version 1 (teamboard before time-phased targets) kept one `target` number on eac
 Version 2 keeps `targets`: a list of `{value, from}`; the first has no `from`.
 Version 3 adds the marker and the `changes` table (the change log).
 Version 4 adds `goals` (a KPI's free-text goal becomes a goal object on its board, which the KPI
-names by `goal_id`) and `reviews` (a leader looked at the board).
+names by `goal_id`), `reviews` (a leader looked at the board), `estimates` and `explanations`,
+and a KPI's optional `due` time and `category`.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ from .errors import StoreCorrupt, StoreForeign, StoreTooNew
 FORMAT = "teamboard-store"
 EXPORT_FORMAT = "teamboard-export"
 SCHEMA = 4
-TABLES = ("meta", "boards", "kpis", "entries", "actions", "huddles", "changes", "goals", "reviews")
-_LEGACY_TABLES = frozenset(TABLES) - {"changes", "goals", "reviews"}
+TABLES = (
+    "meta", "boards", "kpis", "entries", "actions", "huddles", "changes",
+    "goals", "reviews", "estimates", "explanations",
+)  # fmt: skip
+_LEGACY_TABLES = frozenset(TABLES) - {"changes", "goals", "reviews", "estimates", "explanations"}
 
 
 def marker() -> dict[str, Any]:
@@ -89,7 +93,8 @@ def _v2_to_v3(raw: dict[str, Any]) -> None:
 
 def _v3_to_v4(raw: dict[str, Any]) -> None:
     """Each distinct free-text goal of a board becomes one goal object there (who and when of
-    the first KPI that named it); the KPI keeps the text and names the goal by `goal_id`."""
+    the first KPI that named it); the KPI keeps the text and names the goal by `goal_id`. The
+    other new tables start empty; a KPI's optional `due` and `category` decode when absent."""
     goals = raw.setdefault("goals", {})
     if not isinstance(goals, dict):
         return  # check_tables names it

@@ -5,12 +5,23 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from . import codec
 from .errors import Fix, NotFound
-from .model import Action, Board, Change, Entry, Goal, Kpi, Review, Revision
+from .model import (
+    Action,
+    Board,
+    Change,
+    Entry,
+    Estimate,
+    Explanation,
+    Goal,
+    Kpi,
+    Review,
+    Revision,
+)  # fmt: skip
 from .rules import KpiView, view_kpis
 
 Doc = dict[str, Any]
@@ -37,6 +48,8 @@ class Snapshot:
     revisions: list[Revision] = field(default_factory=list)  # the change log, oldest first
     goals: dict[int, Goal] = field(default_factory=dict)
     reviews: list[Review] = field(default_factory=list)  # oldest first
+    estimates: dict[int, list[Estimate]] = field(default_factory=dict)  # by KPI, record order
+    explanations: dict[int, list[Explanation]] = field(default_factory=dict)  # by KPI, in order
 
     @classmethod
     def from_raw(
@@ -81,6 +94,27 @@ class Snapshot:
             revisions = sorted(
                 codec.decode_table(raw, "changes", codec.decode_revision), key=lambda r: r.id
             )
+            estimates: dict[int, list[Estimate]] = {}
+            for x in sorted(
+                codec.decode_table(raw, "estimates", codec.decode_estimate)
+                if "estimates" in raw
+                else [],
+                key=lambda x: x.id,
+            ):
+                estimates.setdefault(x.kpi, []).append(x)
+            explanations: dict[int, list[Explanation]] = {}
+            for y in sorted(
+                codec.decode_table(raw, "explanations", codec.decode_explanation)
+                if "explanations" in raw
+                else [],
+                key=lambda y: y.id,
+            ):
+                explanations.setdefault(y.kpi, []).append(y)
+            for table, by_kpi in (("estimates", estimates), ("explanations", explanations)):
+                for kpi_id, docs in by_kpi.items():
+                    if kpi_id not in kpis:
+                        first = docs[0].id
+                        raise codec.Malformed(table, first, "kpi", f"KPI {kpi_id} does not exist")
             meta = raw["meta"].get("1", {})
             change = codec.decode_change(meta)
             codec.check_references(
@@ -105,6 +139,8 @@ class Snapshot:
             revisions=revisions,
             goals=goals,
             reviews=reviews,
+            estimates=estimates,
+            explanations=explanations,
         )
 
     # --- look-ups by the names people type -------------------------------------------------
@@ -221,10 +257,13 @@ class Snapshot:
         ]
         return sorted(acts, key=lambda a: (a.due or date.max, a.id))
 
-    def views(self, board_id: int | None, today: date) -> list[KpiView]:
+    def views(
+        self, board_id: int | None, today: date, now: datetime | None = None
+    ) -> list[KpiView]:
         """Evaluate the board's KPIs (all boards when None), in the order they were added.
 
-        A counter-metric on another board is evaluated too, so its flag is right.
+        A counter-metric on another board is evaluated too, so its flag is right. `now`
+        (default: the end of `today`) decides lateness against each KPI's due time.
         """
         kpis = self.kpis_of(board_id)
         wanted = {k.id for k in kpis}
@@ -234,7 +273,10 @@ class Snapshot:
             if k.counter is not None and k.counter not in wanted and k.counter in self.kpis
         ]
         names = {b.id: b.name for b in self.boards.values()}
-        all_views = view_kpis(kpis + extra, self.entries, list(self.actions.values()), names, today)
+        all_views = view_kpis(
+            kpis + extra, self.entries, list(self.actions.values()), names, today,
+            now=now, estimates_of=self.estimates, explanations_of=self.explanations,
+        )  # fmt: skip
         return sorted((v for v in all_views if v.kpi.id in wanted), key=lambda v: v.kpi.id)
 
     def entries_by_id(self) -> dict[int, Entry]:

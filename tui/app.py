@@ -28,13 +28,14 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.timer import Timer
 
+from store import asof, present
 from store.db import Store
 from store.errors import StoreError
 from store.rules import BoardView, KpiView
 from store.snapshot import Snapshot
 from store.validate import printable
 
-from . import flows
+from . import flows, timekeeping
 from .board_screen import BoardScreen
 from .commands import BoardCommands
 from .detail_screen import DetailScreen
@@ -76,12 +77,16 @@ class TeamboardApp(App[int]):
         huddle: bool = False,
         minutes: int = 15,
         clock: Clock = local_now,
+        as_of: date | None = None,
         read_only: str | None = None,
     ) -> None:
         super().__init__()
         self.store = Store(store_path)
+        if read_only is None and as_of is not None:
+            read_only = present.as_of_text(as_of)  # a past board is never written from
         self.read_only = read_only
-        """Why this app may not write (e.g. "served read-only"), or None: every write refuses."""
+        """Why this app may not write (e.g. "served read-only", "as of Tue 31 Dec 2013"), or
+        None: every write refuses."""
         if read_only is not None:
             self.store = ReadOnlyStore(store_path, read_only)
         self.board_name = board
@@ -110,6 +115,13 @@ class TeamboardApp(App[int]):
         self._stop = asyncio.Event()
         self.loader = Loader(self.store) if Loader.wanted() else None
         """Parses the store in a child process, off this one's GIL (`tui.loader`)."""
+        self.as_of = as_of
+        """The day whose end the board shows (`--as-of`); None: live, following the clock."""
+        self.time_check_s = timekeeping.CHECK_S
+        self._last_read: Snapshot | None = None  # the last read (what the next one reuses)
+        self._moment: datetime | None = None  # the instant the views are built for
+        self._until: datetime | None = None  # the next moment they change with no write
+        self._time_timer: Timer | None = None
         self.register_theme(WALL)
         if wall:
             self.theme = WALL.name
@@ -120,7 +132,47 @@ class TeamboardApp(App[int]):
         return self.clock()
 
     def today(self) -> date:
-        return self.clock().date()
+        """The day a write is for (the clock's); on an as-of board, the as-of day."""
+        return self.as_of if self.as_of is not None else self.clock().date()
+
+    def view_day(self) -> date:
+        """The day the views on screen are for (what overdue and stale are measured against)."""
+        return self.moment().date()
+
+    def moment(self) -> datetime:
+        """The instant the views are built for: the end of the as-of day, or the clock as of
+        the last load or change of time (`keep_time`)."""
+        if self.as_of is not None:
+            return timekeeping.end_of(self.as_of)
+        if self._moment is None:
+            self._moment = timekeeping.aware(self.now())
+        return self._moment
+
+    def keep_time(self) -> None:
+        """The app's one time timer: when the clock has passed the next change (or jumped back),
+        rebuild the views from the snapshot in hand and redraw; then wait for the next change."""
+        if self.as_of is not None:
+            return
+        now = timekeeping.aware(self.now())
+        if timekeeping.stale(self._moment, self._until, now):
+            self._set_moment(now)
+            if self.snapshot is not None:
+                self.data_changed.publish(None)
+        else:
+            self._schedule(now)
+
+    def _set_moment(self, now: datetime) -> None:
+        """Build the views for `now` from here on, and wait for their next change."""
+        self._moment = now
+        self._until = timekeeping.next_change(self.snapshot, now)
+        self._schedule(now)
+
+    def _schedule(self, now: datetime) -> None:
+        """The one time timer: the old one stops, a new one waits for the next change."""
+        if self._time_timer is not None:
+            self._time_timer.stop()
+        wait = timekeeping.delay(self._until, now, self.time_check_s)
+        self._time_timer = self.set_timer(wait, self.keep_time, name="keep-time")
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -130,6 +182,7 @@ class TeamboardApp(App[int]):
             self.push_screen(HuddleScreen(None, self.huddle_minutes))
         self.request_reload()
         self.follow()
+        self.keep_time()
         if self.rotate > 0:
             self.set_interval(self.rotate, lambda: self.cycle_board(1))
 
@@ -161,7 +214,10 @@ class TeamboardApp(App[int]):
         """Read the store (in its own thread) and post what happened to the app."""
         message: StoreLoaded | StoreFailed
         try:
-            message = StoreLoaded(self._read(self.snapshot), generation)
+            read = self._read(self._last_read)
+            # An as-of board shows the store as it stood then (built here, off the UI thread).
+            shown = read if self.as_of is None else asof.as_of(read, self.as_of)
+            message = StoreLoaded(shown, generation, read)
         except StoreError as exc:
             missing = not self.store.exists()
             message = StoreFailed(str(exc), missing=missing, generation=generation)
@@ -223,6 +279,9 @@ class TeamboardApp(App[int]):
             return
         snap = message.snapshot
         self.snapshot = snap
+        self._last_read = message.read or snap
+        if self.as_of is None:  # a write may bring a new due time: the next change is afresh
+            self._set_moment(timekeeping.aware(self.now()))
         if self.board_id not in snap.boards:
             self.board_id = self._pick_board(snap)
         self._failing_since = None
@@ -372,12 +431,14 @@ class TeamboardApp(App[int]):
         board_id = self.board_id if board_id is None else board_id
         if snap is None or board_id is None or board_id not in snap.boards:
             return None
-        return self._views.board(snap, board_id, self.today())
+        return self._views.board(snap, board_id, self.view_day(), self.moment())
 
     def view_of(self, kpi_id: int | None) -> KpiView | None:
         """One KPI's view, from its board's; None when it is archived or gone."""
         snap = self.snapshot
-        return None if snap is None else self._views.kpi(snap, kpi_id, self.today())
+        if snap is None:
+            return None
+        return self._views.kpi(snap, kpi_id, self.view_day(), self.moment())
 
     def tiers(self, board_id: int | None = None) -> TierView | None:
         """The board's roll-up tiles, escalations and review line, as of the last load."""
@@ -385,7 +446,7 @@ class TeamboardApp(App[int]):
         board_id = self.board_id if board_id is None else board_id
         if snap is None or board_id is None or board_id not in snap.boards:
             return None
-        return self._views.tiers(snap, board_id, self.today())
+        return self._views.tiers(snap, board_id, self.view_day(), self.moment())
 
     def settled(self) -> bool:
         """No read running or due, and no write in flight: what a test waits on before it

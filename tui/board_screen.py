@@ -13,7 +13,8 @@ from textual.containers import Grid, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from store.rules import KpiView
+from store import present
+from store.rules import Flag, KpiView
 from widgets.action_table import ActionList, ActionRow, ActionTable
 from widgets.banner import Banner
 from widgets.board_header import BoardHeader, HeaderData
@@ -87,6 +88,8 @@ class BoardScreen(Screen[None]):
 
     def _tick(self) -> None:
         self.header.now = self.app.now()
+        if self.app.as_of is not None:
+            self.header.as_of = f"{present.as_of_text(self.app.as_of)} · read-only"
 
     def on_resize(self) -> None:
         self._reflow()
@@ -118,7 +121,10 @@ class BoardScreen(Screen[None]):
                 )
             )
         self.header.data = HeaderData(
-            app.board_title(), tuple(v.status for v in board.kpis), app.board_position()
+            app.board_title(),
+            tuple(v.status for v in board.kpis),
+            app.board_position(),
+            late=sum(Flag.LATE in v.flags for v in board.kpis),
         )
         await self._show_tiles(board.kpis)
         names = {k.id: k.name for k in snap.kpis.values()}
@@ -128,7 +134,7 @@ class BoardScreen(Screen[None]):
             ActionRow(a, names.get(a.kpi, "") if a.kpi else "", badges.get(a.id, ""))
             for a in board.actions
         )
-        self.actions.actions = ActionList(rows, app.today())
+        self.actions.actions = ActionList(rows, app.view_day())
         self.actions_title.update(f"Actions ({len(rows)} open)" if rows else "Actions: none open")
         if tier is not None:
             self._show_tiers(tier)
@@ -208,6 +214,8 @@ class BoardScreen(Screen[None]):
         flows.add_action(self.app, view.kpi.id if view else None, self.app.board_id)
 
     def action_move_action(self) -> None:
+        if flows.refused(self.app):  # read-only: say so, whatever is selected
+            return
         action = self.actions.selected_id
         if action is None:
             self.notify("No open action to move: add one with a", severity="warning")
@@ -215,6 +223,8 @@ class BoardScreen(Screen[None]):
         flows.move_stage(self.app, action)
 
     def action_done_action(self) -> None:
+        if flows.refused(self.app):
+            return
         action = self.actions.selected_id
         if action is not None:
             flows.done(self.app, action)

@@ -3,6 +3,7 @@ and its actions."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -13,9 +14,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
-from store import audit
+from store import audit, plans, present
+from store.model import Entry, Estimate
 from store.present import num, status_text
-from store.rules import KpiView
+from store.rules import KpiView, period_start
 from widgets.action_table import ActionList, ActionRow, ActionTable, fit
 from widgets.banner import Banner
 from widgets.literal import literal, literal_text, when_local
@@ -87,19 +89,22 @@ class DetailScreen(Screen[None]):
             self.summary_title.update("This KPI is gone (archived?)")
             return
         kpi = view.kpi
+        day = self.app.as_of
+        as_of = "" if day is None else f"   ({present.as_of_text(day)}, read-only)"
         self.summary_title.update(
-            literal(f"{kpi.name} · {view.board_name}   {status_text(view.status)}")
+            literal(f"{kpi.name} · {view.board_name}   {status_text(view.status)}" + as_of)
         )
-        self.numbers.update(literal(lines.numbers(view)))
+        self.numbers.update(literal(lines.numbers(view) + lines.estimated_by(view, snap)))
         self.about.update(literal(lines.detail_about(view)))
-        self.chart.data = ChartData(kpi, view.history)
-        self._show_entries(snap, view)
+        estimates = plans.estimate_series(snap, kpi.id)
+        self.chart.data = ChartData(kpi, view.history, tuple((x.day, x.value) for x in estimates))
+        self._show_entries(snap, view, {x.day: x for x in estimates})
         rows = tuple(
             ActionRow(a, kpi.name)
             for a in snap.actions_of(kpi.board, open_only=False)
             if a.kpi == kpi.id
         )
-        self.actions.actions = ActionList(rows, self.app.today())
+        self.actions.actions = ActionList(rows, self.app.view_day())
         self._show_changes(snap, kpi.id)
 
     def _show_changes(self, snap: Snapshot, kpi_id: int) -> None:
@@ -114,7 +119,12 @@ class DetailScreen(Screen[None]):
                 key=str(n),
             )
 
-    def _show_entries(self, snap: Snapshot, view: KpiView) -> None:
+    def _show_entries(
+        self, snap: Snapshot, view: KpiView, estimates: dict[date, Estimate] | None = None
+    ) -> None:
+        """Every entry, newest first; the Plan column shows the period's estimate (and who
+        made it) where the entry carries no plan of its own."""
+        estimates = estimates or {}
         current = {e.id for e in view.history}
         entries = sorted(
             snap.entries.get(view.kpi.id, ()), key=lambda e: (e.day, e.id), reverse=True
@@ -126,7 +136,7 @@ class DetailScreen(Screen[None]):
             self.entries.add_row(
                 Text(e.day.isoformat(), style=style),
                 Text(num(e.value) + (" (superseded)" if superseded else ""), style=style),
-                Text(num(e.plan) if e.plan is not None else ""),
+                literal_text(plan_cell(e, estimates.get(period_start(view.kpi.frequency, e.day)))),
                 literal_text(fit(e.note.replace("\n", " ⏎ "), 48)),  # who and when stay in view
                 literal_text(e.who),
                 Text(when_local(e.at)),
@@ -143,3 +153,12 @@ class DetailScreen(Screen[None]):
         selected = self.actions.selected_id
         if selected is not None:
             flows.move_stage(self.app, selected)
+
+
+def plan_cell(entry: Entry, estimate: Estimate | None) -> str:
+    """`87` for a plan recorded with the actual; `87 (est. ben)` for an estimate made before."""
+    if entry.plan is not None:
+        return num(entry.plan)
+    if estimate is None:
+        return ""
+    return f"{num(estimate.value)} (est. {estimate.by})" if estimate.by else num(estimate.value)

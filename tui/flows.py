@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from textual.worker import Worker
 
 from store import db, escalation, ops, present, reviews, validate
+from store import explain as explanations
 from store.errors import BadInput, StoreError
-from store.model import Action, Stage, Status
-from store.present import status_text
+from store.model import Action, Explanation, Stage, Status
+from store.present import short_date, status_text
 
 from .forms import (
     Field,
@@ -41,13 +42,26 @@ Values = dict[str, Any] | None  # what a form hands back; None when cancelled
 WRITES = "write"  # the worker group of every write
 
 
+def refused(app: TeamboardApp) -> bool:
+    """On a read-only board (as of a past day, served read-only), say why once and write
+    nothing: every flow asks before it opens its form."""
+    if app.read_only is None:
+        return False
+    app.notify(f"read-only: {app.read_only}", severity="warning")
+    return True
+
+
 def write(
     app: TeamboardApp,
     fn: Callable[[], T],
     said: Callable[[T], str],
     then: Callable[[T], None] | None = None,
-) -> Worker[None]:
-    """Run a store operation off the UI thread; log it (`then`), say so, and reload at once."""
+) -> Worker[None] | None:
+    """Run a store operation off the UI thread; log it (`then`), say so, and reload at once.
+
+    On a read-only board nothing runs (None), and the notice says why."""
+    if refused(app):
+        return None
 
     def run() -> None:
         try:
@@ -70,6 +84,8 @@ def pending(app: TeamboardApp) -> list[Worker[Any]]:
 
 def record(app: TeamboardApp, kpi_id: int) -> None:
     """The record form for one KPI: value, date, plan, note."""
+    if refused(app):
+        return
     snap = app.snapshot
     if snap is None or kpi_id not in snap.kpis:
         return
@@ -95,6 +111,8 @@ def add_action(
     then: Callable[[Action], None] | None = None,
 ) -> None:
     """A countermeasure for the KPI (owned by its owner, due in a week), or for the board."""
+    if refused(app):
+        return
     snap = app.snapshot
     kpi = snap.kpis.get(kpi_id) if snap is not None and kpi_id is not None else None
     target = kpi.board if kpi else board_id
@@ -137,6 +155,8 @@ def move_stage(
     then: Callable[[Action, str], None] | None = None,
 ) -> None:
     """Move an open action to `stage` (its next PDCA stage when None); `then(action, what)`."""
+    if refused(app):
+        return
     action = _action(app, action_id)
     if action is None:
         return
@@ -173,6 +193,8 @@ def note(
 ) -> None:
     """A note on the KPI's latest entry; `why_no_action` asks the gate's question;
     `then(kpi_id, name, text)`."""
+    if refused(app):
+        return
     snap = app.snapshot
     if snap is None or kpi_id not in snap.kpis:
         app.notify("This item has no KPI to note.", severity="warning")
@@ -198,10 +220,64 @@ def note(
     app.push_screen(FormScreen(f"Note on {name}", [Field("note", label, Rule(note_text))]), save)
 
 
+def until_date(text: str, today: date) -> date | None:
+    """An explanation's last day: a date from today on, `+N` days; empty for the default."""
+    until = due_date(text, today)
+    if until is not None and until < today:
+        raise BadInput(f"{until.isoformat()} has passed: an explanation holds until a later day")
+    return until
+
+
+def explain(
+    app: TeamboardApp,
+    kpi_id: int,
+    then: Callable[[int, str, str], None] | None = None,
+) -> None:
+    """Why the KPI is red and has no action, until a day (default: the end of the next period):
+    the red-no-action flag gives way to "explained: …" and the huddle's gate opens, until then.
+    `then(kpi_id, name, text)`, as for a note."""
+    if refused(app):
+        return
+    snap = app.snapshot
+    if snap is None or kpi_id not in snap.kpis:
+        app.notify("This item has no KPI to explain.", severity="warning")
+        return
+    kpi, today = snap.kpis[kpi_id], app.today()
+    default = explanations.default_until(kpi, today)
+
+    def save(values: Values) -> None:
+        if values is None:
+            return
+        text = note_text(values["why"])
+        until = until_date(values["until"], today)
+
+        def said(x: Explanation) -> str:
+            return f"Explained {kpi.name} until {short_date(x.until, today)}"
+
+        write(
+            app,
+            lambda: explanations.explain(app.store, kpi_id, text, today, until),
+            said,
+            None if then is None else lambda _x: then(kpi_id, kpi.name, f"explained: {text}"),
+        )
+
+    fields = [
+        Field("why", "Why is it red, and why is there no action?", Rule(note_text)),
+        Field(
+            "until",
+            f"Until (YYYY-MM-DD or +N days; empty: {short_date(default, today)})",
+            Rule(lambda t: until_date(t, today), optional=True),
+        ),
+    ]
+    app.push_screen(FormScreen(f"Explain {kpi.name}", fields), save)
+
+
 def edit_action(
     app: TeamboardApp, action_id: int, then: Callable[[Action, str], None] | None = None
 ) -> None:
     """Change an action's owner or due date; `then(action, what changed)`."""
+    if refused(app):
+        return
     action = _action(app, action_id)
     if action is None:
         return

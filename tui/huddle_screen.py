@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from store import db, ops, tiers
+from store import db, ops, plans, present, tiers
 from store import huddle as hd
 from store.huddle import AgendaItem, HuddleLog, ItemKind
 from store.model import Action, Status
@@ -45,7 +45,7 @@ class HuddleScreen(Screen[None]):
         Binding("right", "next", "Next", show=False, priority=True),
         Binding("left", "previous", "Prev", show=False, priority=True),
         Binding("a", "add_action", "Action"),
-        Binding("t", "note", "Note"),
+        Binding("t", "note", "Note/explain"),
         Binding("m", "move_action", "Stage"),
         Binding("d", "done_action", "Done"),
         Binding("e", "edit_action", "Owner/due"),
@@ -125,7 +125,7 @@ class HuddleScreen(Screen[None]):
         snap, board = self.app.snapshot, self.app.views(self.board_id)
         if snap is None or board is None or self.board_id is None:
             return False
-        now, today = self.app.now(), self.app.today()
+        now, today = self.app.now(), self.app.view_day()
         facilitator = db.whoami()
         self.session = HuddleLog(
             board_id=self.board_id,
@@ -144,6 +144,12 @@ class HuddleScreen(Screen[None]):
         )
         self._go(0)
         return True
+
+    def _as_of(self) -> str:
+        """` · as of Tue 31 Dec 2013` on a past board: nobody takes it for today (the gate and
+        every write key say it is read-only)."""
+        as_of = self.app.as_of
+        return "" if as_of is None else f" · {present.as_of_text(as_of)}"
 
     @property
     def item(self) -> AgendaItem | None:
@@ -168,11 +174,11 @@ class HuddleScreen(Screen[None]):
         assert log is not None
         self._tick()
         self.attendance.update(literal(lines.attendance(log)))
-        self.progress.update(literal(lines.progress(log)))
+        self.progress.update(literal(lines.progress(log) + self._as_of()))
         item = log.item
         if item is None:
             self._show_parts(item=False)
-            self.wrapup.update(literal(lines.wrapup(log, self.size.width)))
+            self.wrapup.update(literal(lines.wrapup(log, self.size.width, self.app.read_only)))
             return
         self._show_parts(item=True)
         if item.kind in (ItemKind.OVERDUE, ItemKind.ESCALATION):
@@ -182,7 +188,7 @@ class HuddleScreen(Screen[None]):
         blocked = self.blocked()
         self.gate.display = blocked
         if blocked:
-            self.gate.update(literal(lines.gate(item, self._nudged)))
+            self.gate.update(literal(lines.gate(item, self._nudged, self.app.read_only)))
         self.gate.set_class(self._nudged, "-nudged")
 
     def _show_parts(self, item: bool) -> None:
@@ -199,7 +205,7 @@ class HuddleScreen(Screen[None]):
             self._title(f"{item.name}: this KPI is gone (archived?)", None)
             return
         self._title(f"{status_text(view.status)}   {view.kpi.name}", view.status)
-        self.numbers.update(literal(lines.numbers(view, self.app.today())))
+        self.numbers.update(literal(lines.numbers(view, self.app.view_day())))
         self._show_kpi(view)
         self._show_actions(view.open_actions, view.kpi.name, "Open actions")
 
@@ -211,7 +217,7 @@ class HuddleScreen(Screen[None]):
             return
         view = self.app.view_of(item.kpi)
         done = " (done now)" if not action.open else ""
-        numbers = lines.action_numbers(action, view, self.app.today())
+        numbers = lines.action_numbers(action, view, self.app.view_day())
         if item.kind is ItemKind.ESCALATION:
             esc = action.escalation
             answered = "" if action.waiting else " (answered now)"
@@ -236,8 +242,12 @@ class HuddleScreen(Screen[None]):
         self.chart.display = True  # an action item without a KPI hid it
         counter = self.app.view_of(view.kpi.counter)
         self.about.update(literal(lines.huddle_about(view, counter)))
-        self.chart.data = ChartData(view.kpi, view.history[-CHART_PERIODS:])
-        self.notes.update(literal(lines.notes(view, self.app.today())))
+        snap = self.app.snapshot
+        estimates = plans.estimate_series(snap, view.kpi.id) if snap is not None else []
+        self.chart.data = ChartData(
+            view.kpi, view.history[-CHART_PERIODS:], tuple((x.day, x.value) for x in estimates)
+        )
+        self.notes.update(literal(lines.notes(view, self.app.view_day())))
 
     def _title(self, text: str, status: Status | None) -> None:
         self.item_title.update(literal(text))
@@ -246,7 +256,7 @@ class HuddleScreen(Screen[None]):
 
     def _show_actions(self, actions: tuple[Action, ...], kpi_name: str, title: str) -> None:
         rows = tuple(ActionRow(a, kpi_name) for a in actions)
-        self.actions.actions = ActionList(rows, self.app.today())
+        self.actions.actions = ActionList(rows, self.app.view_day())
         self.actions.display = bool(actions)
         label = f"{title} ({len(actions)})" if actions else f"{title}: none open (a adds one)"
         self.actions_title.update(literal(label))
@@ -302,7 +312,8 @@ class HuddleScreen(Screen[None]):
             return
         if self.blocked():
             log.skipped(item, "red with no countermeasure: skipped by the facilitator")
-            self.notify(f"Skipped {item.name}: it goes in the minutes.", severity="warning")
+            where = "it goes in the minutes" if self.app.read_only is None else "read-only"
+            self.notify(f"Skipped {item.name}: {where}.", severity="warning")
         self._step(log.current + 1)
 
     async def action_end(self, quit: bool = False) -> None:
@@ -314,7 +325,9 @@ class HuddleScreen(Screen[None]):
             return
         self.ended = True
         log = self.session
-        if log is not None:
+        if log is not None and self.app.read_only is not None:
+            self.notify(f"read-only: {self.app.read_only}: the minutes are not saved")
+        elif log is not None:
             for pending in flows.pending(self.app):  # what they did belongs in the minutes
                 await pending.wait()
             minutes = log.minutes(self.app.now(), self.app.today())
@@ -324,7 +337,7 @@ class HuddleScreen(Screen[None]):
                 lambda: ops.save_huddle(store, minutes),
                 lambda i: f"Minutes of huddle #{i} saved: see them with teamboard minutes",
             )
-            if quit:
+            if quit and worker is not None:
                 await worker.wait()
         if quit:
             self.app.exit()
@@ -334,6 +347,8 @@ class HuddleScreen(Screen[None]):
     # --- writes: the shared flows, logged for the minutes -------------------------------------
 
     def _selected(self) -> int | None:
+        if flows.refused(self.app):  # read-only: say so, whatever is selected
+            return None
         selected = self.actions.selected_id
         if selected is None:
             self.notify("No action selected: add one with a", severity="warning")
@@ -345,9 +360,15 @@ class HuddleScreen(Screen[None]):
             flows.add_action(self.app, item.kpi, log.board_id, log.action_added)
 
     def action_note(self) -> None:
+        """`t`: on a red KPI with no action, explain it (until a day: the gate opens, and the
+        next huddle's too); on anything else, a note on the latest entry."""
         log, item = self.session, self.item
         if log is None or item is None or item.kpi is None:
             self.notify("This item has no KPI to note.", severity="warning")
+            return
+        view = self.app.view_of(item.kpi)
+        if view is not None and view.status is Status.RED and not view.open_actions:
+            flows.explain(self.app, item.kpi, log.noted)
         else:
             flows.note(self.app, item.kpi, self.blocked(), log.noted)
 

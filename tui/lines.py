@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from store import huddle as hd
+from store import plans
 from store.huddle import AgendaItem, HuddleLog, ItemKind
 from store.model import Action, Status
 from store.present import (
@@ -24,7 +25,8 @@ from store.present import (
     variance_text,
     with_unit,
 )
-from store.rules import KpiView
+from store.rules import KpiView, period_start
+from store.snapshot import Snapshot
 
 NOTES_SHOWN = 5
 KIND_WORD = {
@@ -33,6 +35,7 @@ KIND_WORD = {
     ItemKind.AMBER: "amber",
     ItemKind.OVERDUE: "overdue action",
     ItemKind.ESCALATION: "escalation",
+    ItemKind.LATE: "late",
 }
 
 
@@ -49,6 +52,20 @@ def numbers(view: KpiView, today: date | None = None) -> str:
         *(f"⚑ {t}" for t in flag_texts(view, view.today)),
     ]
     return "   ".join(p for p in parts if p)
+
+
+def estimated_by(view: KpiView, snap: Snapshot) -> str:
+    """`   estimated by ben`: whose estimate the latest actual is held against, when it is one
+    made before the work (`teamboard plan`) rather than a plan recorded with the actual."""
+    latest = view.latest
+    if latest is None or latest.plan is None:
+        return ""
+    raw = next((e for e in snap.entries.get(view.kpi.id, ()) if e.id == latest.id), None)
+    if raw is not None and raw.plan is not None:
+        return ""  # a plan typed with the actual
+    start = period_start(view.kpi.frequency, latest.day)
+    mine = [x for x in plans.estimate_series(snap, view.kpi.id) if x.day == start]
+    return f"   estimated by {mine[-1].by}" if mine and mine[-1].by else ""
 
 
 def _better(view: KpiView) -> str:
@@ -116,13 +133,19 @@ def action_numbers(action: Action, view: KpiView | None, today: date) -> str:
     )
 
 
-def gate(item: AgendaItem, nudged: bool) -> str:
-    """What the countermeasure gate asks for; "Not yet" once someone tried to pass it."""
+def gate(item: AgendaItem, nudged: bool, read_only: str | None = None) -> str:
+    """What the countermeasure gate asks for; "Not yet" once someone tried to pass it. On a
+    read-only board nothing can be added: it says so, and that S moves on."""
     lead = "Not yet: " if nudged else ""
+    if read_only is not None:
+        return (
+            f"{lead}{STATUS_GLYPH[Status.RED]} {item.name} was red with no countermeasure.\n"
+            f"read-only ({read_only}): nothing can be added here · S  move on (no minutes kept)"
+        )
     return (
         f"{lead}{STATUS_GLYPH[Status.RED]} {item.name} is red with no countermeasure. "
         "Before moving on:\n"
-        "a  add an action (what, who, by when) · t  note why there is none · "
+        "a  add an action (what, who, by when) · t  explain why there is none · "
         "S  skip (it goes in the minutes)"
     )
 
@@ -149,7 +172,7 @@ def timer(log: HuddleLog, now: datetime) -> str:
     return f"Time {hd.clock(log.elapsed(now))} / {log.timebox_minutes}:00 · {tail}{item}"
 
 
-def wrapup(log: HuddleLog, width: int) -> str:
+def wrapup(log: HuddleLog, width: int, read_only: str | None = None) -> str:
     """Every item with its time and outcome, what was done, and how to end (`width`: the
     screen's, for the names)."""
     lines = []
@@ -168,6 +191,8 @@ def wrapup(log: HuddleLog, width: int) -> str:
         f"Actions added or changed: {len(log.actions)} · notes: {len(log.notes)} · "
         f"skipped: {len(log.skips)}",
         "",
-        "Esc ends the huddle and saves the minutes · p goes back to the last item",
+        "Esc ends the huddle and saves the minutes · p goes back to the last item"
+        if read_only is None
+        else f"Esc ends the huddle (read-only, {read_only}: no minutes are kept) · p goes back",
     ]
     return "\n".join(lines)

@@ -15,6 +15,7 @@ class StoreLoaded(Message):
 
     snapshot: Snapshot
     generation: int = 0  # which read: the app drops results of reads it gave up on
+    read: Snapshot | None = None  # the whole store, when `snapshot` is it as of a past day
 
 
 @dataclass

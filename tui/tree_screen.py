@@ -87,7 +87,7 @@ class TreeScreen(Screen[None]):
             self.heading.update(literal(app.empty_message()))
             self.kpi_tree.clear()
             return
-        today = app.today()
+        today = app.view_day()
         roots = tiers.tree(snap, None, today)
         self.heading.update(
             "Boards → goals → KPIs · enter opens a board or a KPI · e expands all · esc back"

@@ -25,6 +25,7 @@ class HeaderData:
     position: str = ""  # "board 1 of 2" when rotating
     review: str = ""  # "last review 3 d ago · ana" (present.review_text)
     review_overdue: bool = False  # flagged: no leader has looked for too long
+    late: int = 0  # KPIs whose value is past its due time (they keep their colour meanwhile)
 
 
 class BoardHeader(Vertical):
@@ -44,16 +45,21 @@ class BoardHeader(Vertical):
     BoardHeader .amber { color: $warning; }
     BoardHeader .red { color: $error; }
     BoardHeader .stale, BoardHeader .no-data { color: $text-muted; }
+    BoardHeader .late { color: $warning; }
     BoardHeader .spacer { width: 1fr; padding: 0; }
     BoardHeader .changed { color: $text-muted; }
     BoardHeader .review { color: $text-muted; }
     BoardHeader .review.-overdue { color: $error; text-style: bold; }
     BoardHeader .clock { padding-right: 0; text-style: bold; }
+    BoardHeader .clock.-as-of { background: $warning; color: $text; padding: 0 1; }
     """
 
     data: reactive[HeaderData | None] = reactive(None, init=False)
     change: reactive[Change | None] = reactive(None, init=False)
     now: reactive[datetime | None] = reactive(None, init=False)
+    as_of: reactive[str | None] = reactive(None, init=False)
+    """`as of Tue 31 Dec 2013 · read-only`: shown where the clock is, so a past board is never
+    taken for live."""
 
     title_label = getters.query_one(".title", Label)
     changed_label = getters.query_one(".changed", Label)
@@ -67,6 +73,7 @@ class BoardHeader(Vertical):
         with Horizontal():
             for status in Status:
                 yield Label(classes=f"count {status.value}")
+            yield Label(classes="count late")
             yield Label(classes="spacer")
             yield Label(classes="review")
             yield Label(classes="changed")
@@ -87,11 +94,17 @@ class BoardHeader(Vertical):
         review.update(literal(("⚑ " if overdue else "") + data.review))
         review.set_class(overdue, "-overdue")
         review.display = bool(data.review)
+        late = self.query_one(".count.late", Label)
+        late.update(f"◷ {data.late} late")
+        late.display = bool(data.late)
 
     def watch_change(self) -> None:
         self._draw_time()
 
     def watch_now(self) -> None:
+        self._draw_time()
+
+    def watch_as_of(self) -> None:
         self._draw_time()
 
     def _draw_time(self) -> None:
@@ -102,4 +115,8 @@ class BoardHeader(Vertical):
         change = self.change
         text = f"changed {since(change.at, now)} by {change.who}" if change else ""
         self.changed_label.update(literal(text))
-        self.clock_label.update(now.strftime("%a %-d %b %H:%M"))
+        if self.as_of is not None:
+            self.clock_label.update(literal(self.as_of))
+        else:
+            self.clock_label.update(now.strftime("%a %-d %b %H:%M"))
+        self.clock_label.set_class(self.as_of is not None, "-as-of")

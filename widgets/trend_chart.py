@@ -51,6 +51,9 @@ class ChartData:
 
     kpi: Kpi
     history: tuple[Entry, ...]
+    estimates: tuple[tuple[date, float], ...] = ()
+    """Estimates set before the work, (period, value), future periods included: drawn beside
+    the actuals so the gap between them is in view."""
 
 
 class TrendChart(PlotextPlot):
@@ -84,7 +87,10 @@ class TrendChart(PlotextPlot):
             return
         targets = [kpi.target_on(e.day) for e in points]
         plans = [e.plan for e in points if e.plan is not None]
-        unit = unit_of([*(e.value for e in points), *targets, *plans])
+        first = points[0].day  # an estimate before the drawn story is off it
+        estimates = [(d, v) for d, v in self.data.estimates if first <= d <= LAST_DAY]
+        est = dict(estimates)  # a plan that is the period's estimate is drawn as an estimate
+        unit = unit_of([*(e.value for e in points), *targets, *plans, *(v for _, v in estimates)])
         if unit != 1.0:
             plt.title(printable(f"{kpi.name}{suffix} · axis ×{unit:.0e}"))
         plt.date_form("Y-m-d")
@@ -97,11 +103,16 @@ class TrendChart(PlotextPlot):
         days, ys = line([(e.day, t) for e, t in zip(points, targets, strict=True)])
         if days:
             plt.plot(days, ys, label="target", color="gray")
-        days, ys = line([(e.day, e.plan) for e in points if e.plan is not None])
+        days, ys = line(
+            [(e.day, e.plan) for e in points if e.plan is not None and est.get(e.day) != e.plan]
+        )
         if days:
             plt.scatter(days, ys, label="plan", marker="x")
         days, ys = line([(e.day, e.value) for e in points])
         plt.plot(days, ys, label="actual", marker="braille")
+        days, ys = line(estimates)
+        if days:
+            plt.scatter(days, ys, label="estimate", marker="o", color="orange")
         days, ys = line([(e.day, e.value) for e in points if e.note])
         if days:
             plt.scatter(days, ys, label="note", marker="◆")

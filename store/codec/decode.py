@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import date
+from datetime import date, time
 from typing import Any, TypeVar
 
 from ..model import (
@@ -15,6 +15,8 @@ from ..model import (
     Direction,
     Entry,
     Escalation,
+    Estimate,
+    Explanation,
     Frequency,
     Goal,
     Kind,
@@ -100,6 +102,46 @@ def decode_kpi(d: object, key: object = None) -> Kpi:
         at=f.text("at"),
         category=f.text("category"),  # absent in stores written before categories: none
         goal_id=f.ref("goal_id"),
+        due=_due(f),
+    )
+
+
+def _due(f: _Fields) -> time | None:
+    """A KPI's optional due time, `HH:MM` (absent in stores that set none)."""
+    value = f.get("due", None)
+    if value is None or value == "":
+        return None
+    if type(value) is not str:
+        raise f.bad("due", f"{_kind(value)} is not a time HH:MM")
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise f.bad("due", f"{value[:20]!r} is not a time HH:MM") from None
+
+
+def decode_estimate(d: object, key: object = None) -> Estimate:
+    f = _Fields("estimates", d, key)
+    return Estimate(
+        id=f.id,
+        kpi=f.whole("kpi"),
+        day=f.day("date"),
+        value=f.num("value"),
+        by=f.text("by"),
+        who=f.text("who"),
+        at=f.text("at"),
+    )
+
+
+def decode_explanation(d: object, key: object = None) -> Explanation:
+    f = _Fields("explanations", d, key)
+    return Explanation(
+        id=f.id,
+        kpi=f.whole("kpi"),
+        text=f.text("text"),
+        since=f.day("from"),
+        until=f.day("until"),
+        who=f.text("who"),
+        at=f.text("at"),
     )
 
 

@@ -44,6 +44,7 @@ def kpi_doc(
     description: str = "",
     archived: bool = False,
     category: str = "",
+    due: str | None = None,
 ) -> Doc:
     doc: Doc = {
         "board": board,
@@ -62,6 +63,8 @@ def kpi_doc(
     }
     if category:  # absent means none, as in stores written before categories
         doc["category"] = category
+    if due:  # absent in stores that set none
+        doc["due"] = due
     return doc
 
 
@@ -74,6 +77,14 @@ def entry_doc(
     if note:
         doc["note"] = note
     return doc
+
+
+def estimate_doc(kpi: int, day: date, value: float, by: str) -> Doc:
+    return {"kpi": kpi, "date": day.isoformat(), "value": value, "by": by}
+
+
+def explanation_doc(kpi: int, text: str, since: date, until: date) -> Doc:
+    return {"kpi": kpi, "text": text, "from": since.isoformat(), "until": until.isoformat()}
 
 
 def history_doc(field: str, old: object, new: object, stage: Stage, who: str, at: str) -> Doc:

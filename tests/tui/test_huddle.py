@@ -324,7 +324,7 @@ async def test_the_whole_huddle(store_path: Path, who: None) -> None:
     assert printed[0]["items"] == minutes["items"]
 
 
-async def test_a_note_opens_the_gate(store_path: Path, who: None) -> None:
+async def test_an_explanation_opens_the_gate(store_path: Path, who: None) -> None:
     stable_demo(store_path)
     app = huddle_app(store_path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -332,7 +332,7 @@ async def test_a_note_opens_the_gate(store_path: Path, who: None) -> None:
         await pilot.press("n", "n")
         assert current(app) == "First-pass yield"
         await pilot.press("t")
-        await fill(pilot, app, {"note": "Waiting for the supplier's 8D; no action of ours yet."})
+        await fill(pilot, app, {"why": "Waiting for the supplier's 8D; no action of ours yet."})
         await until(pilot, lambda: not app.screen.query_one("#gate").display, what="the gate")
         await pilot.press("n")
         assert current(app) == "Changeover time"
@@ -340,7 +340,8 @@ async def test_a_note_opens_the_gate(store_path: Path, who: None) -> None:
         await until(pilot, lambda: bool(Store(store_path).read().huddles), what="the minutes")
     snap = Store(store_path).read()
     fpy = snap.kpi_named("First-pass yield")
-    assert "supplier's 8D" in max(snap.entries[fpy.id], key=lambda e: e.id).note
+    (why,) = snap.explanations[fpy.id]  # `t` on a red KPI with no action explains it
+    assert "supplier's 8D" in why.text and (why.since, why.until) == (TODAY, TODAY + timedelta(1))
     items = snap.huddles[-1]["items"]
     assert [i["outcome"] for i in items] == ["reviewed", "noted", "reviewed"]
 
@@ -393,9 +394,11 @@ async def test_each_board_is_evaluated_once_per_load(
     built: list[tuple[int, int | None]] = []
     real = Snapshot.views
 
-    def counted(snap: Snapshot, board_id: int | None, today: date) -> list[KpiView]:
+    def counted(
+        snap: Snapshot, board_id: int | None, today: date, now: datetime | None = None
+    ) -> list[KpiView]:
         built.append((id(snap), board_id))
-        return real(snap, board_id, today)
+        return real(snap, board_id, today, now)
 
     monkeypatch.setattr(Snapshot, "views", counted)
     app = TeamboardApp(store_path, board=LINE, clock=lambda: NINE)

@@ -1,10 +1,10 @@
 """The `teamboard` command line: record actuals, manage boards, KPIs and actions, and ask
 "are we winning or losing?" from any shell, in a blink.
 
-One module per noun (`boards`, `kpis`, `entries`, `actions`, `status`, `transfer`, `screens`),
-each declaring its commands and their arguments in `register(sub)` next to the handlers they
-feed; `base` holds what they share and `output` the terminal side (colour, tables, JSON). How
-values read is `store.present`'s, the same as on the board.
+One module per noun (`boards`, `kpis`, `entries`, `estimating`, `actions`, `status`,
+`transfer`, `screens`), each declaring its commands and their arguments in `register(sub)` next
+to the handlers they feed; `base` holds what they share and `output` the terminal side (colour,
+tables, JSON). How values read is `store.present`'s, the same as on the board.
 
 Imports only `store/` and the stdlib at start-up, never Textual (CI checks it). The screens
 (`show`, `demo`, `huddle`) import the app lazily, and commands import what only they need
@@ -21,12 +21,24 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from store import validate
 from store.errors import Fix, StoreError, either
 
-from . import actions, boards, calendar, entries, goals, kpis, screens, status, transfer, tree
+from . import (
+    actions,
+    boards,
+    calendar,
+    entries,
+    estimating,
+    goals,
+    kpis,
+    screens,
+    status,
+    transfer,
+    tree,
+)  # fmt: skip
 from .base import WAIT_DEFAULT, WAIT_ENV, Ctx, Parser, quote, store_flag
 
 EPILOG = """\
@@ -44,7 +56,9 @@ exit codes: 0 ok, 1 store unusable (missing, broken, read-only, busy after --wai
 Without a command, teamboard opens the live board (`show`)."""
 
 # The nouns in the order `teamboard --help` lists them.
-NOUNS = (screens, boards, kpis, entries, actions, status, calendar, transfer, goals, tree)
+NOUNS = (
+    screens, boards, kpis, entries, estimating, actions, status, calendar, transfer, goals, tree,
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,7 +111,9 @@ def error_line(exc: StoreError, store: str) -> str:
     return f"{exc.problem}; {remedy}"
 
 
-def main(argv: Sequence[str] | None = None, today: date | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, today: date | None = None, now: datetime | None = None
+) -> int:
     """Run one command; returns the exit code (the console script exits with it)."""
     out, err = sys.stdout, sys.stderr
     store: str | None = None
@@ -107,7 +123,9 @@ def main(argv: Sequence[str] | None = None, today: date | None = None) -> int:
         except SystemExit as exc:  # --help (0) or a usage error (2)
             return exc.code if isinstance(exc.code, int) else 2
         store = args.store
-        ctx = Ctx(args, today or date.today(), out, err)
+        if now is None and today is None:
+            now = datetime.now()
+        ctx = Ctx(args, today or (now.date() if now else date.today()), out, err, now)
         code = int(args.func(ctx))
         out.flush()
         return code

@@ -12,7 +12,7 @@ import argparse
 import os
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -38,9 +38,18 @@ E = TypeVar("E", Direction, Frequency, Kind, Stage)
 class Ctx:
     """What every command gets: its arguments, the store, today, and where and how to print."""
 
-    def __init__(self, args: argparse.Namespace, today: date, out: TextIO, err: TextIO) -> None:
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        today: date,
+        out: TextIO,
+        err: TextIO,
+        now: datetime | None = None,
+    ) -> None:
         self.args = args
         self.today = today
+        # The instant lateness counts to: the real clock, or the end of a frozen `today`.
+        self.now = now if now is not None else datetime.combine(today, datetime.max.time())
         self.out = out
         self.err = err
         self.paint = Painter(output.use_colour(out))
@@ -79,6 +88,39 @@ class Ctx:
 
     def snapshot(self) -> Snapshot:
         return self.store.read()
+
+    def as_of(self) -> date | None:
+        """`--as-of DATE`: the past day to show the board as it stood at its end (None: live)."""
+        text = getattr(self.args, "as_of", None)
+        if text is None:
+            return None
+        day = validate.day(text, self.today, "--as-of", future_ok=True)
+        if day > self.today:
+            raise BadInput(
+                f"--as-of {day.isoformat()} is after today: name a past day (the board as it "
+                "stood at its end), or leave it out for the live board"
+            )
+        return day
+
+    def moment(self, boards: bool = True) -> tuple[Snapshot, date, datetime, date | None]:
+        """The store to show, the day and instant to evaluate it for, and the as-of day: the
+        live store now, or (with --as-of) as it stood at the end of that day."""
+        from store.asof import as_of
+        from store.fresh import end_of
+
+        day = self.as_of()
+        snap = self.snapshot()
+        if day is None:
+            return snap, self.today, self.now, None
+        past = as_of(snap, day)
+        if boards and not past.boards and snap.boards:
+            first = min(b.at for b in snap.boards.values() if b.at) if snap.boards else ""
+            since = f" (the first board was added {first[:10]})" if first else ""
+            raise BadInput(
+                f"nothing was on a board by the end of {day.isoformat()}{since}: "
+                "pick a later --as-of day"
+            )
+        return past, day, min(end_of(day), self.now), day
 
     def store_flag(self) -> str:
         """`--store PATH ` when the user gave one, for the hints we print."""
@@ -139,6 +181,21 @@ def text(value: str | None, what: str) -> str | None:
     return None if value is None else validate.text(value, what)
 
 
+def due(value: str | None) -> time | str | None:
+    """`--due HH:MM`: when a period's value is due (local time); `""` clears it."""
+    if value is None or cleared(value):
+        return None if value is None else CLEAR
+    text = value.strip()
+    if re.fullmatch(r"\d{1,2}:\d{2}", text):
+        h, m = (int(x) for x in text.split(":"))
+        if h < 24 and m < 60:
+            return time(h, m)
+    raise BadInput(
+        f"--due {validate.printable(value)[:20]!r} is not a time: use HH:MM, e.g. --due 07:00 "
+        "(local time on the day after a daily period)"
+    )
+
+
 def unit(value: str | None) -> str | None:
     if value is None or cleared(value):
         return None if value is None else CLEAR
@@ -185,6 +242,15 @@ def group(sub: Sub, name: str, help: str) -> Sub:
 
     g.set_defaults(func=usage)
     return subs
+
+
+def as_of_opt(c: argparse.ArgumentParser, what: str = "") -> None:
+    c.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help=what or "the board as it stood at the end of DATE, from what was recorded by then "
+        "(read-only)",
+    )
 
 
 def json_flag(c: argparse.ArgumentParser) -> None:

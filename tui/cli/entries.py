@@ -8,18 +8,26 @@ from __future__ import annotations
 
 from store import ops, validate
 from store.errors import BadInput
-from store.model import Entry
+from store.model import Entry, Kpi
 from store.present import (
     benchmark_label,
     flag_text,
     local_stamp,
     num,
     status_text,
+    target_text,
     trend_text,
     variance_text,
     with_unit,
 )
-from store.rules import Flag, KpiView, entry_status, series
+from store.rules import (
+    Flag,
+    KpiView,
+    entry_status,
+    last_complete_period,
+    series,
+    with_estimates,
+)
 
 from . import base
 from .base import Ctx, Sub, board_opt, command, json_flag, kpi_arg, quote
@@ -35,7 +43,25 @@ def cmd_target(ctx: Ctx) -> int:
         f"target of {one_line(k.name)} is {one_line(with_unit(value, k.unit))} "
         f"from {since.isoformat()} on"
     )
+    if a.since is None:
+        _warn_past_data(ctx, k, a.value)
     return 0
+
+
+def _warn_past_data(ctx: Ctx, k: Kpi, value: str) -> None:
+    """A target set from today does not judge data that all lies in the past (an imported
+    year): say so, and how to apply it to that data."""
+    days = [e.day for e in ctx.snapshot().entries.get(k.id, ())]
+    if not days or max(days) >= last_complete_period(k.frequency, ctx.today):
+        return
+    first, last = min(days), max(days)
+    board = f" --board {quote(ctx.args.board)}" if ctx.args.board else ""
+    ctx.note(
+        f"teamboard: note: every value of {one_line(k.name)} is from before today "
+        f"({first.isoformat()} to {last.isoformat()}), so this target judges none of them. "
+        f"To apply it to that data: teamboard {ctx.store_flag()}target {quote(k.name)} "
+        f"{quote(value.strip())} --from {first.isoformat()}{board}"
+    )
 
 
 def record_line(view: KpiView, entry: Entry, superseded: Entry | None, ctx: Ctx) -> str:
@@ -77,7 +103,9 @@ def cmd_record(ctx: Ctx) -> int:
     day = ctx.day(a.date)
     plan = base.number(a.plan, "plan")
     note = validate.text(a.note, "note") if a.note is not None else ""
-    done = ops.record(ctx.store, a.kpi, value, day, ctx.today, a.board, plan=plan, note=note)
+    done = ops.record(
+        ctx.store, a.kpi, value, day, ctx.today, a.board, plan=plan, note=note, now=ctx.now
+    )
     ctx.print(record_line(done.view, done.entry, done.superseded, ctx))
     return 0
 
@@ -98,6 +126,8 @@ def cmd_history(ctx: Ctx) -> int:
     k = snap.kpi_named(a.kpi, a.board, archived=True)
     entries = sorted(snap.entries.get(k.id, []), key=lambda e: (e.day, e.id))
     kept = {e.id for e in series(k.frequency, entries)}
+    # An actual without a plan is judged against the period's estimate (`teamboard plan`).
+    entries = list(with_estimates(k, entries, snap.estimates.get(k.id, ())))
     board = snap.boards[k.board].name if k.board in snap.boards else ""
     if a.json:
         ctx.json(
@@ -129,7 +159,7 @@ def cmd_history(ctx: Ctx) -> int:
     n_sup = len(entries) - len(kept)
     ctx.print(
         f"{one_line(k.name)} · board {one_line(board)} · target "
-        f"{one_line(with_unit(k.target, k.unit))}{' · archived' if k.archived else ''} · "
+        f"{one_line(target_text(k, ctx.today))}{' · archived' if k.archived else ''} · "
         f"{len(entries)} entries" + (f", {n_sup} superseded" if n_sup else "")
     )
     if not entries:
@@ -178,7 +208,8 @@ def register(sub: Sub) -> None:
     c.add_argument(
         "--plan",
         metavar="P",
-        help="the planned value for this period (compared instead of the target)",
+        help="the planned value for this period (compared instead of the target); to estimate "
+        "before the work, future periods too, use `teamboard plan KPI VALUE --date D`",
     )
     c.add_argument("--note", metavar="TEXT", help="what happened, for the huddle")
 

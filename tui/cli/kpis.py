@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from datetime import time
 
 from store import ops, validate
 from store.model import Direction, Frequency, Kind
-from store.present import num, with_unit
+from store.present import num, target_text, with_unit
 
 from . import base
 from .base import CLEAR, Ctx, Sub, board_opt, cleared, command, group, json_flag, kpi_arg, quote
@@ -31,13 +32,20 @@ def cmd_kpi_add(ctx: Ctx) -> int:
         description=base.text(a.description, "description") or "",
         force=a.force,
         category=validate.category(a.category) if a.category is not None else "",
+        due=_due_time(a.due),
     )
     better = "higher" if k.direction is Direction.UP else "lower"
     ctx.print(
         f"added KPI {one_line(k.name)} (target {one_line(with_unit(k.target, k.unit))}, "
-        f"{better} is better, {k.frequency.value})"
+        f"{better} is better, {k.frequency.value}"
+        + (f", due {k.due.strftime('%H:%M')})" if k.due else ")")
     )
     return 0
+
+
+def _due_time(text: str | None) -> time | None:
+    value = base.due(text)
+    return value if isinstance(value, time) else None
 
 
 def cmd_kpi_list(ctx: Ctx) -> int:
@@ -46,7 +54,7 @@ def cmd_kpi_list(ctx: Ctx) -> int:
     board_id = snap.board_named(a.board).id if a.board else None
     kpis = sorted(snap.kpis_of(board_id, archived=a.archived), key=lambda k: (k.board, k.id))
     if a.json:
-        ctx.json({"kpis": [kpi_json(k, snap) for k in kpis]})
+        ctx.json({"kpis": [kpi_json(k, snap, ctx.today) for k in kpis]})
         return 0
     if not kpis:
         ctx.print("no KPIs" + (" (archived ones hidden: add --archived)" if not a.archived else ""))
@@ -58,12 +66,13 @@ def cmd_kpi_list(ctx: Ctx) -> int:
             [
                 cell(one_line(snap.boards[k.board].name) if k.board in snap.boards else "?"),
                 cell(one_line(k.name)),
-                cell(f"target {one_line(with_unit(k.target, k.unit))}"),
+                cell(f"target {one_line(target_text(k, ctx.today))}"),
                 cell(f"amber {num(k.amber)}" if k.amber is not None else ""),
                 cell(f"{arrow} {k.direction.value}"),
                 cell(k.frequency.value),
                 cell(k.kind.value),
                 cell(one_line(k.owner) or "no owner"),
+                cell(f"due {k.due.strftime('%H:%M')}" if k.due else ""),
                 cell("archived" if k.archived else ""),
             ]
         )
@@ -93,6 +102,7 @@ def cmd_kpi_edit(ctx: Ctx) -> int:
         description=base.text(a.description, "description"),
         category=validate.category(a.category) if a.category is not None else None,
         force=a.force,
+        due=base.due(a.due),
     )
     ctx.print(f"updated KPI {one_line(k.name)}")
     return 0
@@ -149,6 +159,12 @@ def _kpi_options(c: argparse.ArgumentParser, editing: bool = False) -> None:
         metavar="S|Q|C|D|P|WORD",
         help=f"its SQCDP category for the calendar: Safety, Quality, Cost, Delivery, People, or "
         f"a letter or word of your own{clear}",
+    )
+    c.add_argument(
+        "--due",
+        metavar="HH:MM",
+        help="when a period's value is due: local time on the day after a daily period, or "
+        f"the first day after a weekly or monthly one; late after it, then stale{clear}",
     )
 
 

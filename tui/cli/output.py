@@ -120,7 +120,11 @@ def kpi_view_json(view: KpiView) -> dict[str, Any]:
         "date": _iso(latest.day) if latest else None,
         "value": latest.value if latest else None,
         "unit": view.kpi.unit,
-        "target": view.kpi.target_on(latest.day) if latest else view.kpi.target,
+        "target": view.kpi.target_on(latest.day)
+        if latest
+        else view.kpi.target_on(view.today)
+        if view.today
+        else view.kpi.target,
         "plan": latest.plan if latest else None,
         "status": view.status.value,
         "colour": view.colour.value if view.colour else None,
@@ -136,6 +140,15 @@ def kpi_view_json(view: KpiView) -> dict[str, Any]:
         "counter": view.counter_name,
         "note": latest.note if latest else "",
         "actions": [a.id for a in view.open_actions],
+        "due": view.kpi.due.strftime("%H:%M") if view.kpi.due else None,
+        "late_since": view.late_due.isoformat(timespec="minutes") if view.late_due else None,
+        "explanation": {
+            "text": view.explanation.text,
+            "until": view.explanation.until.isoformat(),
+            "who": view.explanation.who,
+        }
+        if view.explanation
+        else None,
     }
 
 
@@ -172,15 +185,19 @@ def _escalation_json(a: Action, snap: Snapshot) -> dict[str, Any] | None:
     }  # fmt: skip
 
 
-def kpi_json(k: Kpi, snap: Snapshot) -> dict[str, Any]:
-    """A KPI's settings and its targets over time, for `kpi list --json`."""
+def kpi_json(k: Kpi, snap: Snapshot, today: date | None = None) -> dict[str, Any]:
+    """A KPI's settings and its targets over time, for `kpi list --json`: `target` is the one
+    in force `today`, `next_target` the next one set, if any."""
     board = snap.boards.get(k.board)
     counter = snap.kpis.get(k.counter) if k.counter is not None else None
+    nxt = k.next_target(today) if today is not None else None
     return {
         "id": k.id,
         "board": board.name if board else None,
         "name": k.name,
-        "target": k.target,
+        "target": k.target_on(today) if today is not None else k.target,
+        "next_target": {"value": nxt.value, "from": _iso(nxt.since)} if nxt else None,
+        "due": k.due.strftime("%H:%M") if k.due else None,
         "targets": [{"value": t.value, "from": _iso(t.since)} for t in k.targets],
         "direction": k.direction.value,
         "unit": k.unit,

@@ -12,7 +12,7 @@ from typing import Any
 from store import ops, validate
 from store.errors import BadInput, StoreError
 
-from .base import WAIT_MAX, Ctx, Sub, command
+from .base import WAIT_MAX, Ctx, Sub, as_of_opt, command
 from .serve import register as register_serve
 
 
@@ -79,13 +79,21 @@ def cmd_show(ctx: Ctx) -> int:
     if not 0 <= rotate <= WAIT_MAX:
         raise BadInput("--rotate takes seconds from 0 (no rotation) to 86400 (a day)")
     board = _screen_board(ctx)
-    return run_app(ctx.store.path, board, wall=a.wall, rotate=rotate, poll=a.poll)
+    return run_app(
+        ctx.store.path, board, wall=a.wall, rotate=rotate, poll=a.poll, **_past(ctx)
+    )
+
+
+def _past(ctx: Ctx) -> dict[str, Any]:
+    """`as_of=DAY` for the app when --as-of was given (a read-only board of that day)."""
+    day = ctx.as_of()
+    return {} if day is None else {"as_of": day}
 
 
 def cmd_huddle(ctx: Ctx) -> int:
     minutes = validate.whole(ctx.args.minutes, "--minutes", 1, 240)
     board = _screen_board(ctx)
-    return run_app(ctx.store.path, board, huddle=True, minutes=minutes)
+    return run_app(ctx.store.path, board, huddle=True, minutes=minutes, **_past(ctx))
 
 
 def cmd_demo(ctx: Ctx) -> int:
@@ -126,6 +134,7 @@ def register(sub: Sub) -> None:
     c.add_argument(
         "--poll", action="store_true", help="poll the file instead of inotify (network filesystems)"
     )
+    as_of_opt(c)
 
     c = command(sub, "demo", "open the live board on a demo store in a temporary folder", cmd_demo)
     c.add_argument("--wall", action="store_true", help="wall-monitor mode")
@@ -143,5 +152,6 @@ def register(sub: Sub) -> None:
     c.add_argument(
         "--minutes", default="15", metavar="N", help="the time box in minutes (default 15)"
     )
+    as_of_opt(c, "hold it on the board as it stood at the end of DATE (read-only: no minutes kept)")
 
     register_serve(sub)  # `teamboard serve`: the board in a browser (tui/cli/serve.py)

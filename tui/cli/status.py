@@ -4,11 +4,14 @@ decided): the board and the huddle as text."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
+from typing import Any
 
 from store.errors import StoreError
 from store.model import Status
 from store.present import (
     STATUS_WORD,
+    as_of_text,
     benchmark_label,
     flag_texts,
     limit_text,
@@ -19,10 +22,10 @@ from store.present import (
     waiting_text,
     with_unit,
 )
-from store.rules import KpiView
+from store.rules import Flag, KpiView
 
 from .actions import action_rows
-from .base import Ctx, Sub, command, json_flag, quote
+from .base import Ctx, Sub, as_of_opt, command, json_flag, quote
 from .boards import board_tree
 from .output import Cell, Painter, action_json, cell, kpi_view_json, one_line, safe, table
 
@@ -33,6 +36,9 @@ def _counts(views: Sequence[KpiView], paint: Painter) -> str:
     parts = [paint(f"{n[s]} {STATUS_WORD[s]}", s) if n[s] else f"0 {STATUS_WORD[s]}" for s in order]
     if n[Status.NO_DATA]:
         parts.append(f"{n[Status.NO_DATA]} no data")
+    late = sum(1 for v in views if Flag.LATE in v.flags)
+    if late:
+        parts.append(f"{late} late")
     return ", ".join(parts)
 
 
@@ -59,12 +65,11 @@ def kpi_rows(views: Sequence[KpiView], ctx: Ctx) -> list[list[Cell]]:
 
 def cmd_status(ctx: Ctx) -> int:
     a = ctx.args
-    snap = ctx.snapshot()
+    snap, today, now, past = ctx.moment()
     if a.all:
         boards = [b for b, _ in board_tree(snap)]
     else:
         boards = [snap.board_named(a.board) if a.board else snap.default_board()]
-    today = ctx.today
     from store import tiers
 
     from .tree import summary_json, summary_lines
@@ -73,11 +78,12 @@ def cmd_status(ctx: Ctx) -> int:
         kpis = []
         actions = []
         for b in boards:
-            kpis += [kpi_view_json(v) for v in snap.views(b.id, today)]
+            kpis += [kpi_view_json(v) for v in snap.views(b.id, today, now)]
             actions += [action_json(x, snap, today) for x in snap.actions_of(b.id)]
         ctx.json(
             {
                 "today": today.isoformat(),
+                "as_of": past.isoformat() if past else None,
                 "boards": [b.name for b in boards],
                 "kpis": kpis,
                 "actions": actions,
@@ -102,9 +108,10 @@ def cmd_status(ctx: Ctx) -> int:
     for i, b in enumerate(boards):
         if i:
             ctx.print()
-        views = snap.views(b.id, today)
+        views = snap.views(b.id, today, now)
+        when = f"{as_of_text(past)} (past, read-only)" if past else today.isoformat()
         ctx.print(
-            f"{paint(one_line(b.name), 'bold')} · {today.isoformat()} · "
+            f"{paint(one_line(b.name), 'bold')} · {when} · "
             f"{len(views)} KPI{'s' if len(views) != 1 else ''}: {_counts(views, paint)}"
         )
         ctx.print(f"  {one_line(review_text(tiers.last_review(snap, b.id), today))}")
@@ -144,15 +151,19 @@ def cmd_status(ctx: Ctx) -> int:
 
 def cmd_minutes(ctx: Ctx) -> int:
     from store import huddle
+    from store.explain import for_minutes, markdown_lines
 
     a = ctx.args
-    snap = ctx.snapshot()
+    snap, _, _, past = ctx.moment(boards=False)
     board = snap.board_named(a.board) if a.board else None
     day = ctx.day(a.date) if a.date else None
+    if past is not None and day is not None and day > past:
+        raise StoreError(f"--date {day.isoformat()} is after --as-of {past.isoformat()}")
     found = huddle.pick(snap.huddles, board.id if board else None, day)
     if not found:
         where = f" of {one_line(board.name)}" if board else ""
         when = f" on {day.isoformat()}" if day else ""
+        when += f" by {past.isoformat()}" if past else ""
         how = f"teamboard {ctx.store_flag()}huddle" + (f" {quote(board.name)}" if board else "")
         if snap.huddles and (board or day):
             raise StoreError(
@@ -161,10 +172,22 @@ def cmd_minutes(ctx: Ctx) -> int:
             )
         raise StoreError(f"no huddle minutes{where} yet: hold a huddle with {how}")
     chosen = found if day else found[-1:]  # --last is the default
+
+    def explained(h: dict[str, Any]) -> list[dict[str, str]]:
+        held = date.fromisoformat(str(h.get("date")))
+        board_id = h.get("board_id")
+        return for_minutes(snap.kpis, snap.explanations, board_id, held)
+
     if a.format == "json":
-        ctx.json({"huddles": chosen})
+        ctx.json({"huddles": [h | {"explanations": explained(h)} for h in chosen]})
     else:
-        ctx.print(safe("\n".join(huddle.markdown(h) for h in chosen)))
+        texts = [
+            huddle.markdown(h).rstrip("\n")
+            + "\n".join(markdown_lines(explained(h), ctx.today))
+            + "\n"
+            for h in chosen
+        ]
+        ctx.print(safe("\n".join(texts)))
     return 0
 
 
@@ -176,6 +199,7 @@ def register(sub: Sub) -> None:
         "board", nargs="?", metavar="BOARD", help="the board (default: the first top-level one)"
     )
     c.add_argument("--all", action="store_true", help="every board")
+    as_of_opt(c)
     json_flag(c)
 
     c = command(sub, "minutes", "print the minutes of a huddle (the last one by default)",
@@ -187,3 +211,4 @@ def register(sub: Sub) -> None:
     c.add_argument(
         "--format", choices=("md", "json"), default="md", help="md (Markdown, default) or json"
     )
+    as_of_opt(c, "only huddles held by the end of DATE (the last of them by default)")

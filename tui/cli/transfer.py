@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from typing import TYPE_CHECKING
 
 from store.errors import BadInput
-from store.present import local_stamp, num
+from store.present import local_stamp, with_unit
 
 from .base import Ctx, Sub, command, quote
 from .output import one_line, safe
+
+if TYPE_CHECKING:
+    from store.csvio import CreatedKpi
 
 IMPORT_MAX = 64 * 1024 * 1024  # bytes: a CSV larger than this is a mistake, not a month of data
 RESTORE_MAX = 2**30  # bytes: a JSON export of a million entries is about 200 MB
@@ -59,17 +63,62 @@ def cmd_import(ctx: Ctx) -> int:
     a = ctx.args
     source = "stdin" if a.file == "-" else a.file
     text = _read_csv(a.file)
-    report = csvio.import_csv(ctx.store, text, ctx.today, create=a.create, source=source)
+    report = csvio.import_csv(
+        ctx.store, text, ctx.today, create=a.create, source=source, force=a.force
+    )
     ctx.print(f"imported {report.entries} entr{'y' if report.entries == 1 else 'ies'}")
+    if report.skipped:
+        n = len(report.skipped)
+        first = ", ".join(str(r) for r in report.skipped[: csvio.SHOWN_ROWS])
+        more = ", …" if n > csvio.SHOWN_ROWS else ""
+        ctx.print(
+            f"  skipped {n} row{'s' if n != 1 else ''} repeating values already in the store "
+            f"(rows {first}{more}); to record them again anyway, add --force"
+        )
     for name in report.boards_created:
         ctx.print(f"  created board {one_line(name)}")
-    for board, name, target in report.kpis_created:
-        ctx.print(
-            f"  created KPI {one_line(name)} on {one_line(board)} with target "
-            f"{num(target)} (the mean of its values): set the real one with "
-            f"teamboard {ctx.store_flag()}target {quote(name)} VALUE --board {quote(board)}"
-        )
+    for made in report.created:
+        for line in _created_lines(ctx, made):
+            ctx.print(line)
     return 0
+
+
+_DEFAULT_WORDS = {
+    "direction": ("--direction up|down", "higher is better"),
+    "unit": ("--unit UNIT", "no unit"),
+    "amber": ("--amber A", "no amber band"),
+    "frequency": ("--frequency daily|weekly|monthly", "daily"),
+    "owner": ("--owner LOGIN", "no owner"),
+    "kind": ("--kind leading|lagging", "lagging"),
+}
+
+
+def _created_lines(ctx: Ctx, made: CreatedKpi) -> list[str]:
+    """A KPI the import made: its settings, the defaults chosen, and the commands that fix
+    them (the target from the first imported day, so the imported data is judged by it)."""
+    name, board = quote(made.name), quote(made.board)
+    unit = str(made.settings.get("unit") or "")
+    how = "the mean of its values" if "target" in made.defaults else "from the file"
+    lines = [
+        f"  created KPI {one_line(made.name)} on {one_line(made.board)} with target "
+        f"{one_line(with_unit(made.target, unit))} ({how}), values "
+        f"{made.first.isoformat()} to {made.last.isoformat()}"
+    ]
+    chosen = [_DEFAULT_WORDS[c][1] for c in made.defaults if c in _DEFAULT_WORDS]
+    if chosen:
+        lines.append(f"    defaults chosen: {', '.join(chosen)}")
+    if "target" in made.defaults:
+        lines.append(
+            f"    fix: teamboard {ctx.store_flag()}target {name} VALUE "
+            f"--from {made.first.isoformat()} --board {board}"
+        )
+    options = [_DEFAULT_WORDS[c][0] for c in made.defaults if c in _DEFAULT_WORDS]
+    if options:
+        lines.append(
+            f"    fix: teamboard {ctx.store_flag()}kpi edit {name} --board {board} "
+            + " ".join(options)
+        )
+    return lines
 
 
 def cmd_restore(ctx: Ctx) -> int:
@@ -138,7 +187,15 @@ def register(sub: Sub) -> None:
     )  # fmt: skip
     c.add_argument("file", metavar="FILE", help="the CSV file, or - for stdin")
     c.add_argument(
-        "--create", action="store_true", help="create missing boards and KPIs (target: the mean)"
+        "--create",
+        action="store_true",
+        help="create missing boards and KPIs; optional columns unit, direction, target, amber, "
+        "frequency, owner, kind set them up (default target: the mean)",
+    )
+    c.add_argument(
+        "--force",
+        action="store_true",
+        help="record rows that repeat values already in the store (default: skip them)",
     )
 
     c = command(
