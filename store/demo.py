@@ -222,6 +222,10 @@ CATEGORIES = {
     "Scrap cost": "Cost",
     "Changeover time": "Delivery",
     "Daily output": "Delivery",
+    "Schedule attainment": "Delivery",
+    "Kaizen ideas": "People",
+    "Line 3 output": "Delivery",
+    "Line 3 yield": "Quality",
 }
 RED_DAY_REASONS = {
     "First-pass yield": ("Connector lot B: bent pins", "Connector lot B: bent pins",
