@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from statistics import median
 
 from .model import Action, Stage, Status
 from .rules import KpiView, entry_status
@@ -34,6 +33,13 @@ class Health:
     red_episodes: int
     median_open_age: float | None  # days; None: no open action
     gate_skips: int
+
+
+def median(values: Sequence[float]) -> float:
+    """The middle value (the mean of the two middle ones); `statistics` costs start-up time."""
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def stamp_time(stamp: str) -> datetime | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from . import codec, goals, validate
+from . import codec, validate
 from .db import Store, Tx
 from .errors import BadInput, Fix
 from .model import Action, Board, Direction, Entry, Frequency, Kind, Kpi, Stage
@@ -191,6 +191,8 @@ def add_kpi(
             )
         fields = {}
         if goal.strip():
+            from . import goals  # only when a goal is named: `record` starts faster
+
             goal_id, goal = goals.resolve_for_kpi(tx, snap, board_id, goal, None, force)
             fields["goal_id"] = goal_id
         doc = tx.insert(
@@ -238,6 +240,8 @@ def edit_kpi(
             if key == "amber" and value == "":
                 value = None
             if key == "goal":
+                from . import goals
+
                 goal_id = None
                 if value.strip():
                     goal_id, value = goals.resolve_for_kpi(tx, snap, k.board, value, k.id, force)
