@@ -46,7 +46,7 @@ class BoardScreen(Screen[None]):
         Binding("u", "escalate", "Escalate"),
         Binding("y", "answer", "Answer", show=False),
         Binding("o", "take_over", "Take over", show=False),
-        Binding("v", "review", "Review"),
+        Binding("v", "review", "Review", show=False),
         Binding("up", "move(0, -1)", show=False),
         Binding("down", "move(0, 1)", show=False),
         Binding("left", "move(-1, 0)", show=False),
@@ -80,6 +80,7 @@ class BoardScreen(Screen[None]):
         self.set_class(self.app.wall, "-wall")
         if self.app.wall:  # nobody drives a wall board: no cursor to light up a row
             self.actions.show_cursor = False
+            self.query_one(EscalationTable).show_cursor = False
         self.app.data_changed.subscribe(self, lambda _: self.refresh_board())
         self.set_interval(1.0, self._tick)
         await self.refresh_board()
