@@ -162,7 +162,7 @@ async def test_the_plant_sees_the_losing_team_below_a_fine_department(tiered: St
         await until(pilot, lambda: children_drawn(app, 1), 10, "the department's tile")
         text = label_text(child_tiles(app)[0])
         assert "Assembly" in text and "✔ 1 green" in text and "✖ 0 red" in text
-        assert "✖ 2 red on the boards below" in text  # Line 2, under a green department
+        assert "✖ 2 red below: Line 2" in text  # the losing team, under a green department
         assert child_tiles(app)[0].has_class("-red")
 
 
