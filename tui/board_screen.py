@@ -189,7 +189,8 @@ class BoardScreen(Screen[None]):
         cols = int(self.grid.styles.grid_size_columns or 1)
         i = tiles.index(self.focused) + dx + dy * cols
         if i >= len(tiles) and dy > 0:
-            self.actions.focus()
+            children = self.query_one(ChildTiles).tiles()  # the roll-up, then the actions
+            (children[0] if children else self.actions).focus()
         elif 0 <= i < len(tiles):
             tiles[i].focus()
 
