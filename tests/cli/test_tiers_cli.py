@@ -294,6 +294,8 @@ def test_review_bad_input(demo: Run) -> None:
 
 def test_board_review_days(demo: Run) -> None:
     assert "review overdue" in demo.ok("status", "Assembly").split("Line 3 Assembly")[1]
+    own = demo.ok("status", "Line 3 Assembly").splitlines()[1]
+    assert own == "  last review 12 d ago · dara (review overdue: every 7 days)"
     demo.ok("board", "edit", "Line 3 Assembly", "--review-days", "14")
     assert "review overdue" not in demo.ok("status", "Assembly").split("Line 3 Assembly")[1]
     assert demo.json("board", "list")["boards"][-1]["review_days"] == 14
