@@ -303,6 +303,12 @@ def test_board_review_days(demo: Run) -> None:
         "board", "edit", "Line 3 Assembly", "--review-days", "0"
     )
     assert "not a whole number" in demo.bad("board", "edit", "Assembly", "--review-days", "x")
+    demo.ok("board", "add", "Line 4", "--parent", "Assembly", "--review-days", "3")
+    last = demo.json("board", "list")["boards"][-1]
+    assert (last["name"], last["review_days"]) == ("Line 4", 3)
+    assert "--review-days must be between 1 and 365" in demo.bad(
+        "board", "add", "Line 5", "--review-days", "400"
+    )
 
 
 # --- health and the roll-up in status ---------------------------------------------------------
