@@ -43,7 +43,7 @@ class BoardScreen(Screen[None]):
         Binding("h", "huddle", "Huddle"),
         Binding("b", "next_board", "Board"),
         Binding("t", "tree", "Tree", show=False),
-        Binding("u", "escalate", "Escalate"),
+        Binding("u", "escalate", "Raise"),  # escalate; a short word keeps "Quit" in 80 columns
         Binding("y", "answer", "Answer", show=False),
         Binding("o", "take_over", "Take over", show=False),
         Binding("v", "review", "Review", show=False),
