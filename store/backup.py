@@ -392,6 +392,11 @@ def restore(store: Store, blob: bytes, source: str) -> dict[str, int]:
             if docs:
                 tx.insert_many(table, docs)
                 seq[table] = max(d["id"] for d in docs)
+        # An export from before goal objects: its free-text goals become goals (schema 4).
+        made = schema.goals_from_text(tx.storage.data)
+        if made:
+            seq["goals"] = max(d["id"] for d in tx.storage.data["goals"].values())
         counts = {t: len(d) for t, d in tables.items()}
+        counts["goals"] += made
         tx.touch(f"restored {counts['entries']} entries from {source}")
         return counts

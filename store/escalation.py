@@ -49,7 +49,7 @@ def escalate(store: Store, action_id: int, why: str, to: Ref | None = None) -> A
                 f"action #{a.id} is escalated to {snap.boards[a.escalation.to].name!r} already "
                 "and waits for its answer"
             )
-        target = snap.boards[above[0]] if to in (None, "") else snap.board_ref(to)  # type: ignore[arg-type]
+        target = snap.boards[above[0]] if to is None or to == "" else snap.board_ref(to)
         if target.id not in above:
             names = ", ".join(snap.boards[b].name for b in above)
             raise BadInput(

@@ -63,8 +63,8 @@ def add_goal(
         b = snap.board_ref(board)
         _name_free(snap, b.id, name, None)
         parent_id = None
-        if parent not in (None, ""):
-            p = _parent_ref(snap, parent, b.id)  # type: ignore[arg-type]
+        if parent is not None and parent != "":
+            p = _parent_ref(snap, parent, b.id)
             _check_parent(snap, b.id, p, None)
             parent_id = p.id
         doc = tx.insert("goals", codec.goal_doc(b.id, name, parent_id, due, description))

@@ -12,12 +12,12 @@ roll-up tiles and the tests agree. The measures:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from statistics import median
 
 from .model import Action, Stage, Status
-from .rules import entry_status
+from .rules import KpiView, entry_status
 from .snapshot import Snapshot
 
 WINDOW_DAYS = 14  # "the last two weeks"
@@ -33,6 +33,13 @@ class Health:
     red_episodes: int
     median_open_age: float | None  # days; None: no open action
     gate_skips: int
+
+
+def median(values: Sequence[float]) -> float:
+    """The middle value (the mean of the two middle ones); `statistics` costs start-up time."""
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def stamp_time(stamp: str) -> datetime | None:
@@ -58,7 +65,9 @@ def _done_at(a: Action) -> datetime | None:
     return None
 
 
-def _red_episodes(snap: Snapshot, board_id: int, today: date) -> tuple[int, int]:
+def _red_episodes(
+    snap: Snapshot, board_id: int, today: date, views: Sequence[KpiView] | None
+) -> tuple[int, int]:
     """(episodes, covered): a KPI's value turning red in the window, and how many of those had
     an action on that KPI open within a day of the red value being recorded."""
     since = today - timedelta(days=RED_WINDOW_DAYS)
@@ -67,9 +76,11 @@ def _red_episodes(snap: Snapshot, board_id: int, today: date) -> tuple[int, int]
         if a.kpi is not None:
             acts.setdefault(a.kpi, []).append(a)
     episodes = covered = 0
-    for v in snap.views(board_id, today):
+    for v in views if views is not None else snap.views(board_id, today):
         prev: Status | None = None
-        for e in v.history:
+        # One entry per period: the last RED_WINDOW_DAYS + 2 cover the window (and the one
+        # before it, which says whether the first in the window turned red), at any frequency.
+        for e in v.history[-(RED_WINDOW_DAYS + 2) :]:
             status = entry_status(v.kpi, e)
             if status is Status.RED and prev is not Status.RED and e.day >= since:
                 episodes += 1
@@ -85,8 +96,11 @@ def _red_episodes(snap: Snapshot, board_id: int, today: date) -> tuple[int, int]
     return episodes, covered
 
 
-def board_health(snap: Snapshot, board_id: int, today: date) -> Health:
-    """The board's health today (see the module docstring)."""
+def board_health(
+    snap: Snapshot, board_id: int, today: date, views: Sequence[KpiView] | None = None
+) -> Health:
+    """The board's health today (see the module docstring); `views`: the board's KPIs,
+    when already evaluated for `today`."""
     start = (today - timedelta(days=WINDOW_DAYS - 1)).isoformat()
     end = today.isoformat()
     recent = [
@@ -95,7 +109,7 @@ def board_health(snap: Snapshot, board_id: int, today: date) -> Health:
         if h.get("board_id") == board_id and start <= str(h.get("date", "")) <= end
     ]
     attendance = [len(h.get("attendees") or []) for h in recent]
-    episodes, covered = _red_episodes(snap, board_id, today)
+    episodes, covered = _red_episodes(snap, board_id, today, views)
     ages = [
         (today - day).days
         for a in snap.actions_of(board_id)

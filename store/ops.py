@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import date, datetime, time
 from typing import Any
 
-from . import codec, fastpath, goals, validate
+from . import codec, fastpath, validate
 from .db import Store, Tx
 from .errors import BadInput, Fix
 from .fastpath import Recorded
@@ -62,16 +62,22 @@ def add_board(
     parent: str | None = None,
     description: str = "",
     kpi_limit: int = 7,
+    review_days: int = 7,
 ) -> Board:
     with store.transaction() as tx:
         snap = tx.snapshot
+        if review_days < 1:
+            raise BadInput(f"review days must be at least 1, not {review_days}")
         if any(b.name.casefold() == name.casefold() for b in snap.boards.values()):
             raise BadInput(f"a board named {name!r} exists already; pick another name")
         validate.lookalike(name, [b.name for b in snap.boards.values()], "board")
         parent_id = snap.board_named(parent).id if parent else None
         if parent_id is not None:
             validate.parent_link(snap.boards, snap.boards[parent_id])
-        doc = tx.insert("boards", codec.board_doc(name, description, parent_id, kpi_limit))
+        doc = codec.board_doc(name, description, parent_id, kpi_limit)
+        if review_days != 7:
+            doc["review_days"] = review_days
+        doc = tx.insert("boards", doc)
         tx.touch(f"added board {name}")
         return board_from(doc)
 
@@ -193,6 +199,8 @@ def add_kpi(
             )
         fields = {}
         if goal.strip():
+            from . import goals  # only when a goal is named: `record` starts faster
+
             goal_id, goal = goals.resolve_for_kpi(tx, snap, board_id, goal, None, force)
             fields["goal_id"] = goal_id
         doc = tx.insert(
@@ -242,6 +250,8 @@ def edit_kpi(
             if key in ("amber", "due") and value == "":
                 value = None
             if key == "goal":
+                from . import goals
+
                 goal_id = None
                 if value.strip():
                     goal_id, value = goals.resolve_for_kpi(tx, snap, k.board, value, k.id, force)

@@ -92,12 +92,17 @@ def _v2_to_v3(raw: dict[str, Any]) -> None:
 
 
 def _v3_to_v4(raw: dict[str, Any]) -> None:
+    goals_from_text(raw)
+
+
+def goals_from_text(raw: dict[str, Any]) -> int:
     """Each distinct free-text goal of a board becomes one goal object there (who and when of
     the first KPI that named it); the KPI keeps the text and names the goal by `goal_id`. The
     other new tables start empty; a KPI's optional `due` and `category` decode when absent."""
     goals = raw.setdefault("goals", {})
     if not isinstance(goals, dict):
-        return  # check_tables names it
+        return 0  # check_tables names it
+    made = 0
     ids = [d.get("id", 0) for d in goals.values() if isinstance(d, dict)]
     next_id = max((i for i in ids if type(i) is int), default=0)
     known: dict[tuple[object, str], int] = {}
@@ -109,6 +114,7 @@ def _v3_to_v4(raw: dict[str, Any]) -> None:
         key = (doc.get("board"), text.strip().casefold())
         if key not in known:
             next_id += 1
+            made += 1
             known[key] = next_id
             goals[str(next_id)] = {
                 "id": next_id, "board": doc.get("board"), "name": text.strip(), "parent": None,
@@ -116,6 +122,7 @@ def _v3_to_v4(raw: dict[str, Any]) -> None:
                 "who": doc.get("who", ""), "at": doc.get("at", ""),
             }  # fmt: skip
         doc["goal_id"] = known[key]
+    return made
 
 
 MIGRATIONS = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}

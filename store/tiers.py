@@ -161,36 +161,50 @@ def escalations_from(snap: Snapshot, board_id: int) -> list[Action]:
     return sorted(acts, key=lambda a: (a.escalation.at if a.escalation else "", a.id))
 
 
-def summarize(snap: Snapshot, board_id: int, today: date) -> BoardSummary:
-    """The board's roll-up summary today."""
+def board_views(snap: Snapshot, today: date) -> dict[int, list[KpiView]]:
+    """Every live KPI evaluated once, by board: what a roll-up of many boards reads."""
+    out: dict[int, list[KpiView]] = {b: [] for b in snap.boards}
+    for v in snap.views(None, today):
+        out.setdefault(v.kpi.board, []).append(v)
+    return out
+
+
+def summarize(
+    snap: Snapshot, board_id: int, today: date, views: dict[int, list[KpiView]] | None = None
+) -> BoardSummary:
+    """The board's roll-up summary today (`views`: `board_views`, when already evaluated)."""
+    if views is None:
+        views = board_views(snap, today)
     b = snap.boards[board_id]
-    views = snap.views(board_id, today)
+    own_views = views.get(board_id, [])
     below = Counts()
     for d in descendants(snap, board_id):
-        below = below + Counts.of(snap.views(d, today))
-    own = Counts.of(views)
+        below = below + Counts.of(views.get(d, ()))
+    own = Counts.of(own_views)
     waiting_from = [a for a in escalations_from(snap, board_id) if a.waiting]
     return BoardSummary(
         board=b,
         own=own,
         below=below,
-        reds_no_action=sum(1 for v in views if Flag.RED_NO_ACTION in v.flags),
+        reds_no_action=sum(1 for v in own_views if Flag.RED_NO_ACTION in v.flags),
         overdue_actions=sum(1 for a in snap.actions_of(board_id) if a.overdue(today)),
         open_escalations=len(waiting_from),
         escalations_in=len(escalations_to(snap, board_id)),
         last_huddle=last_huddle(snap, board_id),
         last_review=last_review(snap, board_id),
         review_overdue=review_overdue(snap, board_id, today),
-        kpis=len(views),
+        kpis=len(own_views),
         kpi_limit=b.kpi_limit,
         losing=own.red > 0 or below.red > 0,
-        health=board_health(snap, board_id, today),
+        health=board_health(snap, board_id, today, own_views),
     )
 
 
 def rollup(snap: Snapshot, board_id: int, today: date) -> list[BoardSummary]:
     """One summary per direct child board, in the order they were added."""
-    return [summarize(snap, c.id, today) for c in sorted(snap.children(board_id), key=_bid)]
+    views = board_views(snap, today)
+    kids = sorted(snap.children(board_id), key=_bid)
+    return [summarize(snap, c.id, today, views) for c in kids]
 
 
 def _bid(b: Board) -> int:
@@ -262,16 +276,23 @@ def _goal_of(snap: Snapshot, v: KpiView) -> Goal | None:
 
 def tree(snap: Snapshot, board_id: int | None, today: date) -> list[TreeNode]:
     """Boards → goals → KPIs, from `board_id` down (every top-level board's tree when None)."""
-    views = {v.kpi.id: v for v in snap.views(None, today)}
+    by_board = board_views(snap, today)
+    views = {v.kpi.id: v for lst in by_board.values() for v in lst}
     roots: Sequence[Board]
     if board_id is None:
         roots = sorted((b for b in snap.boards.values() if b.parent is None), key=_bid)
     else:
         roots = [snap.boards[board_id]]
-    return [_node(snap, b, views, today) for b in roots]
+    return [_node(snap, b, views, by_board, today) for b in roots]
 
 
-def _node(snap: Snapshot, b: Board, views: dict[int, KpiView], today: date) -> TreeNode:
+def _node(
+    snap: Snapshot,
+    b: Board,
+    views: dict[int, KpiView],
+    by_board: dict[int, list[KpiView]],
+    today: date,
+) -> TreeNode:
     own = [v for v in views.values() if v.kpi.board == b.id]
     return TreeNode(
         board=b,
@@ -282,8 +303,10 @@ def _node(snap: Snapshot, b: Board, views: dict[int, KpiView], today: date) -> T
                 key=lambda v: v.kpi.id,
             )
         ),
-        children=tuple(_node(snap, c, views, today) for c in sorted(snap.children(b.id), key=_bid)),
-        summary=summarize(snap, b.id, today),
+        children=tuple(
+            _node(snap, c, views, by_board, today) for c in sorted(snap.children(b.id), key=_bid)
+        ),
+        summary=summarize(snap, b.id, today, by_board),
         serving_up=tuple(
             sorted(
                 (v for v in own if (g := _goal_of(snap, v)) is not None and g.board != b.id),
@@ -300,6 +323,7 @@ __all__ = [
     "GoalView",
     "TreeNode",
     "ancestors",
+    "board_views",
     "descendants",
     "escalations_from",
     "escalations_to",

@@ -45,10 +45,10 @@ class BoardScreen(Screen[None]):
         Binding("c", "calendar", "Calendar", show=False),  # in help and the palette
         Binding("b", "next_board", "Board"),
         Binding("t", "tree", "Tree", show=False),
-        Binding("u", "escalate", "Escalate"),
+        Binding("u", "escalate", "Raise"),  # escalate; a short word keeps "Quit" in 80 columns
         Binding("y", "answer", "Answer", show=False),
         Binding("o", "take_over", "Take over", show=False),
-        Binding("v", "review", "Review"),
+        Binding("v", "review", "Review", show=False),
         Binding("up", "move(0, -1)", show=False),
         Binding("down", "move(0, 1)", show=False),
         Binding("left", "move(-1, 0)", show=False),
@@ -82,6 +82,7 @@ class BoardScreen(Screen[None]):
         self.set_class(self.app.wall, "-wall")
         if self.app.wall:  # nobody drives a wall board: no cursor to light up a row
             self.actions.show_cursor = False
+            self.query_one(EscalationTable).show_cursor = False
         self.app.data_changed.subscribe(self, lambda _: self.refresh_board())
         self.set_interval(1.0, self._tick)
         await self.refresh_board()
@@ -195,7 +196,8 @@ class BoardScreen(Screen[None]):
         cols = int(self.grid.styles.grid_size_columns or 1)
         i = tiles.index(self.focused) + dx + dy * cols
         if i >= len(tiles) and dy > 0:
-            self.actions.focus()
+            children = self.query_one(ChildTiles).tiles()  # the roll-up, then the actions
+            (children[0] if children else self.actions).focus()
         elif 0 <= i < len(tiles):
             tiles[i].focus()
 

@@ -52,7 +52,7 @@ class HuddleScreen(Screen[None]):
         Binding("r", "record", "Record", show=False),
         Binding("S", "skip", "Skip"),
         Binding("w", "attendance", "Who's here"),
-        Binding("u", "escalate", "Escalate"),
+        Binding("u", "escalate", "Raise"),
         Binding("y", "answer", "Answer", show=False),
         Binding("o", "take_over", "Take over", show=False),
         Binding("escape", "end", "End"),

@@ -61,12 +61,14 @@ def health_text(h: Health) -> str:
     return "health: " + " · ".join(parts)
 
 
-def child_card(s: BoardSummary, today: date) -> ChildCard:
-    """A child board's roll-up tile: what a leader on the board above should ask about first."""
+def child_card(s: BoardSummary, today: date, losing: tuple[str, ...] = ()) -> ChildCard:
+    """A child board's roll-up tile: what a leader on the board above should ask about first.
+    `losing`: the boards under it with a red KPI, so the plant sees which team it is."""
     alerts: list[str] = []
     below = s.below
     if below.red:
-        alerts.append(f"{STATUS_GLYPH[Status.RED]} {below.red} red on the boards below")
+        where = f": {', '.join(losing)}" if losing else ""
+        alerts.append(f"{STATUS_GLYPH[Status.RED]} {below.red} red below{where}")
     if s.reds_no_action:
         alerts.append(f"⚑ {s.reds_no_action} red, no action")
     if s.overdue_actions:
@@ -215,9 +217,21 @@ class TierView:
     badges: dict[int, str]
 
 
+def losing_below(snap: Snapshot, board_id: int, today: date) -> tuple[str, ...]:
+    """The boards under `board_id` (all tiers) with a red KPI, in tree order."""
+    return tuple(
+        snap.boards[d].name
+        for d in tiers.descendants(snap, board_id)
+        if any(v.status is Status.RED for v in snap.views(d, today))
+    )
+
+
 def tier_view(snap: Snapshot, board_id: int, today: date) -> TierView:
     boards = snap.boards
-    cards = tuple(child_card(s, today) for s in tiers.rollup(snap, board_id, today))
+    cards = tuple(
+        child_card(s, today, losing_below(snap, s.board.id, today) if s.below.red else ())
+        for s in tiers.rollup(snap, board_id, today)
+    )
     inbound = [escalation_in(a, boards, today) for a in tiers.escalations_to(snap, board_id)]
     outbound = [escalation_out(a, boards, today) for a in tiers.escalations_from(snap, board_id)]
     lines = inbound + outbound  # what waits for this board's answer first

@@ -187,7 +187,8 @@ class ChildTiles(Vertical):
         n = len(self.cards)
         most = max(1, self.size.width // TILE_WIDTH)
         rows = math.ceil(n / most) if n else 1
-        self.grid.styles.grid_size_columns = max(1, math.ceil(n / rows)) if n else 1
+        # At least two columns where they fit: a lone child is a tile, not a banner.
+        self.grid.styles.grid_size_columns = max(math.ceil(n / rows) if n else 1, min(most, 2))
 
     def action_step(self, dx: int, dy: int) -> None:
         tiles = self.tiles()

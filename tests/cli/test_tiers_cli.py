@@ -294,6 +294,8 @@ def test_review_bad_input(demo: Run) -> None:
 
 def test_board_review_days(demo: Run) -> None:
     assert "review overdue" in demo.ok("status", "Assembly").split("Line 3 Assembly")[1]
+    own = demo.ok("status", "Line 3 Assembly").splitlines()[1]
+    assert own == "  last review 12 d ago · dara (review overdue: every 7 days)"
     demo.ok("board", "edit", "Line 3 Assembly", "--review-days", "14")
     assert "review overdue" not in demo.ok("status", "Assembly").split("Line 3 Assembly")[1]
     assert demo.json("board", "list")["boards"][-1]["review_days"] == 14
@@ -301,6 +303,12 @@ def test_board_review_days(demo: Run) -> None:
         "board", "edit", "Line 3 Assembly", "--review-days", "0"
     )
     assert "not a whole number" in demo.bad("board", "edit", "Assembly", "--review-days", "x")
+    demo.ok("board", "add", "Line 4", "--parent", "Assembly", "--review-days", "3")
+    last = demo.json("board", "list")["boards"][-1]
+    assert (last["name"], last["review_days"]) == ("Line 4", 3)
+    assert "--review-days must be between 1 and 365" in demo.bad(
+        "board", "add", "Line 5", "--review-days", "400"
+    )
 
 
 # --- health and the roll-up in status ---------------------------------------------------------

@@ -418,6 +418,23 @@ def test_export_restore_keeps_goals_reviews_and_escalations(
     }
     back = backup.export_doc(again, "2026-11-20T00:00:00Z")
     assert back == doc
+    # An export from before goal objects: its free-text goals become goals on restore.
+    old = json.loads(json.dumps(doc))
+    old["schema"] = 3
+    del old["goals"], old["reviews"]
+    for k in old["kpis"]:
+        del k["goal_id"]
+    for b in old["boards"]:
+        del b["review_days"]
+    for a in old["actions"]:
+        a.pop("escalation", None)
+    from_old = Store(tmp_path / "old.json")
+    counts = backup.restore(from_old, orjson.dumps(old), "old.json")
+    snap_old = from_old.read()
+    assert counts["goals"] == len(snap_old.goals) == 10  # one per board and goal text
+    assert all(k.goal_id is not None and snap_old.goals[k.goal_id].name == k.goal
+               for k in snap_old.kpis.values())  # fmt: skip
+    assert goals.add_goal(from_old, "Next", "Assembly").id == 11
     # A goal naming a board the export lacks is refused whole.
     doc["goals"][0]["board_id"] = 99
     with pytest.raises(backup.RestoreRejected) as exc:

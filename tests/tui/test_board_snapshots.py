@@ -26,6 +26,7 @@ from store import huddle as hd
 from tui.app import TeamboardApp
 from tui.detail_screen import DetailScreen
 from tui.huddle_screen import HuddleScreen
+from widgets.child_tile import ChildTile
 
 DEADLINE_S = 30  # a picture settles in about a second; a loaded 2-core machine takes a few
 LAST_CHANGE = {"who": "ana", "at": f"{TODAY.isoformat()}T07:40:00Z",
@@ -64,8 +65,16 @@ def settled(*keys: str) -> Callable[[Pilot[Any]], Any]:
 
         def board_drawn() -> bool:
             shown = tiles(app)
-            return app.reloads >= 1 and app.settled() and all(t.children for t in shown) and bool(
-                shown
+            tier = app.tiers()
+            kids = list(app.screen.query(ChildTile))  # a board with child boards: their tiles
+            return (
+                app.reloads >= 1
+                and app.settled()
+                and all(t.children for t in shown)
+                and bool(shown)
+                and tier is not None
+                and len(kids) == len(tier.cards)
+                and all(k.children for k in kids)
             )
 
         await until(pilot, board_drawn, DEADLINE_S, "the board")

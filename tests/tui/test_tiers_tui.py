@@ -162,7 +162,7 @@ async def test_the_plant_sees_the_losing_team_below_a_fine_department(tiered: St
         await until(pilot, lambda: children_drawn(app, 1), 10, "the department's tile")
         text = label_text(child_tiles(app)[0])
         assert "Assembly" in text and "✔ 1 green" in text and "✖ 0 red" in text
-        assert "✖ 2 red on the boards below" in text  # Line 2, under a green department
+        assert "✖ 2 red below: Line 2" in text  # the losing team, under a green department
         assert child_tiles(app)[0].has_class("-red")
 
 
@@ -364,6 +364,13 @@ async def test_escalation_round_trip_written_by_other_processes(tiered: Store) -
         await until(tp, lambda: "maintenance comes at 14:00" in escalation_text(team), 10,
                     "the answer on the team's board")
         await until(dp, lambda: not escalation_text(dept), 10, "the department's list empty")
+        # A leader's review from a shell shows in the team's header, and on the roll-up above.
+        await run(str(TEAMBOARD), "--store", store, "review", "Line 2", "--note", "why scrap?")
+        header = team.screen.query_one(BoardHeader)
+        await until(tp, lambda: "last review today" in label_text(header), 10,
+                    "the review in the team's header")
+        await until(dp, lambda: "review overdue" not in label_text(child_tiles(dept)[1]), 10,
+                    "the department's tile no longer flagging the review")
 
 
 async def test_u_in_the_huddle_escalates_the_selected_action(tiered: Store) -> None:

@@ -22,6 +22,9 @@ def cmd_board_add(ctx: Ctx) -> int:
         a.parent,
         description=base.text(a.description, "description") or "",
         kpi_limit=limit,
+        review_days=validate.whole(a.review_days, "--review-days", 1, 365)
+        if a.review_days is not None
+        else 7,
     )
     ctx.print(f"added board {one_line(b.name)} (up to {b.kpi_limit} KPIs)")
     return 0
@@ -122,6 +125,10 @@ def register(sub: Sub) -> None:
     )
     c.add_argument("--description", metavar="TEXT", help="what the board is for")
     c.add_argument("--kpi-limit", metavar="N", help="most KPIs the board may track (default 7)")
+    c.add_argument(
+        "--review-days", metavar="N",
+        help="flag it on its parent's roll-up when no leader reviewed it for N days (default 7)",
+    )  # fmt: skip
     c = command(boards, "list", "list the boards as a tree", cmd_board_list)
     json_flag(c)
     c = command(

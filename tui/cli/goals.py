@@ -4,6 +4,7 @@ the board and the boards under it (the KPI tree); at most 2 KPIs of a board per 
 from __future__ import annotations
 
 import argparse
+from datetime import date
 
 from store import validate
 from store.model import Goal
@@ -20,7 +21,7 @@ def goal_name(text: str) -> str:
     return validate.title(text, "goal name")
 
 
-def _due(ctx: Ctx, text: str | None) -> tuple[object, bool]:
+def _due(ctx: Ctx, text: str | None) -> tuple[date | None, bool]:
     """(the due date or None, whether to clear it)."""
     if text is None:
         return None, False
@@ -29,10 +30,10 @@ def _due(ctx: Ctx, text: str | None) -> tuple[object, bool]:
     return ctx.day(text, "--due", future_ok=True), False
 
 
-def goal_json(g: Goal, snap: Snapshot, today: object) -> dict[str, object]:
+def goal_json(g: Goal, snap: Snapshot, today: date) -> dict[str, object]:
     from store import tiers
 
-    view = tiers.goal_view(snap, g.id, today)  # type: ignore[arg-type]
+    view = tiers.goal_view(snap, g.id, today)
     parent = snap.goals.get(g.parent) if g.parent is not None else None
     return {
         "id": g.id,
@@ -60,11 +61,11 @@ def goal_json(g: Goal, snap: Snapshot, today: object) -> dict[str, object]:
     }
 
 
-def goal_flags(snap: Snapshot, g: Goal, today: object) -> list[str]:
+def goal_flags(snap: Snapshot, g: Goal, today: date) -> list[str]:
     """`over the limit on Line 2 (3/2)`, `no leading indicator`, `no KPI serves it`."""
     from store import tiers
 
-    view = tiers.goal_view(snap, g.id, today)  # type: ignore[arg-type]
+    view = tiers.goal_view(snap, g.id, today)
     out = [
         f"over the limit on {snap.boards[b].name} ({view.per_board[b]}/{tiers.GOAL_KPI_LIMIT} KPIs)"
         for b in view.over_limit
@@ -86,7 +87,7 @@ def cmd_goal_add(ctx: Ctx) -> int:
         goal_name(a.name),
         a.board,
         parent=goal_name(a.parent_goal) if a.parent_goal else None,
-        due=due,  # type: ignore[arg-type]
+        due=due,
         description=base.text(a.description, "description") or "",
     )
     ctx.print(f"added goal {one_line(g.name)} to {one_line(a.board)} (#{g.id})")
@@ -141,7 +142,7 @@ def cmd_goal_edit(ctx: Ctx) -> int:
         a.board,
         name=goal_name(a.name) if a.name is not None else None,
         parent=parent,
-        due=due,  # type: ignore[arg-type]
+        due=due,
         clear_due=clear_due,
         description=base.text(a.description, "description"),
     )

@@ -114,7 +114,10 @@ def cmd_status(ctx: Ctx) -> int:
             f"{paint(one_line(b.name), 'bold')} · {when} · "
             f"{len(views)} KPI{'s' if len(views) != 1 else ''}: {_counts(views, paint)}"
         )
-        ctx.print(f"  {one_line(review_text(tiers.last_review(snap, b.id), today))}")
+        review = one_line(review_text(tiers.last_review(snap, b.id), today))
+        if tiers.review_overdue(snap, b.id, today):
+            review += paint(f" (review overdue: every {b.review_days} days)", "alarm")
+        ctx.print(f"  {review}")
         if len(views) > b.kpi_limit:
             ctx.print(paint(
                 f"  ! {limit_text(len(views), b.kpi_limit)}: more KPIs than the board's limit "
