@@ -78,6 +78,11 @@ def record(
     if not store.exists():
         read_raw(store.path)  # raises StoreMissing with the how-to, or says what is there
     check_writable(store.path)
+    # The collector stays off from the parse to the write: re-enabled in between, its first
+    # passes would walk every freshly parsed document (millions of objects at 1,000,000
+    # entries), several times, under the lock. Nothing here makes cycles; refcounting frees it.
+    enabled = gc.isenabled()
+    gc.disable()
     try:
         with locked(store.path, store.lock_timeout, store.on_wait):
             fd = open_regular(store.path)
@@ -93,7 +98,11 @@ def record(
             write_atomic(store.path, raw, ref)
             return done
     except _Fallback:
-        return fallback(store, kpi, value, day, today, board, plan=plan, note=note)
+        pass
+    finally:
+        if enabled:
+            gc.enable()
+    return fallback(store, kpi, value, day, today, board, plan=plan, note=note)
 
 
 def _record(
@@ -112,13 +121,7 @@ def _record(
     """Check the store, find the KPI, append the entry to `raw` (in place): what the general
     path does, less the objects nobody looks at."""
     entries = raw["entries"]
-    enabled = gc.isenabled()
-    gc.disable()  # the sets are fresh values: no cycles to find
-    try:
-        table_of_entries = check_entries(entries)
-    finally:
-        if enabled:
-            gc.enable()
+    table_of_entries = check_entries(entries)
     # The small tables, decoded and cross-checked by the general code (entries aside).
     small = dict(raw)
     small["entries"] = {}
