@@ -145,6 +145,7 @@ class Store:
         given = Path(path).expanduser() if path is not None else default_path()
         self.on_wait = on_wait
         self.lock_timeout = lock_timeout
+        self.via: Callable[[Snapshot], Snapshot] | None = None
         # The real file behind the path (the user's own symlinks followed), so every path to a
         # store shares its lock; a planted symlink is refused when the store is used.
         self._refused: StoreError | None = None
@@ -161,8 +162,15 @@ class Store:
         """The store now, without the lock. Raises a `StoreError` for anything that is not a
         readable teamboard store (missing, broken, foreign, not a regular file).
 
-        With the `previous` snapshot, unchanged entries are reused rather than rebuilt.
+        With the `previous` snapshot, unchanged entries are reused rather than rebuilt, and the
+        read goes through `via` when one is set (the board's loader process, `tui.loader`).
         """
+        if previous is not None and self.via is not None:
+            return self.via(previous)
+        return self.read_here(previous)
+
+    def read_here(self, previous: Snapshot | None = None) -> Snapshot:
+        """`read` in this process."""
         self._check_path()
         raw = read_raw(self.path)
         version = schema.for_reading(raw, str(self.path))

@@ -5,7 +5,8 @@ million), so a parse in a thread of the app freezes its event loop for as long. 
 process (`python -m store.loader PATH`, started by `tui.loader`) does the reading:
 
 - it reads only when the file's identity (inode, mtime_ns, size) changed since the last good
-  read, and otherwise answers "same";
+  read (or when that read came within 2 s of a change: see `Reader.unchanged`), and otherwise
+  answers "same";
 - it builds the `Snapshot` as `Store.read` does, reusing the previous one: when the entries of
   the last read are still the first documents of the table, unchanged (records only ever append),
   it decodes only the new ones;
@@ -25,6 +26,7 @@ import os
 import pickle
 import struct
 import sys
+import time
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -41,6 +43,7 @@ CHUNK = 2000  # entries per frame: unpickling one takes a few ms
 HEADER = struct.Struct(">I")
 
 Fingerprint = tuple[int, int, int]
+RACY_NS = 2_000_000_000  # coarser than any filesystem's timestamps (FAT: 2 s)
 
 
 def fingerprint(path: Path) -> Fingerprint | None:
@@ -60,12 +63,22 @@ class Reader:
         self.snapshot: Snapshot | None = None
         self.seen: Fingerprint | None = None
         self._docs: list[Any] = []  # the entries' documents of the last good read, in order
+        self._read_at = 0  # time.time_ns() when the last read began
 
     def unchanged(self) -> bool:
-        return self.snapshot is not None and fingerprint(self.store.path) == self.seen
+        """Is the file surely the one last read? Its identity is the same, and it had not been
+        modified for a while when it was read: a write in place within the filesystem's
+        timestamp tick keeps inode, mtime and (often) size (git's "racily clean" rule)."""
+        return (
+            self.snapshot is not None
+            and self.seen is not None
+            and self.seen[1] < self._read_at - RACY_NS
+            and fingerprint(self.store.path) == self.seen
+        )
 
     def read(self) -> Snapshot:
         """The store now (raises `StoreError` as `Store.read` does); remembers it."""
+        self._read_at = time.time_ns()
         seen = fingerprint(self.store.path)
         self.store._check_path()
         raw = read_raw(self.store.path)

@@ -231,14 +231,13 @@ class TeamboardApp(App[int]):
             self.post_message(message)
 
     def _read(self, previous: Snapshot | None) -> Snapshot:
-        """Until the first good read, here (the first paint need not wait for a process to
-        start); then in the loader process, which this starts meanwhile."""
-        if self.loader is None or previous is None:
-            snap = self.store.read(previous=previous)
-            if self.loader is not None:
-                self.loader.start()
-            return snap
-        return self.loader.read(previous)
+        """The first read here (the first paint need not wait for a process to start); later
+        ones through the loader process (`Store.via`), which this starts meanwhile."""
+        snap = self.store.read(previous=previous)
+        if self.loader is not None and self.store.via is None:
+            self.loader.start()
+            self.store.via = self.loader.read
+        return snap
 
     def _read_is_slow(self) -> None:
         """A read has not come back: say so, and let the next change start a fresh one."""

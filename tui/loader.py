@@ -99,14 +99,14 @@ class Loader:
     def read(self, previous: Snapshot | None) -> Snapshot:
         """The store now, as `Store.read(previous=previous)` answers it."""
         if not self._lock.acquire(blocking=False):  # a read still hangs in the loader
-            return self.store.read(previous=previous)
+            return self.store.read_here(previous)
         try:
             for _attempt in range(2):
                 try:
                     return self._ask()
                 except (LoaderGone, OSError, EOFError, pickle.UnpicklingError):
                     self._drop()
-            return self.store.read(previous=previous)  # no loader: read here, as before
+            return self.store.read_here(previous)  # no loader: read here, as before
         finally:
             self._lock.release()
 

@@ -1,0 +1,97 @@
+"""`teamboard record` of two code trees, interleaved in one run, next to the same baselines.
+
+    .venv/bin/python bench/ab_record.py BEFORE_ROOT BEFORE_PY [--sizes 0,10000,100000] [--repeats 7]
+
+On a shared machine a busy minute hits one run and not the next; interleaving "before" and
+"after" round by round (`python -c pass`, the floor, a bare orjson load, both records, per store)
+makes their ratios comparable. The lock's hold time is timed inside each record process.
+Prints Markdown; timings, never assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from bench_scale import BARE, HOLD, env, timed  # noqa: E402
+from make_store import make_store  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("before_root")
+    ap.add_argument("before_python")
+    ap.add_argument("--sizes", default="0,10000,100000")
+    ap.add_argument("--repeats", type=int, default=7)
+    a = ap.parse_args()
+    trees = {
+        "before": (Path(a.before_root).resolve(), a.before_python),
+        "after": (HERE.parent, sys.executable),
+    }
+    sizes = [int(s) for s in a.sizes.split(",")]
+    tmp = Path(tempfile.mkdtemp(prefix="bench-ab-"))
+    load0, t0 = os.getloadavg(), time.time()
+    times: dict[str, list[float]] = {}
+    holds: dict[str, list[float]] = {}
+    try:
+        stores = {}
+        for n in sizes:
+            for name, (root, py) in trees.items():
+                p = tmp / f"{name}-{n}.json"
+                make_store(p, n)
+                timed([py, "-c", HOLD, str(root), "--store", str(p), "record", "Output", "1"],
+                      env(root), tmp)  # fmt: skip
+                stores[name, n] = p
+        py0 = trees["after"][1]
+        for r in range(a.repeats):
+            took = timed([py0, "-c", "pass"], env(HERE.parent), tmp)[0]
+            times.setdefault("pass", []).append(took)
+            for n in sizes:
+                p = stores["after", n]
+                times.setdefault(f"bare {n}", []).append(
+                    timed([py0, "-c", BARE, str(p)], env(HERE.parent), tmp)[0]
+                )
+                times.setdefault(f"floor {n}", []).append(
+                    timed([py0, str(HERE / "floor.py"), str(p)], env(HERE.parent), tmp)[0]
+                )
+                for name, (root, py) in trees.items():
+                    argv = [py, "-c", HOLD, str(root), "--store", str(stores[name, n]), "record",
+                            "Output", str(10 + r)]  # fmt: skip
+                    took, err = timed(argv, env(root), tmp)
+                    times.setdefault(f"{name} {n}", []).append(took)
+                    for line in err.splitlines():
+                        if line.startswith("HOLD "):
+                            holds.setdefault(f"{name} {n}", []).extend(json.loads(line[5:]))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    m = {k: statistics.median(v) for k, v in times.items()}
+    h = {k: statistics.median(v) for k, v in holds.items()}
+
+    def ms(x: float) -> str:
+        return f"{x * 1000:,.0f} ms"
+
+    print(f"load average before {load0[0]:.2f}, after {os.getloadavg()[0]:.2f}; "
+          f"{time.time() - t0:.0f} s; {a.repeats} rounds\n")  # fmt: skip
+    print("| store | `python -c pass` | bare load | floor | record before | record after | "
+          "before ÷ pass | after ÷ pass | before ÷ floor | after ÷ floor | lock held before | "
+          "after |")  # fmt: skip
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n in sizes:
+        b, f, fl = m[f"before {n}"], m[f"after {n}"], m[f"floor {n}"]
+        print(f"| {n:,} | {ms(m['pass'])} | {ms(m[f'bare {n}'])} | {ms(fl)} | {ms(b)} | {ms(f)} | "
+              f"{b / m['pass']:.1f} | {f / m['pass']:.1f} | {b / fl:.2f} | {f / fl:.2f} | "
+              f"{ms(h[f'before {n}'])} | {ms(h[f'after {n}'])} |")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
