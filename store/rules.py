@@ -170,6 +170,7 @@ class KpiView:
     counter_name: str | None = None
     met: tuple[bool, ...] = ()  # the last SPARK_PERIODS periods: did each meet its benchmark?
     today: date | None = None  # the day it was evaluated for: dates are shown against it
+    amber: tuple[bool, ...] = ()  # the same periods as `met`: was each amber (missed, tolerated)?
 
     @property
     def latest(self) -> Entry | None:
@@ -246,6 +247,7 @@ def view_kpis(
                 counter_name=names.get(k.counter) if k.counter is not None else None,
                 met=tuple(entry_status(k, e) is Status.GREEN for e in hist[-SPARK_PERIODS:]),
                 today=today,
+                amber=tuple(entry_status(k, e) is Status.AMBER for e in hist[-SPARK_PERIODS:]),
             )
         )
     return views
