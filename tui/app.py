@@ -39,6 +39,7 @@ from .board_screen import BoardScreen
 from .commands import BoardCommands
 from .detail_screen import DetailScreen
 from .follow import follow_store
+from .help_screen import HelpScreen, key_rows
 from .huddle_screen import HuddleScreen
 from .messages import StoreFailed, StoreLoaded
 from .read_only import ReadOnlyStore, refusal, writes
@@ -61,6 +62,8 @@ class TeamboardApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit", "Quit", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding(flows.UNDO_KEY, "undo", "Undo", show=False),
     ]
 
     def __init__(
@@ -97,6 +100,8 @@ class TeamboardApp(App[int]):
         self.reloads = 0  # completed loads, good or bad: tests wait on it
         self.data_changed: Signal[None] = Signal(self, "data_changed")
         """Published after each load (good or bad) and when the board changes: redraw."""
+        self.last_undo: flows.Undo | None = None
+        """The last stage change made here, until it is undone (the `u` key)."""
         self._views = Views()
         self._loading = False
         self._again = False
@@ -371,6 +376,17 @@ class TeamboardApp(App[int]):
 
     def open_detail(self, kpi_id: int) -> None:
         self.push_screen(DetailScreen(kpi_id))
+
+    def action_help(self) -> None:
+        """`?`: every key of the screen on top, and the legend."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        where = {BoardScreen: "the board", DetailScreen: "a KPI's detail",
+                 HuddleScreen: "the huddle"}.get(type(self.screen), self.screen.__class__.__name__)
+        self.push_screen(HelpScreen(key_rows(self.screen), where))
+
+    def action_undo(self) -> None:
+        flows.undo(self)
 
     def start_huddle(self) -> None:
         if self.board_id is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import getters
+from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -22,6 +22,7 @@ from widgets.literal import literal, literal_text, when_local
 from widgets.trend_chart import ChartData, TrendChart
 
 from . import flows, lines
+from .action_screen import ActionScreen
 
 if TYPE_CHECKING:
     from store.snapshot import Snapshot
@@ -143,3 +144,11 @@ class DetailScreen(Screen[None]):
         selected = self.actions.selected_id
         if selected is not None:
             flows.move_stage(self.app, selected)
+
+    @on(ActionTable.RowSelected)
+    def _open_action(self, event: ActionTable.RowSelected) -> None:
+        """Enter on an action opens it (details and history); it never moves it on."""
+        event.stop()
+        selected = self.actions.selected_id
+        if selected is not None:
+            self.app.push_screen(ActionScreen(selected))
