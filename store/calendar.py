@@ -226,7 +226,7 @@ def as_json(cal: MonthCalendar) -> dict[str, Any]:
     """The calendar as plain data, for `teamboard calendar --json`."""
     return {
         "board": cal.board,
-        "month": cal.month.strftime("%Y-%m"),
+        "month": f"{cal.month.year:04d}-{cal.month.month:02d}",
         "today": cal.today.isoformat(),
         "categories": [
             {
