@@ -84,7 +84,7 @@ class CategoryCalendar(Widget):
         size = WIDE_CELL if wide else NARROW_CELL
         width = 7 * (size + 1) - 1
         recorded = any(d.status for d in cm.days)
-        summary = f"{red} red day{'s' if red != 1 else ''}" if recorded else "nothing recorded"
+        summary = f"{red} red day{'s' if red != 1 else ''}" if recorded else "no data"
         title = clip(f"{cm.letter} {printable(cm.category)}", width - 3 - len(summary))
         out.append(title, style("calendar--title"))
         out.append(f" · {summary}\n", style("calendar--alarm") if red else style("calendar--muted"))

@@ -112,6 +112,9 @@ async def test_b_shows_the_next_boards_calendar(demo_store: Store) -> None:
         await open_calendar(pilot, app)
         await pilot.press("b")
         await until(pilot, lambda: letters(app) == ["S", "Q", "D"], what="Operations' calendar")
+        # near misses were only just added: nothing recorded this month, said in words
+        assert "S Safety · no data" in text_of(blocks(app)[0])
+        assert "Q Quality · no data" in text_of(blocks(app)[1])
 
 
 @pilot_test
