@@ -389,6 +389,9 @@ class TeamboardApp(App[int]):
         flows.undo(self)
 
     def start_huddle(self) -> None:
+        if self.read_only is not None:  # from the palette: a huddle writes its minutes
+            self.refuse_write()
+            return
         if self.board_id is not None:
             self.push_screen(HuddleScreen(self.board_id, self.huddle_minutes))
 

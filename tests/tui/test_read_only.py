@@ -97,3 +97,15 @@ async def test_reading_keys_still_work(demo_store: Store) -> None:
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, DetailScreen), what="the detail")
         assert NOTICE not in notices(app)
+
+
+async def test_the_palette_huddle_refuses_too(demo_store: Store) -> None:
+    """A huddle writes its minutes: started from the palette, it refuses like `h`."""
+    before = fingerprint(demo_store.path)
+    app = make_app(demo_store.path, read_only=REASON)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await loaded(pilot, app)
+        app.start_huddle()
+        await until(pilot, lambda: NOTICE in notices(app), what="the read-only notice")
+        assert not isinstance(app.screen, HuddleScreen)
+    assert fingerprint(demo_store.path) == before
