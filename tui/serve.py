@@ -59,9 +59,6 @@ HEADERS = {
     ),
 }
 
-log = logging.getLogger("teamboard.serve")
-
-
 @dataclass(frozen=True)
 class Served:
     """What each browser tab's app shows, as `teamboard show` would take it."""

@@ -137,7 +137,11 @@ def cmd_serve(ctx: Ctx) -> int:
         poll=a.poll,
         read_only=None if a.allow_edits else READ_ONLY,
     )
-    return serve(bound.sock, served, token, log=ctx.print)
+    def say(line: str) -> None:
+        ctx.print(line)
+        ctx.out.flush()  # each event as it happens, also into a pipe or a journal
+
+    return serve(bound.sock, served, token, log=say)
 
 
 def register(sub: Sub) -> None:
