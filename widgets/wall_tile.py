@@ -277,7 +277,7 @@ class WallTile(KpiTile):
         padding: 0 1;
         background: $surface;
     }
-    WallTile:focus { border: heavy $accent; }
+    WallTile:focus { border: heavy $panel-lighten-2; }
     WallTile Label { width: 1fr; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     WallTile > Horizontal { height: auto; }
     WallTile .name { text-style: bold; }
@@ -310,8 +310,11 @@ class WallTile(KpiTile):
     WallTile.-stale .status, WallTile.-stale .status-row, WallTile.-stale #status-big,
     WallTile.-no-data .status, WallTile.-no-data .status-row { color: $text-muted; }
     WallTile.-stale .value, WallTile.-stale .value-big { color: $text-muted; }
-    WallTile.-green:focus, WallTile.-amber:focus, WallTile.-red:focus,
-    WallTile.-stale:focus, WallTile.-no-data:focus { border: heavy $accent; }
+    /* Focus (for `a`, Enter) never hides the status colour: on a wall the border stays it. */
+    WallTile.-green:focus { border: heavy $success; }
+    WallTile.-amber:focus { border: heavy $warning; }
+    WallTile.-red:focus { border: heavy $error; }
+    WallTile.-stale:focus, WallTile.-no-data:focus { border: heavy $panel-lighten-2; }
     """
 
     name_big = getters.query_one("#name-big", BigText)
