@@ -299,6 +299,14 @@ class TeamboardApp(App[int]):
                 return True
         return await super().run_action(action, default_namespace, namespaces)
 
+    def _check_action_state(self, action: str, default_namespace: DOMNode) -> bool | None:
+        """A read-only app leaves its write keys out of the footer (they would only refuse)."""
+        if self.read_only is not None:
+            space, name, _ = parse_action(action)
+            if writes(self if space == "app" else default_namespace, name):
+                return False
+        return super()._check_action_state(action, default_namespace)
+
     def refuse_write(self) -> None:
         self.notify(refusal(self.read_only or "this board"), severity="warning")
 
