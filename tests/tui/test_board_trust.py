@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from conftest import TODAY, loaded, make_app, tile_named, tiles, until
 from textual import events
-from textual.widgets import Input
+from textual.pilot import Pilot
+from textual.widgets import Footer, Input
+from textual.widgets._footer import FooterKey
 
 from store import Store, ops
 from store.model import Entry, Stage, Status
@@ -23,6 +25,7 @@ from tui.board_screen import BoardScreen
 from tui.detail_screen import DetailScreen
 from tui.forms import ActionForm, FormScreen
 from tui.help_screen import HelpScreen
+from tui.huddle_screen import HuddleScreen
 from widgets.action_table import ActionTable
 from widgets.big_text import big_lines, width_of, wrap_big
 from widgets.kpi_tile import KpiTile
@@ -376,3 +379,54 @@ async def test_the_wall_shows_every_tiles_status_value_and_flags(
         if size == (240, 67):
             assert all(t.plan.status_scale == 2 and t.plan.value_scale == 2 and t.plan.name_big
                        for t in shown if isinstance(t, WallTile))
+
+
+# --- 1. the huddle at a laptop's size and at a big one -----------------------------------------
+
+
+@pytest.fixture
+def who(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("store.db.whoami", lambda: "dara")
+    monkeypatch.setattr("store.huddle.logged_in", lambda: ["ben", "dara"])
+
+
+async def huddle_started(pilot: Pilot[int], app: TeamboardApp) -> HuddleScreen:
+    await until(
+        pilot,
+        lambda: isinstance(app.screen, HuddleScreen) and app.screen.item is not None,
+        10,
+        "the huddle's first item",
+    )
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, HuddleScreen)
+    return screen
+
+
+async def test_the_huddle_at_80x24_shows_end_and_its_whole_progress(
+    demo_store: Store, who: None
+) -> None:
+    app = make_app(demo_store.path, board="Line 2 Assembly", huddle=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await huddle_started(pilot, app)
+        progress = screen.progress
+        text = str(progress.render())
+        assert text.startswith("Huddle 1 of") and "Line 2 Assembly" in text
+        assert progress.size.width >= len(text)  # not cut to "Huddle 1 of 3 · r…"
+        footer = screen.query_one(Footer)
+        await until(pilot, lambda: bool(footer.query(FooterKey)), what="the footer's keys")
+        await pilot.pause()
+        right = footer.region.right
+        keys = footer.query(FooterKey)
+        shown = {k.key for k in keys if k.region.width and k.region.right <= right}
+        assert "escape" in shown and "n" in shown, shown  # `esc End` is not pushed off the screen
+
+
+async def test_the_huddle_at_160x50_shows_its_action_rows(demo_store: Store, who: None) -> None:
+    app = make_app(demo_store.path, board="Line 2 Assembly", huddle=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await huddle_started(pilot, app)
+        table = screen.actions
+        await until(pilot, lambda: table.row_count > 0, what="the item's actions")
+        await pilot.pause()
+        assert table.size.height >= table.header_height + table.row_count
