@@ -13,6 +13,7 @@ reason, compared without case, repeated spaces or a trailing full stop).
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -45,8 +46,21 @@ def _order(category: str) -> tuple[int, str]:
 
 
 def month_days(first: date) -> list[date]:
-    last = next_period_start(Frequency.MONTHLY, first)
-    return [first + timedelta(days=n) for n in range((last - first).days)]
+    count = monthrange(first.year, first.month)[1]
+    return [first.replace(day=n) for n in range(1, count + 1)]
+
+
+def _shift(day: date, days: int) -> date:
+    """`day` moved by `days`, kept within the calendar's years 1 to 9999."""
+    n = min(max(day.toordinal() + days, 1), date.max.toordinal())
+    return date.fromordinal(n)
+
+
+def _period_end(frequency: Frequency, start: date) -> date:
+    try:
+        return next_period_start(frequency, start) - timedelta(days=1)
+    except OverflowError:  # the last period of the year 9999
+        return date.max
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +160,8 @@ def build(
             groups.setdefault(cat, []).append(k)
         else:
             uncategorised.append(k.name)
+    # Only entries of periods that overlap the month matter: a week reaches 6 days beyond it.
+    lo_day, hi_day = _shift(first, -7), _shift(last, 7)
     reasons: dict[str, list[Any]] = {}  # key -> [text, count, set of letters]
     red_entries = unexplained = 0
     months = []
@@ -153,9 +169,10 @@ def build(
         worst: list[Status | None] = [None] * len(days)
         red: list[list[str]] = [[] for _ in days]
         for k in groups[cat]:
-            for e in series(k.frequency, entries_of.get(k.id, ())):
+            near = (e for e in entries_of.get(k.id, ()) if lo_day <= e.day <= hi_day)
+            for e in series(k.frequency, near):
                 start = period_start(k.frequency, e.day)
-                end = next_period_start(k.frequency, start) - timedelta(days=1)
+                end = _period_end(k.frequency, start)
                 lo, hi = max(start, first), min(end, last, today)
                 if lo > hi:
                     continue
@@ -209,7 +226,7 @@ def as_json(cal: MonthCalendar) -> dict[str, Any]:
     """The calendar as plain data, for `teamboard calendar --json`."""
     return {
         "board": cal.board,
-        "month": cal.month.strftime("%Y-%m"),
+        "month": f"{cal.month.year:04d}-{cal.month.month:02d}",
         "today": cal.today.isoformat(),
         "categories": [
             {

@@ -175,6 +175,7 @@ class KpiView:
     now: datetime | None = None  # the instant it was evaluated for (lateness counts from it)
     late_due: datetime | None = None  # when the missing value was due, while it is late
     explanation: Explanation | None = None  # the explanation in force today, if any
+    amber: tuple[bool, ...] = ()  # the same periods as `met`: was each amber (missed, tolerated)?
 
     @property
     def latest(self) -> Entry | None:
@@ -281,6 +282,7 @@ def view_kpis(
                 now=when,
                 late_due=lates[k.id],
                 explanation=why,
+                amber=tuple(entry_status(k, e) is Status.AMBER for e in hist[-SPARK_PERIODS:]),
             )
         )
     return views

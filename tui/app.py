@@ -40,6 +40,7 @@ from .board_screen import BoardScreen
 from .commands import BoardCommands
 from .detail_screen import DetailScreen
 from .follow import follow_store
+from .help_screen import HelpScreen, key_rows
 from .huddle_screen import HuddleScreen
 from .loader import Loader
 from .messages import StoreFailed, StoreLoaded
@@ -65,6 +66,8 @@ class TeamboardApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit", "Quit", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding(flows.UNDO_KEY, "undo", "Undo", show=False),
     ]
 
     def __init__(
@@ -105,6 +108,8 @@ class TeamboardApp(App[int]):
         self.reloads = 0  # completed loads, good or bad: tests wait on it
         self.data_changed: Signal[None] = Signal(self, "data_changed")
         """Published after each load (good or bad) and when the board changes: redraw."""
+        self.last_undo: flows.Undo | None = None
+        """The last stage change made here, until it is undone (the `u` key)."""
         self._views = Views()
         self._loading = False
         self._again = False
@@ -369,6 +374,14 @@ class TeamboardApp(App[int]):
                 return True
         return await super().run_action(action, default_namespace, namespaces)
 
+    def _check_action_state(self, action: str, default_namespace: DOMNode) -> bool | None:
+        """A read-only app leaves its write keys out of the footer (they would only refuse)."""
+        if self.read_only is not None:
+            space, name, _ = parse_action(action)
+            if writes(self if space == "app" else default_namespace, name):
+                return False
+        return super()._check_action_state(action, default_namespace)
+
     def refuse_write(self) -> None:
         self.notify(refusal(self.read_only or "this board"), severity="warning")
 
@@ -457,7 +470,21 @@ class TeamboardApp(App[int]):
     def open_detail(self, kpi_id: int) -> None:
         self.push_screen(DetailScreen(kpi_id))
 
+    def action_help(self) -> None:
+        """`?`: every key of the screen on top, and the legend."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        where = {BoardScreen: "the board", DetailScreen: "a KPI's detail",
+                 HuddleScreen: "the huddle"}.get(type(self.screen), self.screen.__class__.__name__)
+        self.push_screen(HelpScreen(key_rows(self.screen), where))
+
+    def action_undo(self) -> None:
+        flows.undo(self)
+
     def start_huddle(self) -> None:
+        if self.read_only is not None:  # from the palette: a huddle writes its minutes
+            self.refuse_write()
+            return
         if self.board_id is not None:
             self.push_screen(HuddleScreen(self.board_id, self.huddle_minutes))
 

@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from store import present
+from store.model import Status
 from store.rules import Flag, KpiView
 from widgets.action_table import ActionList, ActionRow, ActionTable
 from widgets.banner import Banner
@@ -22,8 +23,10 @@ from widgets.child_tile import ChildTile, ChildTiles
 from widgets.escalation_table import EscalationBox, EscalationTable
 from widgets.kpi_tile import KpiTile
 from widgets.literal import literal
+from widgets.wall_tile import WallTile, shared_style
 
 from . import flows
+from .action_screen import ActionScreen
 from .tier_lines import TierView
 
 if TYPE_CHECKING:
@@ -31,6 +34,8 @@ if TYPE_CHECKING:
 
 TILE_WIDTH = 34  # narrowest tile that keeps "target 1,250 min · −12.5 (−8.4%)" on a line
 WALL_TILE_WIDTH = 44
+WALL_GUTTER = 1  # columns between wall tiles (board.tcss)
+WALL_FRAME_W, WALL_FRAME_H = 4, 2  # a wall tile's border and padding (wall_tile.py)
 
 
 class BoardScreen(Screen[None]):
@@ -94,6 +99,7 @@ class BoardScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self._reflow()
+        self.call_after_refresh(self._reflow)  # again with the grid's new size
 
     # --- drawing ---------------------------------------------------------------------------
 
@@ -128,6 +134,8 @@ class BoardScreen(Screen[None]):
             late=sum(Flag.LATE in v.flags for v in board.kpis),
         )
         await self._show_tiles(board.kpis)
+        if self.app.screen is self:
+            self._focus_first()
         names = {k.id: k.name for k in snap.kpis.values()}
         tier = app.tiers()
         badges = tier.badges if tier else {}
@@ -146,7 +154,10 @@ class BoardScreen(Screen[None]):
         if list(tiles) != wanted:
             await self.grid.remove_children()  # the new tiles reuse the ids: wait for the old
             await self.grid.mount_all(
-                KpiTile(v, big=self.app.wall, id=f"kpi-{v.kpi.id}") for v in views
+                WallTile(v, id=f"kpi-{v.kpi.id}")
+                if self.app.wall
+                else KpiTile(v, id=f"kpi-{v.kpi.id}")
+                for v in views
             )
         else:
             for v in views:
@@ -155,6 +166,9 @@ class BoardScreen(Screen[None]):
 
     def _reflow(self, count: int | None = None) -> None:
         n = count if count is not None else len(self.grid.children)
+        if self.app.wall:
+            self.grid.styles.grid_size_columns = self._wall_columns()
+            return
         width = self.size.width - 2
         most = max(1, width // (WALL_TILE_WIDTH if self.app.wall else TILE_WIDTH))
         rows = math.ceil(n / most) if n else 1
@@ -170,6 +184,26 @@ class BoardScreen(Screen[None]):
         box.title, box.lines = tier.escalations_title, tier.escalations
         children = self.query_one(ChildTiles)
         children.title, children.cards = tier.rollup_title, tier.cards
+
+    def _wall_columns(self) -> int:
+        """The number of columns whose tiles show the most, biggest, alike (`shared_style`)."""
+        walls = [t for t in self.tiles() if isinstance(t, WallTile)]
+        texts = [t for t in (tile.texts() for tile in walls) if t is not None]
+        if not texts:
+            return 1
+        width = self.grid.size.width or self.size.width - 2
+        height = self.grid.size.height or max(1, self.size.height - 10)
+        best, best_score, best_style = 1, -math.inf, None
+        for cols in range(1, len(texts) + 1):
+            rows = math.ceil(len(texts) / cols)
+            tile_w = (width - (cols - 1) * WALL_GUTTER) // cols - WALL_FRAME_W
+            tile_h = height // rows - WALL_FRAME_H
+            style, score = shared_style(texts, tile_w, tile_h)
+            if score > best_score:
+                best, best_score, best_style = cols, score, style
+        for tile in walls:
+            tile.share(best_style)
+        return best
 
     # --- keys ------------------------------------------------------------------------------
 
@@ -243,8 +277,29 @@ class BoardScreen(Screen[None]):
         open_calendar(self.app)
 
     @on(ActionTable.RowSelected)
-    def _row_selected(self) -> None:
-        self.action_move_action()
+    def _row_selected(self, event: ActionTable.RowSelected) -> None:
+        """Enter (or a click on the selected row) opens the action; it never moves it on."""
+        event.stop()
+        action = self.actions.selected_id
+        if action is not None:
+            self.app.push_screen(ActionScreen(action))
+
+    @on(KpiTile.Opened)
+    def _tile_opened(self, event: KpiTile.Opened) -> None:
+        """A double click on a tile opens its detail."""
+        event.stop()
+        self.app.open_detail(event.kpi_id)
+
+    def _focus_first(self) -> None:
+        """Nothing focused (the start, another board): the first red tile, else the first, so
+        `a` makes an action for that KPI and its owner."""
+        focused = self.focused
+        if isinstance(focused, (KpiTile, ActionTable)) and focused.is_attached:
+            return  # someone chose it (the scroll container's auto-focus does not count)
+        tiles = self.tiles()
+        red = [t for t in tiles if t.view is not None and t.view.status is Status.RED]
+        if red or tiles:
+            (red or tiles)[0].focus()
 
     # --- the tiers: tree, escalation, review --------------------------------------------------
 

@@ -11,6 +11,7 @@ import math
 from datetime import date
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual import getters
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -20,7 +21,7 @@ from textual.widgets import Footer, Label, Static
 
 from store import calendar
 from store.model import Status
-from store.present import STATUS_GLYPH, STATUS_WORD, month_title
+from store.present import NO_MARK, STATUS_GLYPH, STATUS_WORD, month_title
 from widgets.banner import Banner
 from widgets.calendar import (
     NARROW_WIDTH,
@@ -39,10 +40,15 @@ SIDE_MIN = 20  # the red days and the Pareto keep at least this much beside the 
 HOW_TO_SET = "teamboard kpi edit NAME --category Q"
 
 
-def legend() -> str:
-    shown = (Status.GREEN, Status.AMBER, Status.RED)
-    marks = [f"{STATUS_GLYPH[s]} {STATUS_WORD[s]}" for s in shown]
-    return "   ".join([*marks, "· nothing recorded"])
+def legend(colours: dict[Status, str]) -> Text:
+    """`✔ green  ▲ amber  ✖ red  · nothing recorded`, each in its day's colour."""
+    out = Text()
+    for status in (Status.GREEN, Status.AMBER, Status.RED):
+        style = f"bold black on {colours[status]}" if colours.get(status) else "bold"
+        out.append(f" {STATUS_GLYPH[status]} {STATUS_WORD[status]} ", style)
+        out.append("  ")
+    out.append(f"{NO_MARK} nothing recorded")
+    return out
 
 
 def shift_month(first: date, step: int) -> date:
@@ -87,7 +93,7 @@ class CalendarScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Banner()
         yield Label(id="calendar-title")
-        yield Label(legend(), id="legend")
+        yield Label(id="legend")
         yield Static(id="calendar-empty")
         with Horizontal(id="calendar-body"):
             with VerticalScroll(id="months-box"):
@@ -98,6 +104,10 @@ class CalendarScreen(Screen[None]):
             yield Footer(compact=True)
 
     async def on_mount(self) -> None:
+        theme = self.app.current_theme  # the day cells' colours ($success, $warning, $error)
+        colours = {Status.GREEN: theme.success, Status.AMBER: theme.warning}
+        colours[Status.RED] = theme.error
+        self.legend_label.update(legend({k: str(v or "") for k, v in colours.items()}))
         if self.first is None:
             self.first = self.app.today().replace(day=1)
         self.app.data_changed.subscribe(self, lambda _: self.refresh_calendar())

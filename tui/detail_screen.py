@@ -7,7 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import getters
+from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -24,6 +24,7 @@ from widgets.literal import literal, literal_text, when_local
 from widgets.trend_chart import ChartData, TrendChart
 
 from . import flows, lines
+from .action_screen import ActionScreen
 
 if TYPE_CHECKING:
     from store.snapshot import Snapshot
@@ -154,6 +155,13 @@ class DetailScreen(Screen[None]):
         if selected is not None:
             flows.move_stage(self.app, selected)
 
+    @on(ActionTable.RowSelected)
+    def _open_action(self, event: ActionTable.RowSelected) -> None:
+        """Enter on an action opens it (details and history); it never moves it on."""
+        event.stop()
+        selected = self.actions.selected_id
+        if selected is not None:
+            self.app.push_screen(ActionScreen(selected))
 
 def plan_cell(entry: Entry, estimate: Estimate | None) -> str:
     """`87` for a plan recorded with the actual; `87 (est. ben)` for an estimate made before."""

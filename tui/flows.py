@@ -11,6 +11,7 @@ the pending writes (`pending`) finds the log complete.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -148,13 +149,29 @@ def _action(app: TeamboardApp, action_id: int) -> Action | None:
     return action
 
 
+@dataclass(frozen=True)
+class Undo:
+    """The last stage change made from this app, and how to take it back."""
+
+    action_id: int
+    before: Stage  # the stage to restore
+    after: Stage  # the stage the change left it in: undo only if it is still there
+    said: str
+
+
+UNDO_KEY = "u"
+
+
 def move_stage(
     app: TeamboardApp,
     action_id: int,
     stage: Stage | None = None,
     then: Callable[[Action, str], None] | None = None,
 ) -> None:
-    """Move an open action to `stage` (its next PDCA stage when None); `then(action, what)`."""
+    """Move an open action to `stage` (its next PDCA stage when None); `then(action, what)`.
+
+    The notice says what changed, from and to, and offers the undo key (see `undo`).
+    """
     if refused(app):
         return
     action = _action(app, action_id)
@@ -164,18 +181,50 @@ def move_stage(
         app.notify(f"#{action.id} is done already", severity="warning")
         return
     old = action.stage
-    write(
-        app,
-        lambda: ops.move_action(app.store, action_id, stage),
-        lambda a: f"Action #{a.id} " + ("done" if a.stage is Stage.DONE else f"→ {a.stage.value}"),
-        None if then is None else lambda a: then(a, f"{old.value} → {a.stage.value}"),
-    )
+
+    def said(a: Action) -> str:
+        moved = "done" if a.stage is Stage.DONE else f"{old.value} → {a.stage.value}"
+        return f"Action #{a.id} {moved}: {a.title}   ({UNDO_KEY} undo)"
+
+    def remember(a: Action) -> None:
+        app.last_undo = Undo(a.id, old, a.stage, f"#{a.id} {old.value} → {a.stage.value}")
+        if then is not None:
+            then(a, f"{old.value} → {a.stage.value}")
+
+    write(app, lambda: ops.move_action(app.store, action_id, stage), said, remember)
 
 
 def done(
     app: TeamboardApp, action_id: int, then: Callable[[Action, str], None] | None = None
 ) -> None:
     move_stage(app, action_id, Stage.DONE, then)
+
+
+def undo(app: TeamboardApp) -> None:
+    """Take back the last stage change: a new write that moves the action back (its history
+    keeps both moves; nothing is deleted). Refused when someone moved it since."""
+    last = app.last_undo
+    if last is None:
+        app.notify("Nothing to undo.", severity="warning")
+        return
+    action = _action(app, last.action_id)
+    if action is None:
+        app.last_undo = None
+        return
+    if action.stage is not last.after:
+        app.last_undo = None
+        app.notify(
+            f"Not undone: #{action.id} is in {action.stage.value} now, not {last.after.value} "
+            "(changed since).",
+            severity="warning",
+        )
+        return
+    app.last_undo = None
+    write(
+        app,
+        lambda: ops.move_action(app.store, last.action_id, last.before),
+        lambda a: f"Undone: action #{a.id} back to {a.stage.value} ({last.said} taken back)",
+    )
 
 
 def note_text(text: str) -> str:

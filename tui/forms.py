@@ -65,7 +65,14 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
     FormScreen Horizontal { height: auto; align-horizontal: right; padding-top: 1; }
     FormScreen Button { margin-left: 2; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        # Priority: the app checks these before it routes the next key, so in a burst (keys
+        # over SSH arrive in one read) the keys after Tab go to the next field. A plain Tab
+        # binding runs only after the focused Input has been handed every key of the burst.
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
+    ]
 
     save_button = getters.query_one("#save", Button)
 
@@ -125,6 +132,9 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self.when_typed(self._submit)
+
+    def _submit(self) -> None:
         if self.valid:
             self.dismiss(self.result())
         else:
@@ -132,8 +142,33 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
 
     @on(Button.Pressed, "#save")
     def _save(self) -> None:
+        self.when_typed(self._save_now)
+
+    def _save_now(self) -> None:
         if self.valid:
             self.dismiss(self.result())
+
+    def when_typed(self, then: Callable[[], None]) -> None:
+        """Run `then` once every field has handled the keys already routed to it.
+
+        Each Input works through its own queue: in a burst, Enter in the last field can arrive
+        while an earlier field still has keys to take. A callback queued behind them on every
+        field runs after them, so the form never reads a half-typed value.
+        """
+        inputs = list(self.query(Input))
+        left = len(inputs)
+        if not left:
+            then()
+            return
+
+        def one() -> None:
+            nonlocal left
+            left -= 1
+            if left == 0 and self.is_attached and self.app.screen is self:
+                then()
+
+        for field in inputs:
+            field.call_later(one)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import getters
+from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -29,6 +29,7 @@ from widgets.literal import literal
 from widgets.trend_chart import ChartData, TrendChart
 
 from . import flows, lines
+from .action_screen import ActionScreen
 from .forms import Field, FormScreen, Rule
 
 if TYPE_CHECKING:
@@ -37,9 +38,14 @@ if TYPE_CHECKING:
 CHART_PERIODS = 30  # the huddle looks at the recent story; the detail screen has it all
 
 
+NARROW = 120  # columns under which the huddle's bar takes two rows
+
+
 class HuddleScreen(Screen[None]):
     CSS_PATH = "huddle.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
+        # In the footer's order, most needed first: at 80 columns every shown key fits.
+        Binding("escape", "end", "End"),
         Binding("n", "next", "Next"),
         Binding("p", "previous", "Prev"),
         Binding("right", "next", "Next", show=False, priority=True),
@@ -51,11 +57,10 @@ class HuddleScreen(Screen[None]):
         Binding("e", "edit_action", "Owner/due"),
         Binding("r", "record", "Record", show=False),
         Binding("S", "skip", "Skip"),
-        Binding("w", "attendance", "Who's here"),
+        Binding("w", "attendance", "Who's here", show=False),
         Binding("u", "escalate", "Raise"),
         Binding("y", "answer", "Answer", show=False),
         Binding("o", "take_over", "Take over", show=False),
-        Binding("escape", "end", "End"),
         Binding("q", "end(True)", "Quit", show=False),
         Binding("ctrl+c", "end(True)", "Quit", show=False),  # the minutes are saved on the way out
     ]
@@ -107,9 +112,15 @@ class HuddleScreen(Screen[None]):
             yield Label("Open actions", classes="section", id="actions-title")
             yield ActionTable(id="item-actions")
         yield Static(id="wrapup")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_resize(self) -> None:
+        # Narrow: the progress gets a row of its own, so "Huddle 1 of 3 · red · Line 2" is
+        # never cut to make room for the attendance and the timer.
+        self.set_class(self.size.width < NARROW, "-narrow")
 
     def on_mount(self) -> None:
+        self.set_class(self.size.width < NARROW, "-narrow")
         self.app.data_changed.subscribe(self, lambda _: self.refresh_item())
         self.set_interval(1.0, self._tick)
         self.refresh_item()
@@ -431,3 +442,11 @@ class HuddleScreen(Screen[None]):
             value=", ".join(log.attendees),
         )
         self.app.push_screen(FormScreen("Who is at the huddle?", [field]), save)
+
+    @on(ActionTable.RowSelected)
+    def _open_action(self, event: ActionTable.RowSelected) -> None:
+        """Enter on an action opens it (details and history); it never moves it on."""
+        event.stop()
+        selected = self.actions.selected_id
+        if selected is not None:
+            self.app.push_screen(ActionScreen(selected))

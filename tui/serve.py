@@ -37,6 +37,7 @@ from aiohttp import WSMsgType, web
 from aiohttp.web_runner import GracefulExit
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
+from yarl import URL
 
 PAGE = Path(__file__).with_name("serve_page")
 MAX_SESSIONS = 16  # app processes at once; a TV needs one
@@ -57,9 +58,6 @@ HEADERS = {
         "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
     ),
 }
-
-log = logging.getLogger("teamboard.serve")
-
 
 @dataclass(frozen=True)
 class Served:
@@ -139,13 +137,15 @@ class BoardServer(Server):
                 "This board is served to its own machine only (127.0.0.1). To show it "
                 "elsewhere, run `teamboard serve --host 0.0.0.0` and open the URL it prints."
             )
+        # A websocket's Origin must be this host (only the host: behind a proxy that adds TLS,
+        # the page's port is not ours).
         origin = request.headers.get("Origin")
-        if request.path.startswith("/ws") and origin is not None:
-            from yarl import URL
-
-            theirs = URL(origin)
-            if f"{theirs.host}:{theirs.port}" != f"{request.url.host}:{request.url.port}":
-                return "A websocket from another site's page is refused."
+        if (
+            request.path.startswith("/ws")
+            and origin is not None
+            and (URL(origin).host or "").lower() != (request.url.host or "").lower()
+        ):
+            return "A websocket from another site's page is refused."
         return None
 
     @web.middleware
@@ -156,7 +156,8 @@ class BoardServer(Server):
     ) -> web.StreamResponse:
         why = self.refusal(request)
         if why is not None:
-            self.say(f"{stamp()} refused {request.remote} {request.path}: {why}")
+            path = "/ws/…" if request.path.startswith("/ws/") else request.path  # no token
+            self.say(f"{stamp()} refused {request.remote} {path}: {why}")
             return web.Response(status=403, text=f"teamboard: {why}\n", headers=HEADERS)
         response = await handler(request)
         if not isinstance(response, web.WebSocketResponse):

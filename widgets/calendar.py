@@ -33,6 +33,10 @@ class MonthBlock:
     today: date
 
 
+PARETO_BAR = 12  # the longest bar of the Pareto, when the panel is wide enough for bars
+PARETO_BAR_FROM = 60
+
+
 def clip(text: str, width: int) -> str:
     """`text` in at most `width` characters, an ellipsis marking a cut (a block keeps its rows)."""
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
@@ -84,7 +88,7 @@ class CategoryCalendar(Widget):
         size = WIDE_CELL if wide else NARROW_CELL
         width = 7 * (size + 1) - 1
         recorded = any(d.status for d in cm.days)
-        summary = f"{red} red day{'s' if red != 1 else ''}" if recorded else "nothing recorded"
+        summary = f"{red} red day{'s' if red != 1 else ''}" if recorded else "no data"
         title = clip(f"{cm.letter} {printable(cm.category)}", width - 3 - len(summary))
         out.append(title, style("calendar--title"))
         out.append(f" · {summary}\n", style("calendar--alarm") if red else style("calendar--muted"))
@@ -148,9 +152,15 @@ class RedDaysPanel(Widget):
             out.append("No red days this month.\n", style("red-days--muted"))
         if cal.reasons:
             n = max(len(str(r.count)) for r in cal.reasons)
-            out.append(f"{'n':>{n}} {'cum.':>4} reason\n", style("red-days--muted"))
+            most = max(r.count for r in cal.reasons)
+            bars = PARETO_BAR if self.size.width >= PARETO_BAR_FROM else 0
+            head = f"{'n':>{n}} {'cum.':>4} " + ("".ljust(bars + 1) if bars else "")
+            out.append(f"{head}reason\n", style("red-days--muted"))
             for r in cal.reasons:
                 out.append(f"{r.count:>{n}} {percent(r.cumulative):>4} ")
+                if bars:  # the Pareto's bars: each reason's count against the most given
+                    bar = "█" * max(1, round(r.count / most * bars))
+                    out.append(bar.ljust(bars + 1), style("red-days--red"))
                 out.append(printable(" ".join(r.text.split())))
                 out.append(f" ({' '.join(r.categories)})\n", style("red-days--muted"))
         if cal.unexplained:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from textual import getters
+from textual import events, getters
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Digits, Label
 
@@ -65,6 +66,17 @@ class KpiTile(Vertical, can_focus=True):
 
     view: reactive[KpiView | None] = reactive(None, init=False)
 
+    class Opened(Message):
+        """A double click on the tile: its screen opens the detail."""
+
+        def __init__(self, kpi_id: int) -> None:
+            super().__init__()
+            self.kpi_id = kpi_id
+
+    def on_click(self, event: events.Click) -> None:
+        if event.chain >= 2 and self.view is not None:
+            self.post_message(self.Opened(self.view.kpi.id))
+
     name_label = getters.query_one(".name", Label)
     status_label = getters.query_one(".status", Label)
     unit_label = getters.query_one(".unit", Label)
@@ -121,7 +133,7 @@ class KpiTile(Vertical, can_focus=True):
         target = benchmark_label(view)
         var = variance_text(view)
         self.target_label.update(literal(f"{target} · {var}" if var else target))
-        self.spark.data = spark_data(view.spark(), view.benchmark, view.met)
+        self.spark.data = spark_data(view.spark(), view.benchmark, view.met, view.amber)
         parts = [trend_text(view.trend)] if view.trend is not Trend.UNKNOWN else []
         if kpi.owner:
             parts.append(kpi.owner)

@@ -15,15 +15,30 @@ from store.validate import printable
 
 
 def downsample(entries: Sequence[Entry], limit: int) -> list[Entry]:
-    """Keep at most `limit` points, evenly spread, always keeping the newest.
+    """At most `limit` points: each bucket of neighbours keeps its lowest and its highest.
 
-    plotext renders on the UI thread and costs about 1.4 s for 100,000 points (STACK-NOTES).
+    The worst day (and the best) is always drawn: keeping every k-th point dropped a year's
+    one-day 23.2% low at 120 columns. The first and newest points are always kept, and the
+    points stay in date order. plotext renders on the UI thread and costs about 1.4 s for
+    100,000 points (STACK-NOTES), so the limit matters.
     """
     n = len(entries)
     if n <= limit or limit < 2:
         return list(entries)
-    step = (n - 1) / (limit - 1)
-    return [entries[round(i * step)] for i in range(limit)]
+    if limit < 4:
+        return [entries[0], entries[-1]]
+    inner = entries[1:-1]
+    buckets = (limit - 2) // 2  # two points each, plus the first and the newest
+    kept: list[Entry] = [entries[0]]
+    for b in range(buckets):
+        chunk = inner[b * len(inner) // buckets : (b + 1) * len(inner) // buckets]
+        if not chunk:
+            continue
+        low = min(range(len(chunk)), key=lambda i: chunk[i].value)  # finite: see `plottable`
+        high = max(range(len(chunk)), key=lambda i: chunk[i].value)
+        kept.extend(chunk[i] for i in sorted({low, high}))
+    kept.append(entries[-1])
+    return kept
 
 
 # plotext turns days into local timestamps and value ranges into integers: it fails on the first

@@ -2,7 +2,9 @@
 
 Textual's `Sparkline` scales each series to its own min..max, so a flat series on target lies at
 the bottom and looks like a crash. Here the scale always includes the target, and each bar is
-coloured by whether its period met its benchmark.
+coloured by whether its period met its benchmark, missed it within the amber tolerance, or missed.
+Colour alone does not carry it (a colour-blind teammate, a monochrome terminal, a photo of the
+wall): a met bar is solid blocks, a missed or amber one is dotted (braille), at the same height.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 BARS = "▁▂▃▄▅▆▇█"
+# A missed period's bar: braille dots filling the cell from the bottom, a quarter at a time.
+DOTS = "⣀⣤⣶⣿"
+MET_BAR, MISSED_BAR = BARS[-1], DOTS[-1]
 
 
 @dataclass(frozen=True)
@@ -25,16 +30,19 @@ class SparkData:
     values: tuple[float, ...]
     target: float
     met: tuple[bool, ...]  # one per value: did that period meet its benchmark?
+    amber: tuple[bool, ...] = ()  # one per value (or none): missed, but within amber tolerance
 
 
 class TrendSpark(Widget):
     """Bars of the last periods, newest on the right.
 
-    Periods that met their benchmark are drawn in `$success`, missed ones in `$error`.
+    Periods that met their benchmark are solid and drawn in `$success`; missed ones are dotted,
+    in `$warning` when within the amber tolerance and in `$error` otherwise.
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "trend-spark--met",
+        "trend-spark--amber",
         "trend-spark--missed",
         "trend-spark--empty",
         "trend-spark--target",
@@ -42,6 +50,7 @@ class TrendSpark(Widget):
     DEFAULT_CSS = """
     TrendSpark { height: 1; width: 1fr; }
     TrendSpark > .trend-spark--met { color: $success; }
+    TrendSpark > .trend-spark--amber { color: $warning; }
     TrendSpark > .trend-spark--missed { color: $error; }
     TrendSpark > .trend-spark--empty { color: $text-muted; }
     TrendSpark > .trend-spark--target { color: $text-muted; }
@@ -67,6 +76,8 @@ def spark_row(data: SparkData | None, width: int, height: int, y: int) -> list[R
         return [("·" * width if y == height - 1 else " " * width, "trend-spark--empty")]
     values = data.values[-width:]
     met = data.met[-width:]
+    same = len(data.amber) == len(data.values)
+    amber = (data.amber if same else (False,) * len(data.values))[-width:]
     n = len(values)
     # Spread the bars over the whole width: bar i spans [i*width/n, (i+1)*width/n).
     spans = [(i + 1) * width // n - i * width // n for i in range(n)]
@@ -78,7 +89,7 @@ def spark_row(data: SparkData | None, width: int, height: int, y: int) -> list[R
     if height >= 3 and math.isfinite(data.target):
         target_row = scale.level(data.target, levels) // len(BARS)
     runs: list[Run] = []
-    for value, ok, bar in zip(values, met, spans, strict=True):
+    for value, ok, warn, bar in zip(values, met, amber, spans, strict=True):
         if math.isnan(value):  # no height to draw: a gap, not a crash
             runs.append((" " * bar, None))
             continue
@@ -87,9 +98,19 @@ def spark_row(data: SparkData | None, width: int, height: int, y: int) -> list[R
         if cell <= 0 and row_from_bottom == target_row:
             runs.append(("╌" * bar, "trend-spark--target"))
             continue
-        char = " " if cell <= 0 else BARS[min(cell, len(BARS)) - 1]
-        runs.append((char * bar, "trend-spark--met" if ok else "trend-spark--missed"))
+        part = "trend-spark--met" if ok else "trend-spark--amber" if warn else "trend-spark--missed"
+        runs.append((bar_char(cell, ok) * bar, part))
     return runs
+
+
+def bar_char(cell: int, met: bool) -> str:
+    """The character for a bar that fills `cell` eighths of this row (≤ 0: none, ≥ 8: all)."""
+    if cell <= 0:
+        return " "
+    cell = min(cell, len(BARS))
+    if met:
+        return BARS[cell - 1]
+    return DOTS[(cell - 1) * len(DOTS) // len(BARS)]
 
 
 class Scale:
@@ -121,5 +142,14 @@ class Scale:
         return round(self.fraction(value) * (levels - 1))
 
 
-def spark_data(values: Sequence[float], target: float, met: Sequence[bool]) -> SparkData:
-    return SparkData(tuple(values), target, tuple(met))
+def spark_data(
+    values: Sequence[float],
+    target: float,
+    met: Sequence[bool],
+    amber: Sequence[bool] = (),
+) -> SparkData:
+    """`amber` says which periods the rules (store.rules) called amber; empty means none."""
+    amber = tuple(amber)[-len(values):] if values else ()
+    if amber and len(amber) < len(values):
+        amber = (False,) * (len(values) - len(amber)) + amber
+    return SparkData(tuple(values), target, tuple(met), amber)

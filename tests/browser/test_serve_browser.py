@@ -368,7 +368,9 @@ def test_allow_edits_lets_the_browser_record(
 def test_wall_and_board_are_those_of_the_terminal(
     page: Page, store: Path, servers: list[Server]
 ) -> None:
-    server = serve(servers, store, "--wall", "--board", TEAM_BOARD.lower())
+    server = serve(servers, store, "--wall", "--board", TEAM_BOARD.lower(), "--rotate", "2")
     open_board(page, server.url)
     wait_text(page, TEAM_BOARD, 5)
+    wait_text(page, "board 2 of 2", 5)  # the team board is the second in the tree
     assert "palette" not in text(page)  # the wall has no footer
+    wait_text(page, "board 1 of 2", 10)  # and it rotates

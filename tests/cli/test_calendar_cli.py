@@ -162,3 +162,10 @@ def test_colour_only_on_a_terminal_and_store_text_is_shown_not_obeyed(
     painted = tb.ok("calendar")
     assert "\x1b[31m 4✖\x1b[0m" in painted
     assert "\x1b[2J" not in painted
+
+
+@pytest.mark.parametrize("month", ["0001-01", "9999-12", "2026-02"])
+def test_any_month_of_the_calendar_prints(tb: Run, month: str) -> None:
+    tb.ok("kpi", "edit", "OEE", "--category", "Q")
+    assert tb.json("calendar", "--month", month)["month"] == month
+    assert "Q  Quality: nothing recorded this month (OEE)" in tb.ok("calendar", "--month", month)

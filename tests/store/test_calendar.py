@@ -229,3 +229,18 @@ def test_the_demo_has_categories_and_reasons_on_red_days(store_path: Path) -> No
     # every reason the demo wrote is on a red entry (the Pareto would not count it otherwise)
     noted = {r.text for r in cal.reasons}
     assert "Torque tool out of calibration" in noted
+
+
+def test_the_calendars_first_and_last_months_do_not_overflow() -> None:
+    week = kpi(1, "Delivery", frequency=Frequency.WEEKLY, amber=None)
+    month = kpi(2, "Cost", frequency=Frequency.MONTHLY, amber=None)
+    e = Entries()
+    e.add(week, date.max, 50)  # a hand-edited store: the last week of the year 9999
+    e.add(month, date.max, 150)
+    e.add(week, date.min, 50)
+    last = calendar.build("L", [week, month], e.by_kpi, date(9999, 12, 1), date.max)
+    assert len(last.categories[1].days) == 31
+    assert last.categories[1].days[-1].status is Status.RED  # Delivery, red to the 31st
+    assert last.categories[0].days[0].status is Status.GREEN  # Cost's month
+    first = calendar.build("L", [week], e.by_kpi, date(1, 1, 1), date(1, 1, 31))
+    assert [d.status for d in first.categories[0].days[:8]] == [Status.RED] * 7 + [None]

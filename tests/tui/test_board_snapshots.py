@@ -23,14 +23,19 @@ from textual.pilot import Pilot
 
 from store import Store
 from store import huddle as hd
+from tui.action_screen import ActionScreen
 from tui.app import TeamboardApp
 from tui.detail_screen import DetailScreen
 from tui.huddle_screen import HuddleScreen
+from widgets.action_table import ActionTable
 from widgets.child_tile import ChildTile
 
 DEADLINE_S = 30  # a picture settles in about a second; a loaded 2-core machine takes a few
-LAST_CHANGE = {"who": "ana", "at": f"{TODAY.isoformat()}T07:40:00Z",
-               "what": "recorded Customer complaints = 1"}
+LAST_CHANGE = {
+    "who": "ana",
+    "at": f"{TODAY.isoformat()}T07:40:00Z",
+    "what": "recorded Customer complaints = 1",
+}
 
 SnapCompare = Callable[..., bool]
 
@@ -90,8 +95,10 @@ def settled(*keys: str) -> Callable[[Pilot[Any]], Any]:
 def chart_drawn(app: TeamboardApp) -> bool:
     """The detail is up and its chart has data and a size (plotext draws on the first resize)."""
     screen = app.screen
-    return isinstance(screen, DetailScreen) and screen.chart.data is not None and bool(
-        screen.chart.size.area
+    return (
+        isinstance(screen, DetailScreen)
+        and screen.chart.data is not None
+        and bool(screen.chart.size.area)
     )
 
 
@@ -119,15 +126,22 @@ async def still(pilot: Pilot[Any], deadline: float) -> None:
         before = now
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40), (240, 67)], ids=lambda s: f"{s[0]}x{s[1]}")
+SIZES = [(80, 24), (120, 40), (160, 50), (240, 67)]  # a laptop, a terminal, a big one, a wall
+sizes = pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+
+
+@sizes
 def test_board(snap_compare: SnapCompare, frozen_demo: Path, size: tuple[int, int]) -> None:
     app = TeamboardApp(frozen_demo, clock=clock)
     assert snap_compare(app, terminal_size=size, run_before=settled())
 
 
-def test_team_board_wall(snap_compare: SnapCompare, frozen_demo: Path) -> None:
+@sizes
+def test_team_board_wall(
+    snap_compare: SnapCompare, frozen_demo: Path, size: tuple[int, int]
+) -> None:
     app = TeamboardApp(frozen_demo, board="Line 2 Assembly", wall=True, clock=clock)
-    assert snap_compare(app, terminal_size=(240, 67), run_before=settled())
+    assert snap_compare(app, terminal_size=size, run_before=settled())
 
 
 def test_department_board_wall(snap_compare: SnapCompare, frozen_demo: Path) -> None:
@@ -135,10 +149,11 @@ def test_department_board_wall(snap_compare: SnapCompare, frozen_demo: Path) -> 
     assert snap_compare(app, terminal_size=(240, 67), run_before=settled())
 
 
-def test_detail(snap_compare: SnapCompare, frozen_demo: Path) -> None:
-    # Units per hour: the target raised 30 days ago shows as a step in the chart.
+@sizes
+def test_detail(snap_compare: SnapCompare, frozen_demo: Path, size: tuple[int, int]) -> None:
+    # The first red tile has the focus at start: First-pass yield, its low days all drawn.
     app = TeamboardApp(frozen_demo, board="Line 2 Assembly", clock=clock)
-    assert snap_compare(app, terminal_size=(120, 40), run_before=settled("enter"))
+    assert snap_compare(app, terminal_size=size, run_before=settled("enter"))
 
 
 # --- the huddle ---------------------------------------------------------------------------------
@@ -176,10 +191,36 @@ def huddle_app(path: Path) -> TeamboardApp:
     return TeamboardApp(path, board="Line 2 Assembly", huddle=True, clock=clock)
 
 
-def test_huddle_agenda_item(snap_compare: SnapCompare, frozen_demo: Path, who: None) -> None:
-    assert snap_compare(huddle_app(frozen_demo), terminal_size=(120, 40), run_before=huddle())
+@sizes
+def test_huddle_agenda_item(
+    snap_compare: SnapCompare, frozen_demo: Path, who: None, size: tuple[int, int]
+) -> None:
+    assert snap_compare(huddle_app(frozen_demo), terminal_size=size, run_before=huddle())
 
 
 def test_huddle_gate(snap_compare: SnapCompare, frozen_demo: Path, who: None) -> None:
     app = huddle_app(frozen_demo)
     assert snap_compare(app, terminal_size=(120, 40), run_before=huddle("n", "n"))
+
+
+# --- the help, an action opened, the wall's legend of colours --------------------------------
+
+
+def test_help(snap_compare: SnapCompare, frozen_demo: Path) -> None:
+    app = TeamboardApp(frozen_demo, board="Line 2 Assembly", clock=clock)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=settled("question_mark"))
+
+
+def test_action_opened(snap_compare: SnapCompare, frozen_demo: Path, who: None) -> None:
+    """Enter on the first action opens it: its details and its history (it does not move)."""
+    app = TeamboardApp(frozen_demo, board="Line 2 Assembly", clock=clock)
+    board_drawn = settled()
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await board_drawn(pilot)
+        app.screen.query_one(ActionTable).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ActionScreen), DEADLINE_S, "the action")
+        await still(pilot, time.monotonic() + DEADLINE_S)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)

@@ -80,6 +80,19 @@ async def test_c_opens_the_boards_calendar_and_escape_returns(demo_store: Store)
 
 
 @pilot_test
+async def test_help_lists_the_calendar_key_and_the_calendars_own_keys(demo_store: Store) -> None:
+    from tui.help_screen import key_rows
+
+    app = make_app(demo_store.path, board="Line 2 Assembly")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        assert ("c", "Calendar") in key_rows(app.screen)  # not in the footer: no room at 80
+        screen = await open_calendar(pilot, app)
+        rows = dict((what, keys) for keys, what in key_rows(screen))
+        assert {"Prev month", "Next month", "This month", "Board", "Back"} <= set(rows)
+
+
+@pilot_test
 async def test_arrows_change_the_month_and_t_comes_back(demo_store: Store) -> None:
     app = make_app(demo_store.path, board="Line 2 Assembly")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -112,6 +125,9 @@ async def test_b_shows_the_next_boards_calendar(demo_store: Store) -> None:
         await open_calendar(pilot, app)
         await pilot.press("b")
         await until(pilot, lambda: letters(app) == ["S", "Q", "D"], what="Operations' calendar")
+        # near misses were only just added: nothing recorded this month, said in words
+        assert "S Safety · no data" in text_of(blocks(app)[0])
+        assert "Q Quality · no data" in text_of(blocks(app)[1])
 
 
 @pilot_test

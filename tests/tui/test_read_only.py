@@ -10,6 +10,7 @@ from conftest import fingerprint, loaded, make_app, tile_named, tiles, until
 
 from store import Store
 from tui import flows
+from tui.app import TeamboardApp
 from tui.detail_screen import DetailScreen
 from tui.forms import FormScreen
 from tui.huddle_screen import HuddleScreen
@@ -97,3 +98,30 @@ async def test_reading_keys_still_work(demo_store: Store) -> None:
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, DetailScreen), what="the detail")
         assert NOTICE not in notices(app)
+
+
+async def test_the_palette_huddle_refuses_too(demo_store: Store) -> None:
+    """A huddle writes its minutes: started from the palette, it refuses like `h`."""
+    before = fingerprint(demo_store.path)
+    app = make_app(demo_store.path, read_only=REASON)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await loaded(pilot, app)
+        app.start_huddle()
+        await until(pilot, lambda: NOTICE in notices(app), what="the read-only notice")
+        assert not isinstance(app.screen, HuddleScreen)
+    assert fingerprint(demo_store.path) == before
+
+
+async def test_the_footer_leaves_out_the_write_keys(demo_store: Store) -> None:
+    """They would only refuse; the keys that read stay."""
+
+    async def shown(app: TeamboardApp) -> set[str]:
+        async with app.run_test(size=(160, 40)) as pilot:
+            await loaded(pilot, app)
+            return {b.binding.key for b in app.screen.active_bindings.values()}
+
+    writable = await shown(make_app(demo_store.path))
+    read_only = await shown(make_app(demo_store.path, read_only=REASON))
+    assert {"r", "a", "m", "h"} <= writable
+    assert not {"r", "a", "m", "d", "h"} & read_only
+    assert {"enter", "b", "q"} <= read_only

@@ -12,17 +12,18 @@ request, the page and its websocket alike, is refused.
 
 from __future__ import annotations
 
-import errno
-import ipaddress
 import os
 import re
-import socket
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from store import validate
 from store.errors import BadInput, StoreError
 
 from .base import WAIT_MAX, Ctx, Sub, command
+
+if TYPE_CHECKING:
+    import socket  # at run time only inside `serve`: every other command starts faster
 
 DEFAULT_PORT = 8000
 TOKEN_ENV = "TEAMBOARD_SERVE_TOKEN"
@@ -42,6 +43,8 @@ class Bound:
 
 def bind(host: str, port: int) -> Bound:
     """Bind and listen now, so a bad host or a busy port is one line before anything starts."""
+    import ipaddress
+    import socket
     if not host or "\0" in host:
         raise BadInput("--host needs an address or a name, e.g. 127.0.0.1, 0.0.0.0 or ::")
     try:
@@ -69,6 +72,7 @@ def bind(host: str, port: int) -> Bound:
 
 
 def _bind_error(exc: OSError, host: str, port: int) -> StoreError:
+    import errno
     if exc.errno == errno.EADDRINUSE:
         return StoreError(
             f"port {port} on {host} is in use by another program: pick another with --port "
@@ -100,6 +104,8 @@ def token_of(given: str | None) -> str | None:
 
 
 def url(bound: Bound, token: str | None) -> str:
+    import socket
+
     host = bound.host
     if host in ("0.0.0.0", "[::]"):  # every address: name the machine, as a TV would reach it
         host = socket.gethostname()
@@ -137,7 +143,11 @@ def cmd_serve(ctx: Ctx) -> int:
         poll=a.poll,
         read_only=None if a.allow_edits else READ_ONLY,
     )
-    return serve(bound.sock, served, token, log=ctx.print)
+    def say(line: str) -> None:
+        ctx.print(line)
+        ctx.out.flush()  # each event as it happens, also into a pipe or a journal
+
+    return serve(bound.sock, served, token, log=say)
 
 
 def register(sub: Sub) -> None:

@@ -26,6 +26,7 @@
     socket: null,
     lastHeard: 0,
     lost: false,
+    lostAt: "",
     tries: Number(sessionStorage.getItem(TRIES) || 0),
     reconnects: 0,
   };
@@ -92,6 +93,7 @@
   function lost(why) {
     if (tb.lost) return;
     tb.lost = true;
+    tb.lostAt = new Date().toTimeString().slice(0, 5); // the picture is as of then
     document.body.classList.add("-lost");
     retry(why);
   }
@@ -102,7 +104,8 @@
     tb.tries += 1;
     tb.reconnects += 1;
     sessionStorage.setItem(TRIES, String(tb.tries));
-    show(why + ": reconnecting in " + Math.ceil(delay / 1000) + " s…");
+    const when = tb.lostAt ? " (since " + tb.lostAt + ")" : "";
+    show(why + when + ": reconnecting in " + Math.ceil(delay / 1000) + " s…");
     setTimeout(attempt, delay);
   }
 

@@ -1,0 +1,448 @@
+"""One KPI on a wall board: laid out for the size it gets, the most important things biggest.
+
+The order of importance (the huddle's): the status (glyph and word), the value, the KPI's name,
+the flags; then the target and variance, the trend, owner and actions; the sparkline last. A
+tile first gives up its sparkline, then the big letters (name, then status and value), then
+the meta line; the status, the value, the name and every flag are never hidden. `plan` makes the
+choice from the texts and the tile's size alone, so it tests without an app, and the board
+uses it to pick the number of columns that shows the most.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from textual import getters
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Label
+
+from store.model import Status
+from store.present import (
+    STATUS_GLYPH,
+    STATUS_WORD,
+    benchmark_label,
+    fit_num,
+    flag_texts,
+    trend_text,
+    variance_text,
+)
+from store.rules import KpiView, Trend
+
+from .big_text import BigText, rows_of, width_of, wrap_big
+from .kpi_tile import KpiTile
+from .literal import literal
+from .trend_spark import TrendSpark, spark_data
+
+STATUS_CLASSES = {s: f"-{s.value.replace(' ', '-')}" for s in Status}
+VALUE_WIDTH = 10
+
+
+@dataclass(frozen=True)
+class TileTexts:
+    """What a wall tile says, as plain strings (store text included as it is)."""
+
+    name: str
+    status: str  # glyph and word: "✖ red"
+    value: str  # "94.4", "≈1.2e6", "–"
+    unit: str
+    target: str  # "target 98% · −3.6 (−3.7%)"
+    flags: tuple[str, ...]  # "⚑ red, no action", ...
+    meta: str  # "↘ worsening · chen · leading · 1 action"
+
+
+def texts_of(view: KpiView) -> TileTexts:
+    kpi = view.kpi
+    latest = view.latest
+    value = fit_num(latest.value, VALUE_WIDTH) if latest else "–"
+    target = benchmark_label(view)
+    var = variance_text(view)
+    parts = [trend_text(view.trend)] if view.trend is not Trend.UNKNOWN else []
+    if kpi.owner:
+        parts.append(kpi.owner)
+    parts.append(kpi.kind.value)
+    if view.open_actions:
+        n = len(view.open_actions)
+        parts.append(f"{n} action{'s' if n > 1 else ''}")
+    return TileTexts(
+        name=kpi.name,
+        status=f"{STATUS_GLYPH[view.status]} {STATUS_WORD[view.status]}",
+        value=value,
+        unit=kpi.unit,
+        target=f"{target} · {var}" if var else target,
+        flags=tuple(f"⚑ {t}" for t in flag_texts(view, view.today)),
+        meta=" · ".join(parts),
+    )
+
+
+def big_value(value: str) -> str:
+    """The value as the big digits draw it: ASCII minus, `-` for none, no `≈` (beside the unit)."""
+    return value.lstrip("≈").replace("−", "-").replace("–", "-")
+
+
+Style = tuple[int, int, bool, bool, bool, bool]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which form each part takes in a tile of one size, and the rows left for the sparkline.
+
+    A scale of 0 is ordinary text; 1 and 2 are the big font's (3 and 5 rows tall).
+    """
+
+    name_big: tuple[str, ...] = ()  # the name's lines in the big font; () draws it small
+    status_scale: int = 0
+    value_scale: int = 0
+    stacked: bool = False  # the big status and the big value on rows of their own
+    status_own_row: bool = False  # a small status on its own row (beside the name it won't fit)
+    target: bool = True
+    target_inline: bool = False  # the target beside a small value, on its row
+    meta: bool = True
+    flags_joined: bool = False  # every flag on one row instead of one row each
+    flags_big: tuple[tuple[str, ...], ...] = ()  # each flag's lines in the big font, or ()
+    spark: int = 0
+    fits: bool = True  # False only when even the last resort needs more rows than there are
+
+    @property
+    def style(self) -> Style:
+        """What the tiles of one wall share: the sizes of the status, value and name, and
+        which lines show (the flags' form and the sparkline's height differ by tile)."""
+        return (
+            self.status_scale,
+            self.value_scale,
+            self.stacked,
+            bool(self.name_big),
+            self.target,
+            self.meta,
+        )
+
+    @property
+    def score(self) -> float:
+        """How much of the tile reads from afar: big status and value first, the trend line
+        (owner, actions) and the target next, then a big name; the sparkline adds less than
+        any line, so it is the first to shrink."""
+        return (
+            {0: 0, 1: 5, 2: 8}[self.status_scale]
+            + {0: 0, 1: 4, 2: 7}[self.value_scale]
+            + (4 if self.name_big else 0)
+            - (0.5 if self.stacked else 0)
+            + (3 if self.target else 0)
+            + (5 if self.meta else 0)
+            + (0 if self.flags_joined else 1)
+            + (3 if self.flags_big else 0)
+            + min(self.spark, 9) / 10
+            - (100 if not self.fits else 0)
+        )
+
+
+HEADLINES = (
+    (2, 2, False),
+    (2, 2, True),
+    (1, 1, False),
+    (1, 1, True),
+    (0, 1, False),  # a narrow tile: the value big, the status word small (its glyph and colour)
+    (0, 0, False),
+)  # (status scale, value scale, stacked): the status never smaller than the value but there
+
+
+MIN_WIDTH = 20  # a tile narrower than this would wrap its name and flags to shreds
+
+
+def rows_for(text: str, width: int) -> int:
+    """Rows a wrapped line of `text` takes at `width` (a word longer than a row breaks)."""
+    return max(1, math.ceil(len(text) / max(1, width)))
+
+
+def plan(t: TileTexts, width: int, height: int, style: Style | None = None) -> Plan:
+    """The best layout of `t` for `width` × `height` cells (the tile's content): the highest
+    `Plan.score` that fits, the sparkline getting the rows left over. The name and the flags
+    wrap rather than being cut; the value is never cut (a layout that would is not taken).
+
+    With `style` (the board's choice for all its tiles, see `shared_style`), the best plan of
+    that style when there is one, so the tiles of a wall look alike."""
+    found = plans(t, width, height)
+    if not found:
+        pair = len(t.name) + 2 + len(t.status) <= width
+        return Plan(status_own_row=not pair, meta=False, flags_joined=True, fits=False)
+    alike = [p for p in found if p.style == style] if style is not None else []
+    return max(alike or found, key=lambda p: p.score)
+
+
+def shared_style(texts: list[TileTexts], width: int, height: int) -> tuple[Style | None, float]:
+    """The style every tile of this size can take that shows the most in all, and that total
+    (the board uses it to pick its number of columns); None when no style suits every tile."""
+    by_style: dict[Style, list[float]] = {}
+    for t in texts:
+        best: dict[Style, float] = {}
+        for p in plans(t, width, height):
+            best[p.style] = max(best.get(p.style, -math.inf), p.score)
+        for style, score in best.items():
+            by_style.setdefault(style, []).append(score)
+    common = {s: sum(v) for s, v in by_style.items() if len(v) == len(texts)}
+    if not common:
+        return None, sum(plan(t, width, height).score for t in texts)
+    style = max(common, key=lambda s: common[s])
+    return style, common[style]
+
+
+def plans(t: TileTexts, width: int, height: int) -> list[Plan]:
+    """Every layout of `t` that fits `width` × `height`."""
+    if width < MIN_WIDTH or height <= 0:
+        return []
+    value = big_value(t.value)
+    unit = len(t.unit) + (2 if t.value.startswith("≈") else 0)
+    status = t.status.upper()
+    name_big = wrap_big(t.name, width, 2)
+    wrapped = [wrap_big(f.removeprefix("⚑ ").upper(), width - 2, 2) for f in t.flags]
+    flags_big = [w for w in wrapped if w is not None] if all(wrapped) and t.flags else []
+    small_value_fits = len(t.value) + 1 + len(t.unit) <= width
+    found: list[Plan] = []
+    for s_scale, v_scale, stacked in HEADLINES:
+        unit_w = 1 + unit if unit else 0
+        value_w = width_of(value, v_scale) + unit_w if v_scale else 0
+        status_w = width_of(status, s_scale) if s_scale else 0
+        if stacked and max(status_w, value_w) > width:
+            continue
+        if not stacked and status_w + (5 if s_scale else 0) + value_w > width:
+            continue
+        if not v_scale and not small_value_fits:
+            continue
+        head = (
+            (rows_of(s_scale) * 2 + 1 if stacked else rows_of(s_scale))
+            if s_scale
+            else (rows_of(v_scale) if v_scale else 0)
+        )
+        small_status = s_scale == 0
+        pair = len(t.name) + 2 + len(t.status) <= width
+        for big_name in (True, False):
+            if big_name and not name_big:
+                continue
+            if big_name:
+                names = rows_of(1) * len(name_big or ()) + (1 if small_status else 0)
+            elif pair or not small_status:
+                names = rows_for(t.name, width)
+            else:
+                names = rows_for(t.name, width) + 1
+            own_row = small_status and (big_name or not pair)
+            # A small value shares its row with the target when both fit, else the target
+            # takes a row of its own, or is left out when there is no room.
+            inline = not v_scale and len(t.value) + 1 + len(t.unit) + 2 + len(t.target) <= width
+            value_row = 0 if v_scale else 1
+            for big_flags, meta, target, joined in (
+                (True, True, True, False),
+                (False, True, True, False),
+                (False, False, True, False),
+                (False, False, False, False),
+                (False, False, False, True),
+            ):
+                if big_flags and not flags_big:
+                    continue
+                if big_flags:
+                    flags = sum(rows_of(1) * len(lines) + 1 for lines in flags_big)
+                elif joined:
+                    flags = rows_for(" ".join(t.flags) + "  ", width) if t.flags else 0
+                else:
+                    flags = sum(rows_for(f + "  ", width) for f in t.flags)
+                target_rows = 1 if target and not inline else 0
+                rows = names + head + value_row + target_rows + flags + meta
+                least = 2 if (s_scale or v_scale or big_name) else 0
+                if rows + least > height:
+                    continue
+                p = Plan(
+                    name_big=tuple(name_big or ()) if big_name else (),
+                    status_scale=s_scale,
+                    value_scale=v_scale,
+                    stacked=stacked,
+                    status_own_row=own_row,
+                    target=target or inline,
+                    target_inline=inline,
+                    meta=meta,
+                    flags_joined=joined,
+                    flags_big=tuple(tuple(lines) for lines in flags_big) if big_flags else (),
+                    spark=height - rows,
+                )
+                found.append(p)
+    return found
+
+
+class WallTile(KpiTile):
+    """A wall tile for one `KpiView`; set `view` to update it in place. A `KpiTile` to the
+    board's keys (focus, Enter, `a`), drawn its own way."""
+
+    DEFAULT_CSS = """
+    WallTile {
+        height: 100%;
+        border: round $panel-lighten-2;
+        padding: 0 1;
+        background: $surface;
+    }
+    WallTile:focus { border: heavy $panel-lighten-2; }
+    WallTile Label { width: 1fr; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    WallTile > Horizontal { height: auto; }
+    WallTile .name { text-style: bold; }
+    WallTile .status { width: auto; text-style: bold; padding-left: 2; }
+    WallTile .status-row { text-style: bold; }
+    WallTile #status-big { margin-right: 5; }
+    WallTile #value-line { margin-top: 1; }
+    WallTile #name-big { margin-bottom: 0; }
+    WallTile .unit { width: auto; padding-left: 1; color: $text-muted; }
+    WallTile .value { width: auto; text-style: bold; padding-right: 2; }
+    WallTile .target, WallTile .meta { color: $text-muted; }
+    WallTile #small-row .target { padding-left: 2; }
+    WallTile .flag {
+        color: $background; background: $error; text-style: bold;
+        width: auto; max-width: 100%; height: auto; text-wrap: wrap;
+    }
+    WallTile .flag-big { color: $background; background: $error; padding: 0 1; margin-bottom: 1; }
+    WallTile #name-row .name { height: auto; text-wrap: wrap; }
+    WallTile TrendSpark { height: 1fr; margin: 0; }
+    WallTile #flags { height: auto; }
+    WallTile.-green { border: round $success; }
+    WallTile.-green .status, WallTile.-green .status-row, WallTile.-green #status-big,
+    WallTile.-green .value, WallTile.-green .value-big { color: $success; }
+    WallTile.-amber { border: round $warning; }
+    WallTile.-amber .status, WallTile.-amber .status-row, WallTile.-amber #status-big,
+    WallTile.-amber .value, WallTile.-amber .value-big { color: $warning; }
+    WallTile.-red { border: heavy $error; }
+    WallTile.-red .status, WallTile.-red .status-row, WallTile.-red #status-big,
+    WallTile.-red .value, WallTile.-red .value-big { color: $error; }
+    WallTile.-stale .status, WallTile.-stale .status-row, WallTile.-stale #status-big,
+    WallTile.-no-data .status, WallTile.-no-data .status-row { color: $text-muted; }
+    WallTile.-stale .value, WallTile.-stale .value-big { color: $text-muted; }
+    /* Focus (for `a`, Enter) never hides the status colour: on a wall the border stays it. */
+    WallTile.-green:focus { border: heavy $success; }
+    WallTile.-amber:focus { border: heavy $warning; }
+    WallTile.-red:focus { border: heavy $error; }
+    WallTile.-stale:focus, WallTile.-no-data:focus { border: heavy $panel-lighten-2; }
+    """
+
+    name_big = getters.query_one("#name-big", BigText)
+    name_row = getters.query_one("#name-row", Horizontal)
+    name_label = getters.query_one("#name-row .name", Label)
+    status_label = getters.query_one("#name-row .status", Label)
+    status_row = getters.query_one("#status-row", Label)
+    headline = getters.query_one("#headline", Horizontal)
+    status_big = getters.query_one("#status-big", BigText)
+    value_big = getters.query_one("#value-big", BigText)
+    unit_big = getters.query_one("#headline .unit", Label)
+    value_line = getters.query_one("#value-line", Horizontal)
+    value_big2 = getters.query_one("#value-big2", BigText)
+    unit_big2 = getters.query_one("#value-line .unit", Label)
+    small_row = getters.query_one("#small-row", Horizontal)
+    value_small = getters.query_one("#small-row .value", Label)
+    unit_small = getters.query_one("#small-row .unit", Label)
+    target_inline = getters.query_one("#small-row .target", Label)
+    target_label = getters.query_one("#target", Label)
+    flags_box = getters.query_one("#flags", Vertical)
+    meta_label = getters.query_one("#meta", Label)
+    spark = getters.query_one(TrendSpark)
+
+    def __init__(self, view: KpiView, id: str | None = None) -> None:
+        super().__init__(view, big=True, id=id)
+        self.plan = Plan()
+        self.style: Style | None = None
+        """Set by the board: the layout style its tiles share (see `shared_style`)."""
+        self._flags_shown: tuple[object, tuple[str, ...]] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield BigText(id="name-big")
+        with Horizontal(id="name-row"):
+            yield Label(classes="name")
+            yield Label(classes="status")
+        yield Label(id="status-row", classes="status-row")
+        with Horizontal(id="headline"):
+            yield BigText(id="status-big")
+            yield BigText(id="value-big", classes="value-big")
+            yield Label(classes="unit")
+        with Horizontal(id="value-line"):
+            yield BigText(id="value-big2", classes="value-big")
+            yield Label(classes="unit")
+        with Horizontal(id="small-row"):
+            yield Label(classes="value")
+            yield Label(classes="unit")
+            yield Label(classes="target")
+        yield Label(id="target", classes="target")
+        yield Vertical(id="flags")
+        yield Label(id="meta", classes="meta")
+        yield TrendSpark()
+
+    def on_mount(self) -> None:
+        self._draw()
+
+    def watch_view(self) -> None:
+        self._draw()
+
+    def on_resize(self) -> None:
+        self._arrange()
+
+    def share(self, style: Style | None) -> None:
+        if style != self.style:
+            self.style = style
+            self._arrange()
+
+    def texts(self) -> TileTexts | None:
+        return texts_of(self.view) if self.view is not None else None
+
+    def _draw(self) -> None:
+        view = self.view
+        if view is None or not self.children:
+            return
+        t = texts_of(view)
+        for status, cls in STATUS_CLASSES.items():
+            self.set_class(status is view.status, cls)
+        unit = ("≈ " if t.value.startswith("≈") else "") + t.unit
+        self.name_label.update(literal(t.name))
+        self.status_label.update(literal(t.status))
+        self.status_row.update(literal(t.status))
+        self.status_big.lines = (t.status.upper(),)
+        self.value_big.lines = self.value_big2.lines = (big_value(t.value),)
+        self.unit_big.update(literal(unit))
+        self.unit_big2.update(literal(unit))
+        self.value_small.update(literal(t.value))
+        self.unit_small.update(literal(t.unit))
+        self.target_inline.update(literal(t.target))
+        self.target_label.update(literal(t.target))
+        self.meta_label.update(literal(t.meta))
+        self.spark.data = spark_data(view.spark(), view.benchmark, view.met, view.amber)
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """Show each part in the form the plan picks for the tile's current size."""
+        t = self.texts()
+        if t is None or not self.children:
+            return
+        size = self.content_size
+        p = plan(t, size.width, size.height, self.style) if size.area else Plan()
+        self.plan = p
+        big_value_shown = p.value_scale > 0
+        self.name_big.lines = p.name_big
+        self.name_big.display = bool(p.name_big)
+        self.name_row.display = not p.name_big
+        small_status = p.status_scale == 0
+        self.status_label.display = small_status and not p.status_own_row
+        self.status_row.display = small_status and p.status_own_row
+        self.headline.display = p.status_scale > 0 or big_value_shown
+        self.status_big.display = p.status_scale > 0
+        self.status_big.scale = max(1, p.status_scale)
+        same_row = big_value_shown and not p.stacked
+        for widget in (self.value_big, self.unit_big):
+            widget.display = same_row
+        self.value_big.scale = self.value_big2.scale = max(1, p.value_scale)
+        self.value_line.display = big_value_shown and p.stacked
+        self.small_row.display = not big_value_shown
+        self.target_inline.display = p.target_inline
+        self.target_label.display = p.target and not p.target_inline
+        self.meta_label.display = p.meta
+        self.spark.display = p.spark > 0
+        lines = (" ".join(t.flags),) if p.flags_joined and t.flags else t.flags
+        box = self.flags_box
+        wanted = (p.flags_big, lines)
+        if self._flags_shown != wanted:
+            self._flags_shown = wanted
+            box.remove_children()
+            if p.flags_big:
+                box.mount_all(BigText(classes="flag-big").set_lines(ls) for ls in p.flags_big)
+            else:
+                box.mount_all(Label(literal(f" {f} "), classes="flag") for f in lines)
+        box.display = bool(lines)
