@@ -50,7 +50,7 @@ class BoardScreen(Screen[None]):
         Binding("c", "calendar", "Calendar", show=False),  # in help and the palette
         Binding("b", "next_board", "Board"),
         Binding("t", "tree", "Tree", show=False),
-        Binding("u", "escalate", "Raise"),  # escalate; a short word keeps "Quit" in 80 columns
+        Binding("E", "escalate", "Raise"),  # short, so "Quit" fits 80 columns; `u` is undo
         Binding("y", "answer", "Answer", show=False),
         Binding("o", "take_over", "Take over", show=False),
         Binding("v", "review", "Review", show=False),

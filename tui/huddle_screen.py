@@ -58,7 +58,7 @@ class HuddleScreen(Screen[None]):
         Binding("r", "record", "Record", show=False),
         Binding("S", "skip", "Skip"),
         Binding("w", "attendance", "Who's here", show=False),
-        Binding("u", "escalate", "Raise"),
+        Binding("E", "escalate", "Raise"),  # `u` is the app's undo
         Binding("y", "answer", "Answer", show=False),
         Binding("o", "take_over", "Take over", show=False),
         Binding("q", "end(True)", "Quit", show=False),

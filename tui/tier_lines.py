@@ -133,7 +133,7 @@ def escalation_out(action: Action, boards: Mapping[int, Board], today: date) -> 
 
 def escalations_title(lines: list[EscalationLine], inbound: int) -> str:
     waiting = sum(1 for e in lines if e.waiting)
-    keys = "y answers · o takes over" if inbound else "u escalates an action"
+    keys = "y answers · o takes over" if inbound else "E escalates an action"
     return f"Escalations ({len(lines)}, {waiting} waiting) · {keys}"
 
 

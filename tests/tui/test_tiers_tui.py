@@ -269,7 +269,7 @@ async def test_escalation_round_trip_in_the_app(tiered: Store) -> None:
         await until(pilot, lambda: str(action.id) in app.screen.query_one(ActionTable).rows, 10,
                     "the action in the table")
         select_action(app, action.id)
-        await pilot.press("u")
+        await pilot.press("E")
         await until(pilot, lambda: isinstance(app.screen, EscalateForm), what="the escalate form")
         await fill(pilot, app, "why", "needs a new guard from maintenance")
         # The team's board: escalated, waiting, and for how long.
@@ -327,7 +327,7 @@ async def test_escalate_refuses_where_there_is_no_board_above(tiered: Store) -> 
         table = app.screen.query_one(ActionTable)
         await until(pilot, lambda: table.row_count == 1, 10, "the plant's action")
         table.focus()
-        await pilot.press("u")
+        await pilot.press("E")
         await until(pilot, lambda: any("no board above" in n.message
                                        for n in app._notifications), 5, "the notice")
         assert isinstance(app.screen, BoardScreen)
@@ -386,7 +386,7 @@ async def test_u_in_the_huddle_escalates_the_selected_action(tiered: Store) -> N
         while screen.item is not None and screen.item.name != "Yield":
             await pilot.press("S")
         await until(pilot, lambda: screen.actions.selected_id == action.id, 5, "the action")
-        await pilot.press("u")
+        await pilot.press("E")
         await until(pilot, lambda: isinstance(app.screen, EscalateForm), what="the form")
         form = app.screen
         form.query_one("#field-why", Input).focus()

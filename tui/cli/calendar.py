@@ -8,13 +8,17 @@ and a Pareto of the reasons written in the notes of red entries.
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
-from store import calendar, validate
+from store import validate
 from store.model import Status
 from store.present import STATUS_GLYPH, STATUS_WORD, day_cell, month_title, percent, short_date
 
 from .base import Ctx, Sub, command, json_flag, quote
 from .output import Painter, one_line
+
+if TYPE_CHECKING:  # the module itself is imported by the handlers: `teamboard record` starts fast
+    from store import calendar
 
 HOW_TO_SET = "teamboard {store}kpi edit NAME --category Q"
 CATEGORY_HELP = "S Q C D P (Safety, Quality, Cost, Delivery, People) or a word of your own"
@@ -30,6 +34,8 @@ _SHOWN = (Status.GREEN, Status.AMBER, Status.RED)
 
 def block(cm: calendar.CategoryMonth, today: date, paint: Painter) -> list[str]:
     """One category's month: a title line, the weekdays, then a row per week."""
+    from store import calendar
+
     counts = ", ".join(f"{cm.count(s)} {STATUS_WORD[s]}" for s in reversed(_SHOWN))
     if not any(d.status for d in cm.days):
         counts = "nothing recorded this month"
@@ -70,6 +76,8 @@ def pareto(cal: calendar.MonthCalendar) -> list[str]:
 
 
 def cmd_calendar(ctx: Ctx) -> int:
+    from store import calendar
+
     a = ctx.args
     snap = ctx.snapshot()
     board = snap.board_named(a.board) if a.board else snap.default_board()
