@@ -756,8 +756,9 @@ def test_the_command_line_imports_no_textual() -> None:
         "import sys, tui.cli\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'widgets', 'rich')\n"
         "       or m in ('tui.app', 'csv', 'store.csvio', 'store.demo', 'platformdirs',\n"
-        "                'store.calendar', 'calendar', 'store.tiers', 'store.health', 'statistics',\n"
-        "                'store.goals', 'store.asof', 'store.plans', 'store.explain', 'socket',\n"
+        "                'store.calendar', 'calendar', 'store.tiers', 'store.health',\n"
+        "                'statistics', 'store.goals', 'store.asof', 'store.plans',\n"
+        "                'store.explain', 'socket',\n"
         "                'aiohttp', 'textual_serve', 'psycopg')]\n"
         "print(bad)"
     )
