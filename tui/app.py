@@ -369,7 +369,8 @@ class TeamboardApp(App[int]):
         if self.read_only is not None:
             space, name, _ = parse_action(action) if isinstance(action, str) else action
             target = self if space == "app" or default_namespace is None else default_namespace
-            if writes(self.screen if space == "screen" else target, name):
+            on = self.screen if space == "screen" else target
+            if writes(on, name, minutes_kept=self.as_of is None):
                 self.refuse_write()
                 return True
         return await super().run_action(action, default_namespace, namespaces)
@@ -378,7 +379,8 @@ class TeamboardApp(App[int]):
         """A read-only app leaves its write keys out of the footer (they would only refuse)."""
         if self.read_only is not None:
             space, name, _ = parse_action(action)
-            if writes(self if space == "app" else default_namespace, name):
+            on = self if space == "app" else default_namespace
+            if writes(on, name, minutes_kept=self.as_of is None):
                 return False
         return super()._check_action_state(action, default_namespace)
 

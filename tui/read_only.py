@@ -37,8 +37,15 @@ WRITE_ACTIONS = frozenset(
 )
 
 
-def writes(namespace: object, name: str) -> bool:
+# What writes only a huddle's minutes: a huddle on a past day's board keeps none (`--as-of`), so
+# there it may run, step through its agenda and skip; a served board refuses them.
+MINUTES_ONLY = frozenset({"huddle", "skip", "attendance"})
+
+
+def writes(namespace: object, name: str, minutes_kept: bool = True) -> bool:
     """Does action `name`, run on `namespace` (a screen, a widget, the app), write?"""
+    if not minutes_kept and name in MINUTES_ONLY:
+        return False
     return name in WRITE_ACTIONS or f"{type(namespace).__name__}.{name}" in WRITE_ACTIONS
 
 

@@ -120,7 +120,7 @@ def test_shift_month_crosses_years_and_stops_at_the_calendars_ends() -> None:
 
 @pilot_test
 async def test_b_shows_the_next_boards_calendar(demo_store: Store) -> None:
-    app = make_app(demo_store.path, board="Line 2 Assembly")
+    app = make_app(demo_store.path, board="Line 3 Assembly")  # the last board: b wraps round
     async with app.run_test(size=(120, 40)) as pilot:
         await open_calendar(pilot, app)
         await pilot.press("b")
