@@ -22,6 +22,7 @@ a list of entries as tuples (`pack`).
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import struct
@@ -169,6 +170,10 @@ def write_frame(out: BinaryIO, obj: object) -> None:
 
 def serve(path: str, inp: BinaryIO, out: BinaryIO) -> None:
     """Answer each request line until the app closes the pipe."""
+    # The collector off for good: every read makes a million fresh objects at 1,000,000
+    # entries, and its passes would walk them (and the kept snapshot) again and again. A read
+    # makes no cycles; a failed one may (a traceback), so a failure is followed by a collection.
+    gc.disable()
     reader = Reader(Store(path))
     sent: Snapshot | None = None
     with contextlib.suppress(Exception):  # read ahead: the first request is then answered at once
@@ -185,8 +190,10 @@ def serve(path: str, inp: BinaryIO, out: BinaryIO) -> None:
             assert snap is not None
         except StoreError as exc:
             write_frame(out, ("failed", "store", str(exc)))
+            gc.collect()
         except Exception as exc:  # what a bad file raises, told to the app as it was
             write_frame(out, ("failed", type(exc).__name__, str(exc)))
+            gc.collect()
         else:
             removed, added = delta(sent, snap)
             rows = [pack(e) for e in added]
