@@ -22,6 +22,7 @@ a list of entries as tuples (`pack`).
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import struct
@@ -64,6 +65,8 @@ class Reader:
         self.seen: Fingerprint | None = None
         self._docs: list[Any] = []  # the entries' documents of the last good read, in order
         self._read_at = 0  # time.time_ns() when the last read began
+        self.appended: list[Entry] | None = None
+        """After a read that only appended to the previous one: the new entries (else None)."""
 
     def unchanged(self) -> bool:
         """Is the file surely the one last read? Its identity is the same, and it had not been
@@ -82,6 +85,7 @@ class Reader:
         seen = fingerprint(self.store.path)
         self.store._check_path()
         raw = read_raw(self.store.path)
+        self.appended = None
         snap = self._incremental(raw)
         if snap is None:
             snap = self._whole(raw)
@@ -134,6 +138,7 @@ class Reader:
             if len(lst) > len(new) and lst[len(lst) - len(new) - 1].id > new[0].id:
                 lst.sort(key=lambda e: e.id)
             entries[kpi] = lst
+        self.appended = [e for lst in part.entries.values() for e in lst]
         return replace(part, entries=entries, entry_count=len(table))
 
 
@@ -169,6 +174,10 @@ def write_frame(out: BinaryIO, obj: object) -> None:
 
 def serve(path: str, inp: BinaryIO, out: BinaryIO) -> None:
     """Answer each request line until the app closes the pipe."""
+    # The collector off for good: every read makes a million fresh objects at 1,000,000
+    # entries, and its passes would walk them (and the kept snapshot) again and again. A read
+    # makes no cycles; a failed one may (a traceback), so a failure is followed by a collection.
+    gc.disable()
     reader = Reader(Store(path))
     sent: Snapshot | None = None
     with contextlib.suppress(Exception):  # read ahead: the first request is then answered at once
@@ -180,15 +189,22 @@ def serve(path: str, inp: BinaryIO, out: BinaryIO) -> None:
             write_frame(out, ("same",))
             out.flush()
             continue
+        before = reader.snapshot
         try:
             snap = reader.snapshot if reader.unchanged() else reader.read()
             assert snap is not None
         except StoreError as exc:
             write_frame(out, ("failed", "store", str(exc)))
+            gc.collect()
         except Exception as exc:  # what a bad file raises, told to the app as it was
             write_frame(out, ("failed", type(exc).__name__, str(exc)))
+            gc.collect()
         else:
-            removed, added = delta(sent, snap)
+            removed: list[int] = []
+            if reader.appended is not None and sent is not None and before is sent:
+                added = reader.appended  # known without comparing every entry
+            else:
+                removed, added = delta(sent, snap)
             rows = [pack(e) for e in added]
             chunks = [rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)]
             head = replace(snap, entries={})

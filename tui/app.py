@@ -240,9 +240,15 @@ class TeamboardApp(App[int]):
         ones through the loader process (`Store.via`), which this starts meanwhile."""
         snap = self.store.read(previous=previous)
         if self.loader is not None and self.store.via is None:
-            self.loader.start()
-            self.store.via = self.loader.read
+            self.store.via = self.loader.read  # it starts the process if `_start_loader` has not
         return snap
+
+    def _start_loader(self) -> None:
+        """Start the loader process soon after the first paint, not during it (its start-up
+        and first parse would compete with the paint for the CPU)."""
+        loader = self.loader
+        if loader is not None:
+            threading.Thread(target=loader.start, name="teamboard-loader", daemon=True).start()
 
     def _read_is_slow(self) -> None:
         """A read has not come back: say so, and let the next change start a fresh one."""
@@ -282,6 +288,8 @@ class TeamboardApp(App[int]):
         if not self._current(message.generation):
             return
         snap = message.snapshot
+        if self.snapshot is None and self.loader is not None:
+            self.set_timer(0.5, self._start_loader)
         self.snapshot = snap
         self._last_read = message.read or snap
         if self.as_of is None:  # a write may bring a new due time: the next change is afresh

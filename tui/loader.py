@@ -55,7 +55,7 @@ class Loader:
 
     def start(self) -> None:
         """Start the process now (its start-up then overlaps the app's)."""
-        with self._lock:
+        with self._lock, contextlib.suppress(LoaderGone, OSError):  # then a read starts it
             self._ensure()
 
     def _ensure(self) -> subprocess.Popen[bytes]:
