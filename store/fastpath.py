@@ -78,6 +78,8 @@ def record(
     path, called with the same arguments when the store needs it."""
     from .db import utcnow, whoami
 
+    if store.engine != "file":  # the fast path is the file's; other engines take the general one
+        return fallback(store, kpi, value, day, today, board, plan=plan, note=note, now=now)
     store._check_path()
     if not store.exists():
         read_raw(store.path)  # raises StoreMissing with the how-to, or says what is there

@@ -12,6 +12,7 @@ from typing import Any
 from store import ops, validate
 from store.errors import BadInput, StoreError
 
+from . import engines
 from .base import WAIT_MAX, Ctx, Sub, as_of_opt, command
 from .serve import register as register_serve
 
@@ -37,6 +38,8 @@ def _refuse_existing(path: Path) -> None:
 
 
 def cmd_init(ctx: Ctx) -> int:
+    if not engines.is_file(ctx):
+        return engines.init(ctx)
     path = ctx.store.path
     _refuse_existing(path)
     if ctx.args.demo:
@@ -74,6 +77,7 @@ def _screen_board(ctx: Ctx) -> str | None:
 
 
 def cmd_show(ctx: Ctx) -> int:
+    engines.refuse_screen(ctx, "show")
     a = ctx.args
     rotate = validate.number(a.rotate, "--rotate") if a.rotate is not None else 0.0
     if not 0 <= rotate <= WAIT_MAX:
@@ -91,6 +95,7 @@ def _past(ctx: Ctx) -> dict[str, Any]:
 
 
 def cmd_huddle(ctx: Ctx) -> int:
+    engines.refuse_screen(ctx, "huddle")
     minutes = validate.whole(ctx.args.minutes, "--minutes", 1, 240)
     board = _screen_board(ctx)
     return run_app(ctx.store.path, board, huddle=True, minutes=minutes, **_past(ctx))
