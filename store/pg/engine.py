@@ -129,7 +129,7 @@ class PgStore(Store):
                     who=str(who[0]) if who else "", at=utcnow())  # fmt: skip
             yield tx
             try:
-                write(conn, before, storage.data)
+                write(conn, before, storage.data, keep_who=create)
             except psycopg.errors.IntegrityError as exc:
                 detail = exc.diag.message_primary or str(exc)
                 raise StoreError(f"the database refused the change: {detail}") from None
@@ -174,8 +174,14 @@ def load(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     return raw
 
 
-def write(conn: psycopg.Connection[Any], before: dict[str, Any], after: dict[str, Any]) -> None:
-    """What the operation changed, as INSERTs and UPDATEs (nothing is ever deleted)."""
+def write(
+    conn: psycopg.Connection[Any],
+    before: dict[str, Any],
+    after: dict[str, Any],
+    keep_who: bool = False,
+) -> None:
+    """What the operation changed, as INSERTs and UPDATEs (nothing is ever deleted). The
+    store's last change is the role's, now, unless `keep_who` (a copy) keeps the one it has."""
     for t in rows.TABLES:
         old, new = before.get(t.name, {}), after.get(t.name, {})
         by_id_old = {d["id"]: d for d in old.values()}
@@ -212,7 +218,13 @@ def write(conn: psycopg.Connection[Any], before: dict[str, Any], after: dict[str
             raise StoreError(f"{t.name} lost rows ({sorted(by_id_old)[:3]}); nothing was written")
     last = after.get("meta", {}).get("1", {}).get("last_change")
     if last and last != before.get("meta", {}).get("1", {}).get("last_change"):
-        conn.execute(
-            "UPDATE meta SET last_who = current_user, last_at = now(), last_what = %s",
-            (last.get("what", ""),),
-        )
+        if keep_who:
+            conn.execute(
+                "UPDATE meta SET last_who = %s, last_at = coalesce(%s, now()), last_what = %s",
+                (last.get("who", ""), last.get("at") or None, last.get("what", "")),
+            )
+        else:
+            conn.execute(
+                "UPDATE meta SET last_who = current_user, last_at = now(), last_what = %s",
+                (last.get("what", ""),),
+            )
