@@ -28,7 +28,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.timer import Timer
 
-from store import asof, present
+from store import asof, pg, present
 from store.db import Store
 from store.errors import StoreError
 from store.rules import BoardView, KpiView
@@ -69,7 +69,7 @@ class TeamboardApp(App[int]):
 
     def __init__(
         self,
-        store_path: Path,
+        store_path: Path | str,
         board: str | None = None,
         wall: bool = False,
         rotate: float = 0,
@@ -81,13 +81,18 @@ class TeamboardApp(App[int]):
         read_only: str | None = None,
     ) -> None:
         super().__init__()
-        self.store = Store(store_path)
+        # A postgresql:// URL is a database (issue 14: store/pg), anything else a file.
+        self.store = (
+            pg.open_store(store_path)
+            if isinstance(store_path, str) and pg.is_url(store_path)
+            else Store(store_path)
+        )
         if read_only is None and as_of is not None:
             read_only = present.as_of_text(as_of)  # a past board is never written from
         self.read_only = read_only
         """Why this app may not write (e.g. "served read-only", "as of Tue 31 Dec 2013"), or
         None: every write refuses."""
-        if read_only is not None:
+        if read_only is not None and self.store.engine == "file":
             self.store = ReadOnlyStore(store_path, read_only)
         self.board_name = board
         self.wall = wall
@@ -113,7 +118,9 @@ class TeamboardApp(App[int]):
         self._slow: Timer | None = None
         self._failing_since: datetime | None = None
         self._stop = asyncio.Event()
-        self.loader = Loader(self.store) if Loader.wanted() else None
+        self.loader = (
+            Loader(self.store) if Loader.wanted() and self.store.engine == "file" else None
+        )
         """Parses the store in a child process, off this one's GIL (`tui.loader`)."""
         self.as_of = as_of
         """The day whose end the board shows (`--as-of`); None: live, following the clock."""
@@ -193,7 +200,12 @@ class TeamboardApp(App[int]):
 
     @work(exclusive=True, group="follow")
     async def follow(self) -> None:
-        """Follow the store's folder for as long as the app runs."""
+        """Follow the store's folder (a database: its notifications) while the app runs."""
+        if self.store.engine != "file":
+            from store.pg.listen import follow_pg
+
+            await follow_pg(getattr(self.store, "url"), self.request_reload, self._stop)  # noqa: B009
+            return
         await follow_store(self.store.path, self.request_reload, self._stop, poll=self.poll)
 
     def request_reload(self) -> None:

@@ -1,8 +1,10 @@
 """What the command line does differently for a store that is not a file (PostgreSQL, issue 14):
-`init` refuses a database that has a store already, and the screens, which follow a file so far,
-say so in one line instead of opening on nothing."""
+`init` refuses a database that has a store already; the app follows a database by its URL, and
+what it cannot do there yet (a read-only past board, `serve`) says so in one line."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from store import ops
 from store.errors import BadInput, StoreError
@@ -41,3 +43,17 @@ def refuse_screen(ctx: Ctx, command: str) -> None:
             f"`teamboard {command}` follows a store file; on {ctx.store.engine} it is not "
             "ready yet: use `teamboard status` (or `export`) for now"
         )
+
+
+def check_screen(ctx: Ctx, command: str) -> None:
+    """The live board follows a database too; its read-only `--as-of` mode is the file's yet."""
+    if not is_file(ctx) and getattr(ctx.args, "as_of", None) is not None:
+        raise BadInput(
+            f"`teamboard {command} --as-of` reads a store file; on {ctx.store.engine} use "
+            "`teamboard status --as-of DATE` for now"
+        )
+
+
+def app_store(ctx: Ctx) -> Path | str:
+    """What the app opens: the file's path, or the database's URL (with its password)."""
+    return ctx.store.path if is_file(ctx) else str(getattr(ctx.store, "url"))  # noqa: B009

@@ -55,7 +55,7 @@ def cmd_init(ctx: Ctx) -> int:
     return 0
 
 
-def run_app(path: Path, board: str | None, **options: Any) -> int:
+def run_app(path: Path | str, board: str | None, **options: Any) -> int:
     """Run the app; a crash (Textual prints its traceback) exits 1, never 0."""
     from tui.app import TeamboardApp  # Textual loads only for the screens
 
@@ -77,14 +77,14 @@ def _screen_board(ctx: Ctx) -> str | None:
 
 
 def cmd_show(ctx: Ctx) -> int:
-    engines.refuse_screen(ctx, "show")
+    engines.check_screen(ctx, "show")
     a = ctx.args
     rotate = validate.number(a.rotate, "--rotate") if a.rotate is not None else 0.0
     if not 0 <= rotate <= WAIT_MAX:
         raise BadInput("--rotate takes seconds from 0 (no rotation) to 86400 (a day)")
     board = _screen_board(ctx)
     return run_app(
-        ctx.store.path, board, wall=a.wall, rotate=rotate, poll=a.poll, **_past(ctx)
+        engines.app_store(ctx), board, wall=a.wall, rotate=rotate, poll=a.poll, **_past(ctx)
     )
 
 
@@ -95,10 +95,10 @@ def _past(ctx: Ctx) -> dict[str, Any]:
 
 
 def cmd_huddle(ctx: Ctx) -> int:
-    engines.refuse_screen(ctx, "huddle")
+    engines.check_screen(ctx, "huddle")
     minutes = validate.whole(ctx.args.minutes, "--minutes", 1, 240)
     board = _screen_board(ctx)
-    return run_app(ctx.store.path, board, huddle=True, minutes=minutes, **_past(ctx))
+    return run_app(engines.app_store(ctx), board, huddle=True, minutes=minutes, **_past(ctx))
 
 
 def cmd_demo(ctx: Ctx) -> int:

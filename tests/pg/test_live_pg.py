@@ -1,0 +1,73 @@
+"""The live board on a PostgreSQL store: it listens on its own connection inside Textual's loop,
+reloads on every write (teamboard's or psql's), and after losing its connection comes back by
+itself and reloads (a write made while it was away is not lost)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import psycopg
+import pytest
+from conftest import TODAY, clock, loaded, tile_text, tiles, until
+
+from store import ops
+from store.pg import open_store
+from tui.app import TeamboardApp
+
+pytestmark = pytest.mark.anyio
+
+
+def seeded(url: str) -> None:
+    s = open_store(url)
+    ops.init(s)
+    ops.add_board(s, "Line 3")
+    ops.add_kpi(s, "OEE", board="Line 3", target=85.0)
+
+
+def shows(app: TeamboardApp, text: str) -> bool:
+    return any(text in tile_text(t) for t in tiles(app))
+
+
+async def test_the_board_follows_writes_from_anyone(pg_url: str) -> None:
+    seeded(pg_url)
+    app = TeamboardApp(pg_url, clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app, 1)
+        assert not shows(app, "78.5")
+        await asyncio.to_thread(ops.record, open_store(pg_url), "OEE", 78.5, TODAY, TODAY)
+        await until(pilot, lambda: shows(app, "78.5"), timeout=10, what="teamboard's write")
+        with psycopg.connect(pg_url, autocommit=True) as sql:  # psql: no teamboard involved
+            sql.execute("INSERT INTO entries (id, kpi, date, value) VALUES (99, 1, %s, 91.25)",
+                        (TODAY,))  # fmt: skip
+        await until(pilot, lambda: shows(app, "91.25"), timeout=10, what="psql's write")
+
+
+async def test_a_lost_connection_comes_back_and_reloads(pg_url: str) -> None:
+    seeded(pg_url)
+    app = TeamboardApp(pg_url, clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app, 1)
+        with psycopg.connect(pg_url, autocommit=True) as sql:
+            killed = sql.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'teamboard-listen'"
+            ).fetchall()
+            assert killed == [(True,)]
+            # Written while the listener is (probably) away: the reload after it reconnects
+            # brings it, or its notification does; a listener that never came back shows neither.
+            sql.execute("INSERT INTO entries (id, kpi, date, value) VALUES (98, 1, %s, 66.5)",
+                        (TODAY,))  # fmt: skip
+        await until(pilot, lambda: shows(app, "66.5"), timeout=15, what="the write while away")
+        with psycopg.connect(pg_url) as sql:
+            await until(
+                pilot,
+                lambda: (
+                    sql.execute(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE application_name = 'teamboard-listen'"
+                    ).fetchone()
+                    == (1,)
+                ),
+                timeout=15,
+                what="the listener back",
+            )
