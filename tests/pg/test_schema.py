@@ -184,3 +184,43 @@ def test_the_driver_loads_only_for_postgresql(tmp_path: Path, pg_url: str) -> No
 
     assert loads_driver(str(tmp_path / "team.json")) == "False"
     assert loads_driver(pg_url) == "True"
+
+
+def test_concurrent_writers_all_land_with_their_own_ids(store: PgStore) -> None:
+    """Writers on their own connections take turns under the store's lock: none fails, no id is
+    given twice, every value is kept."""
+    import threading
+
+    failures: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        mine = PgStore(store.url)
+        for i in range(4):
+            try:
+                ops.record(mine, "OEE", float(n * 10 + i), DAY, DAY)
+            except BaseException as exc:
+                failures.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    entries = store.read().entries[1]
+    assert sorted(e.value for e in entries) == sorted(float(n * 10 + i) for n in range(6)
+                                                      for i in range(4))  # fmt: skip
+    assert len({e.id for e in entries}) == 24
+
+
+def test_the_file_only_screens_say_so_on_a_database(
+    store: PgStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tui.cli import main
+
+    for argv in (["serve"], ["show", "--as-of", "2026-11-19"]):
+        capsys.readouterr()
+        code = main(["--store", store.url, *argv], today=DAY)
+        err = capsys.readouterr().err
+        assert code == 2, argv
+        assert "postgresql" in err and len(err.strip().splitlines()) == 1
