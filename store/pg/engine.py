@@ -94,9 +94,12 @@ class PgStore(Store):
         with self.connect() as conn:
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             conn.read_only = True
-            with conn.transaction():
-                self._version(conn)
-                raw = load(conn)
+            try:
+                with conn.transaction():
+                    self._version(conn)
+                    raw = load(conn)
+            except psycopg.OperationalError as exc:
+                raise self._error(exc, writing=False) from None
         reuse = previous.entries_by_id() if previous is not None else None
         return Snapshot.from_raw(raw, self.shown, reuse)
 
@@ -108,6 +111,23 @@ class PgStore(Store):
         without the schema gets it (`teamboard init`), and rows keep the who and when they carry
         (the demo, restore), which the database allows only to the tables' owner.
         """
+        try:
+            with self._transaction(create) as tx:
+                yield tx
+        except psycopg.Error as exc:  # the server went away, or refused what no check foresaw
+            raise self._error(exc) from None
+
+    def _error(self, exc: psycopg.Error, writing: bool = True) -> StoreError:
+        """A driver's error as one line: nothing was written (the transaction rolled back)."""
+        detail = (exc.diag.message_primary if exc.diag else None) or str(exc).strip()
+        detail = (detail.splitlines() or [type(exc).__name__])[0]
+        if isinstance(exc, psycopg.OperationalError):
+            done = "; nothing was written" if writing else ""
+            return StoreError(f"lost the store at {self.shown} ({detail}){done}")
+        return StoreError(f"the database refused the change ({detail}); nothing was written")
+
+    @contextmanager
+    def _transaction(self, create: bool) -> Iterator[Tx]:
         from tinydb import TinyDB
 
         from ..memory import MemoryStorage
@@ -128,11 +148,7 @@ class PgStore(Store):
             tx = Tx(db=db, storage=storage, raw=raw, path=self.path,
                     who=str(who[0]) if who else "", at=utcnow())  # fmt: skip
             yield tx
-            try:
-                write(conn, before, storage.data, keep_who=create)
-            except psycopg.errors.IntegrityError as exc:
-                detail = exc.diag.message_primary or str(exc)
-                raise StoreError(f"the database refused the change: {detail}") from None
+            write(conn, before, storage.data, keep_who=create)
 
     def _lock(self, conn: psycopg.Connection[Any]) -> None:
         """The store's write lock, waiting up to `lock_timeout` seconds."""

@@ -224,3 +224,20 @@ def test_the_file_only_screens_say_so_on_a_database(
         err = capsys.readouterr().err
         assert code == 2, argv
         assert "postgresql" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_change_the_database_refuses_is_one_line_and_writes_nothing(
+    store: PgStore, sql: psycopg.Connection[tuple[object, ...]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A rule only the database knows (a DBA's CHECK here) refuses the whole transaction."""
+    from tui.cli import main
+
+    sql.execute("ALTER TABLE entries ADD CONSTRAINT sane CHECK (value < 1000)")
+    capsys.readouterr()
+    code = main(["--store", store.url, "record", "OEE", "5000"], today=DAY)
+    out, err = capsys.readouterr()
+    assert code == 1 and out == ""
+    assert "refused" in err and "sane" in err and len(err.strip().splitlines()) == 1
+    assert sql.execute("SELECT count(*) FROM entries").fetchone() == (0,)
+    assert sql.execute("SELECT last_what FROM meta").fetchone() != (None,)  # init's, unchanged
+    assert "recorded" not in str(sql.execute("SELECT last_what FROM meta").fetchone())
