@@ -27,7 +27,8 @@ from ..db import Store, Tx, utcnow
 from ..errors import StoreBusy, StoreError, StoreMissing
 from ..snapshot import Snapshot
 from . import rows
-from .schema import VERSION, apply, upgrade, version_of
+from . import schema as pg_schema
+from .schema import apply, upgrade, version_of
 
 LOCK_KEY = 0x7465616D  # "team": the advisory lock every teamboard writer takes
 
@@ -78,10 +79,10 @@ class PgStore(Store):
                 f"{self.shown} has no teamboard store yet: create it with "
                 f"`teamboard --store {self.shown} init`"
             )
-        if version > VERSION:
+        if version > pg_schema.VERSION:
             raise StoreError(
                 f"{self.shown} has a teamboard store of schema {version}, newer than this "
-                f"teamboard knows ({VERSION}): upgrade teamboard"
+                f"teamboard knows ({pg_schema.VERSION}): upgrade teamboard"
             )
         return version
 

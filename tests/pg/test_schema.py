@@ -241,3 +241,23 @@ def test_a_change_the_database_refuses_is_one_line_and_writes_nothing(
     assert sql.execute("SELECT count(*) FROM entries").fetchone() == (0,)
     assert sql.execute("SELECT last_what FROM meta").fetchone() != (None,)  # init's, unchanged
     assert "recorded" not in str(sql.execute("SELECT last_what FROM meta").fetchone())
+
+
+def test_the_schema_migrates_on_the_next_write(
+    store: PgStore, sql: psycopg.Connection[tuple[object, ...]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A teamboard with schema 2 upgrades a version-1 store under the write lock, once; the
+    older teamboard then refuses the newer store instead of misreading it."""
+    from store.pg import schema as pg_schema
+
+    monkeypatch.setattr(pg_schema, "VERSION", 2)
+    monkeypatch.setitem(pg_schema.MIGRATIONS, 2, "ALTER TABLE boards ADD COLUMN site text")
+    store.read()  # a read does not migrate
+    assert sql.execute("SELECT schema_version FROM meta").fetchone() == (1,)
+    ops.record(store, "OEE", 80.0, DAY, DAY)
+    assert sql.execute("SELECT schema_version FROM meta").fetchone() == (2,)
+    assert sql.execute("SELECT site FROM boards").fetchall() == [(None,)]
+    ops.record(store, "OEE", 81.0, DAY, DAY)  # once only: the column is not added twice
+    monkeypatch.setattr(pg_schema, "VERSION", 1)
+    with pytest.raises(StoreError, match="newer than this teamboard"):
+        store.read()
