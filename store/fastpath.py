@@ -78,7 +78,13 @@ def record(
     path, called with the same arguments when the store needs it."""
     from .db import utcnow, whoami
 
-    if store.engine != "file":  # the fast path is the file's; other engines take the general one
+    if store.engine == "postgresql":  # its own fast path: only this KPI's entries are read
+        from .pg.engine import PgStore
+        from .pg.record import record as pg_record
+
+        assert isinstance(store, PgStore)
+        return pg_record(store, kpi, value, day, today, board, plan, note, now, fallback=fallback)
+    if store.engine != "file":  # another engine takes the general path
         return fallback(store, kpi, value, day, today, board, plan=plan, note=note, now=now)
     store._check_path()
     if not store.exists():

@@ -134,11 +134,7 @@ class PgStore(Store):
         from ..memory import MemoryStorage
 
         with self.connect() as conn, conn.transaction():
-            if create and version_of(conn) is None:
-                apply(conn)
-            version = self._version(conn)
-            self._lock(conn)
-            upgrade(conn, version)
+            self._begin_write(conn, create)
             if create:
                 conn.execute("SET LOCAL teamboard.restore = 'on'")
             raw = load(conn)
@@ -150,6 +146,14 @@ class PgStore(Store):
                     who=str(who[0]) if who else "", at=utcnow())  # fmt: skip
             yield tx
             write(conn, before, storage.data, keep_who=create)
+
+    def _begin_write(self, conn: psycopg.Connection[Any], create: bool = False) -> None:
+        """The schema (created with `create`), its version checked, the lock, migrations."""
+        if create and version_of(conn) is None:
+            apply(conn)
+        version = self._version(conn)
+        self._lock(conn)
+        upgrade(conn, version)
 
     def _lock(self, conn: psycopg.Connection[Any]) -> None:
         """The store's write lock, waiting up to `lock_timeout` seconds."""
@@ -170,8 +174,9 @@ class PgStore(Store):
         conn.execute("SET LOCAL lock_timeout = 0")
 
 
-def load(conn: psycopg.Connection[Any]) -> dict[str, Any]:
-    """Every row as the documents the file store keeps: `{table: {"id": doc}}`."""
+def load(conn: psycopg.Connection[Any], entries_of: list[int] | None = None) -> dict[str, Any]:
+    """Every row as the documents the file store keeps: `{table: {"id": doc}}`; with
+    `entries_of`, only those KPIs' entries (`record` needs no others)."""
     raw: dict[str, Any] = {name: {} for name in file_schema.TABLES}
     meta: dict[str, Any] = file_schema.marker()
     row = conn.execute("SELECT last_who, last_at, last_what FROM meta").fetchone()
@@ -180,7 +185,11 @@ def load(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     raw["meta"] = {"1": meta}
     for t in rows.TABLES:
         table = raw[t.name]
-        for r in conn.execute(rows.select_sql(t)):
+        if entries_of is not None and t.name == "entries":
+            found = conn.execute(rows.select_sql(t, "kpi = ANY(%s)"), (entries_of,))
+        else:
+            found = conn.execute(rows.select_sql(t))
+        for r in found:
             doc = rows.row_doc(t.cols, r, t)
             for ch in t.children:
                 doc[ch.key] = []

@@ -137,13 +137,15 @@ def _to_db(col: Col, value: Any) -> Any:
     return value
 
 
-def select_sql(t: Table | Child) -> str:
+def select_sql(t: Table | Child, where: str = "") -> str:
+    """The SELECT of a table's rows (`where`: an SQL condition on them, e.g. `kpi = ANY(%s)`)."""
     cols = [c.col for c in t.cols]
+    cond = f" WHERE {where}" if where else ""
     if isinstance(t, Child):
-        return f"SELECT {t.parent_col}, {', '.join(cols)} FROM {t.table} ORDER BY {t.order}"
+        return f"SELECT {t.parent_col}, {', '.join(cols)} FROM {t.table}{cond} ORDER BY {t.order}"
     more = ["extra"] if t.extra else []
     more += [t.whole] if t.whole else []
-    return f"SELECT {', '.join(cols + more)} FROM {t.name} ORDER BY id"
+    return f"SELECT {', '.join(cols + more)} FROM {t.name}{cond} ORDER BY id"
 
 
 def row_doc(cols: Sequence[Col], row: Sequence[Any], t: Table | None = None) -> Doc:

@@ -261,3 +261,31 @@ def test_the_schema_migrates_on_the_next_write(
     monkeypatch.setattr(pg_schema, "VERSION", 1)
     with pytest.raises(StoreError, match="newer than this teamboard"):
         store.read()
+
+
+def test_record_reads_only_its_kpis_entries_and_continues_the_ids(
+    store: PgStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`record` on PostgreSQL loads the entries of the KPI (and its counter-metric) only, and
+    its entry ids continue the whole table's, not that KPI's."""
+    from store.pg import record as pg_record
+
+    ops.add_kpi(store, "Scrap", board="Line 3", target=2.0)
+    for value in (1.0, 2.0, 3.0):
+        ops.record(store, "Scrap", value, DAY, DAY)
+    asked: list[list[int] | None] = []
+    real = pg_record.load  # type: ignore[attr-defined]
+
+    def spy(
+        conn: psycopg.Connection[tuple[object, ...]], entries_of: list[int] | None = None
+    ) -> dict[str, object]:
+        asked.append(entries_of)
+        return real(conn, entries_of)
+
+    monkeypatch.setattr(pg_record, "load", spy)
+    done = ops.record(store, "OEE", 80.0, DAY, DAY)
+    assert asked == [[], [1]]  # the small tables, then OEE's entries
+    assert done.entry.id == 4
+    assert [e.value for e in done.view.history] == [80.0]
+    entries = store.read().entries
+    assert [e.id for e in entries[1]] == [4] and [e.id for e in entries[2]] == [1, 2, 3]
