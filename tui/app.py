@@ -204,7 +204,10 @@ class TeamboardApp(App[int]):
         if self.store.engine != "file":
             from store.pg.listen import follow_pg
 
-            await follow_pg(getattr(self.store, "url"), self.request_reload, self._stop)  # noqa: B009
+            # Lost: read now, so the banner says why while the last good data stays.
+            url = getattr(self.store, "url")  # noqa: B009
+            lost = lambda _why: self.request_reload()  # noqa: E731
+            await follow_pg(url, self.request_reload, self._stop, lost=lost)
             return
         await follow_store(self.store.path, self.request_reload, self._stop, poll=self.poll)
 
@@ -231,13 +234,13 @@ class TeamboardApp(App[int]):
             shown = read if self.as_of is None else asof.as_of(read, self.as_of)
             message = StoreLoaded(shown, generation, read)
         except StoreError as exc:
-            missing = not self.store.exists()
+            missing = self.store_missing()
             message = StoreFailed(str(exc), missing=missing, generation=generation)
         except Exception as exc:  # the one broad catch: whatever a bad file raises, it stops here
             # The board keeps its last good data; the type goes in the banner for the report.
             detail = f"{type(exc).__name__}: {exc}"
             message = StoreFailed(
-                f"{self.store.path} cannot be read ({detail[:200]}).", generation=generation
+                f"{self.store} cannot be read ({detail[:200]}).", generation=generation
             )
         with contextlib.suppress(RuntimeError):  # the app ended while this read was blocked
             self.post_message(message)
@@ -327,9 +330,17 @@ class TeamboardApp(App[int]):
                 )
         return snap.default_board().id if snap.boards else None
 
+    def store_missing(self) -> bool:
+        """Is there no store yet? A database that cannot be reached is not "missing": its
+        error shows in the banner instead."""
+        try:
+            return not self.store.exists()
+        except StoreError:
+            return False
+
     def empty_message(self) -> str:
-        path = self.store.path
-        if self.snapshot is None and not self.store.exists():
+        path = str(self.store)  # a database: its URL, no password
+        if self.snapshot is None and self.store_missing():
             return (
                 f"No store at {path} yet.\n\nCreate one from a shell and this board fills in "
                 f"by itself:\n  teamboard --store {path} init --demo   (sample data)\n"

@@ -58,7 +58,7 @@ async def test_a_lost_connection_comes_back_and_reloads(pg_url: str) -> None:
             sql.execute("INSERT INTO entries (id, kpi, date, value) VALUES (98, 1, %s, 66.5)",
                         (TODAY,))  # fmt: skip
         await until(pilot, lambda: shows(app, "66.5"), timeout=15, what="the write while away")
-        with psycopg.connect(pg_url) as sql:
+        with psycopg.connect(pg_url, autocommit=True) as sql:  # a fresh pg_stat_activity each time
             await until(
                 pilot,
                 lambda: (
@@ -71,3 +71,30 @@ async def test_a_lost_connection_comes_back_and_reloads(pg_url: str) -> None:
                 timeout=15,
                 what="the listener back",
             )
+
+
+async def test_a_server_away_keeps_the_board_under_a_banner_and_recovers(pg_url: str) -> None:
+    """As a server restart looks to the app: every connection dropped and refused for a while,
+    then back. The tiles stay, a banner says why; when it is back the board catches up alone."""
+    from widgets.banner import Banner
+
+    seeded(pg_url)
+    name = pg_url.split("/")[3].split("?")[0]
+    app = TeamboardApp(pg_url, clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app, 1)
+        admin = pg_url.replace(f"/{name}?", "/postgres?")
+        with psycopg.connect(admin, autocommit=True) as sql:
+            sql.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            sql.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = %s", (name,))  # fmt: skip
+            await until(pilot, lambda: app.screen.query_one(Banner).has_class("-shown"),
+                        timeout=15, what="the banner")  # fmt: skip
+            assert len(tiles(app)) == 1  # the last good data stays
+            sql.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        with psycopg.connect(pg_url, autocommit=True) as sql:
+            sql.execute("INSERT INTO entries (id, kpi, date, value) VALUES (97, 1, %s, 55.5)",
+                        (TODAY,))  # fmt: skip
+        await until(pilot, lambda: shows(app, "55.5"), timeout=15, what="the board caught up")
+        await until(pilot, lambda: not app.screen.query_one(Banner).has_class("-shown"),
+                    timeout=15, what="the banner gone")  # fmt: skip
