@@ -81,19 +81,20 @@ class TeamboardApp(App[int]):
         read_only: str | None = None,
     ) -> None:
         super().__init__()
-        # A postgresql:// URL is a database (issue 14: store/pg), anything else a file.
-        self.store = (
-            pg.open_store(store_path)
-            if isinstance(store_path, str) and pg.is_url(store_path)
-            else Store(store_path)
-        )
         if read_only is None and as_of is not None:
             read_only = present.as_of_text(as_of)  # a past board is never written from
         self.read_only = read_only
         """Why this app may not write (e.g. "served read-only", "as of Tue 31 Dec 2013"), or
         None: every write refuses."""
-        if read_only is not None and self.store.engine == "file":
+        self.store: Store
+        if isinstance(store_path, str) and pg.is_url(store_path):
+            # A database (issue 14: store/pg); read-only, it refuses every write the same way.
+            refuse = None if read_only is None else refusal(read_only)
+            self.store = pg.open_store(store_path, refuse=refuse)
+        elif read_only is not None:
             self.store = ReadOnlyStore(store_path, read_only)
+        else:
+            self.store = Store(store_path)
         self.board_name = board
         self.wall = wall
         self.rotate = rotate

@@ -18,9 +18,13 @@ def is_url(name: str | None) -> bool:
 
 
 def open_store(
-    url: str, on_wait: Callable[[str], None] | None = None, lock_timeout: float = 120.0
+    url: str,
+    on_wait: Callable[[str], None] | None = None,
+    lock_timeout: float = 120.0,
+    refuse: str | None = None,
 ) -> Store:
-    """The PostgreSQL store at `url` (imports the driver); a one-line error without it."""
+    """The PostgreSQL store at `url` (imports the driver); a one-line error without it.
+    With `refuse` (why), every write raises `StoreReadOnly(refuse)` and writes nothing."""
     from ..errors import StoreError
 
     try:
@@ -31,4 +35,4 @@ def open_store(
                 "a PostgreSQL store needs the driver: pip install 'teamboard[pg]'"
             ) from None
         raise
-    return PgStore(url, on_wait=on_wait, lock_timeout=lock_timeout)
+    return PgStore(url, on_wait=on_wait, lock_timeout=lock_timeout, refuse=refuse)

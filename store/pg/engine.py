@@ -24,7 +24,7 @@ from psycopg import sql
 
 from .. import schema as file_schema
 from ..db import Store, Tx, utcnow
-from ..errors import StoreBusy, StoreError, StoreMissing
+from ..errors import StoreBusy, StoreError, StoreMissing, StoreReadOnly
 from ..snapshot import Snapshot
 from . import rows
 from . import schema as pg_schema
@@ -54,8 +54,11 @@ class PgStore(Store):
         url: str,
         on_wait: Callable[[str], None] | None = None,
         lock_timeout: float = 120.0,
+        refuse: str | None = None,
     ) -> None:
         self.url = url
+        self.refuse = refuse
+        """Why this store may not be written (a read-only board), or None."""
         self.shown = redact(url)
         self.path = Path(self.shown)  # shown in messages only: there is no file
         self.on_wait = on_wait
@@ -148,7 +151,10 @@ class PgStore(Store):
             write(conn, before, storage.data, keep_who=create)
 
     def _begin_write(self, conn: psycopg.Connection[Any], create: bool = False) -> None:
-        """The schema (created with `create`), its version checked, the lock, migrations."""
+        """The schema (created with `create`), its version checked, the lock, migrations;
+        a read-only store refuses here, before the lock, having written nothing."""
+        if self.refuse is not None:
+            raise StoreReadOnly(self.refuse)
         if create and version_of(conn) is None:
             apply(conn)
         version = self._version(conn)

@@ -98,3 +98,21 @@ async def test_a_server_away_keeps_the_board_under_a_banner_and_recovers(pg_url:
         await until(pilot, lambda: shows(app, "55.5"), timeout=15, what="the board caught up")
         await until(pilot, lambda: not app.screen.query_one(Banner).has_class("-shown"),
                     timeout=15, what="the banner gone")  # fmt: skip
+
+
+async def test_a_past_board_on_a_database_is_read_only(pg_url: str) -> None:
+    from store.errors import StoreReadOnly
+
+    seeded(pg_url)
+    app = TeamboardApp(pg_url, clock=clock, as_of=TODAY)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.reloads >= 1 and app.snapshot is not None,
+                    what="the first load")  # fmt: skip
+        assert app.read_only is not None
+        try:
+            await asyncio.to_thread(ops.record, app.store, "OEE", 70.0, TODAY, TODAY)
+        except StoreReadOnly as exc:
+            assert app.read_only in str(exc)
+        else:
+            raise AssertionError("a past board's store wrote")
+    assert open_store(pg_url).read().entries.get(1, []) == []

@@ -213,12 +213,12 @@ def test_concurrent_writers_all_land_with_their_own_ids(store: PgStore) -> None:
     assert len({e.id for e in entries}) == 24
 
 
-def test_the_file_only_screens_say_so_on_a_database(
+def test_serve_says_it_needs_a_file_on_a_database(
     store: PgStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from tui.cli import main
 
-    for argv in (["serve"], ["show", "--as-of", "2026-11-19"]):
+    for argv in (["serve"],):
         capsys.readouterr()
         code = main(["--store", store.url, *argv], today=DAY)
         err = capsys.readouterr().err
@@ -289,3 +289,16 @@ def test_record_reads_only_its_kpis_entries_and_continues_the_ids(
     assert [e.value for e in done.view.history] == [80.0]
     entries = store.read().entries
     assert [e.id for e in entries[1]] == [4] and [e.id for e in entries[2]] == [1, 2, 3]
+
+
+def test_a_read_only_store_refuses_every_write_before_the_lock(store: PgStore) -> None:
+    """A read-only board's store (as of a past day): the general path and record's both refuse."""
+    from store.errors import StoreReadOnly
+
+    shut = open_store(store.url, refuse="read-only: as of Thu 19 Nov")
+    assert shut.read().kpis  # reads as usual
+    with pytest.raises(StoreReadOnly, match="as of Thu 19 Nov"):
+        ops.record(shut, "OEE", 80.0, DAY, DAY)
+    with pytest.raises(StoreReadOnly):
+        ops.add_board(shut, "Line 9")
+    assert 1 not in store.read().entries and len(store.read().boards) == 1

@@ -1,6 +1,6 @@
 """What the command line does differently for a store that is not a file (PostgreSQL, issue 14):
-`init` refuses a database that has a store already; the app follows a database by its URL, and
-what it cannot do there yet (a read-only past board, `serve`) says so in one line."""
+`init` refuses a database that has a store already; the app follows a database by its URL
+(`--as-of` too, read-only); `serve`, not ready there yet, says so in one line."""
 
 from __future__ import annotations
 
@@ -42,15 +42,6 @@ def refuse_screen(ctx: Ctx, command: str) -> None:
         raise BadInput(
             f"`teamboard {command}` follows a store file; on {ctx.store.engine} it is not "
             "ready yet: use `teamboard status` (or `export`) for now"
-        )
-
-
-def check_screen(ctx: Ctx, command: str) -> None:
-    """The live board follows a database too; its read-only `--as-of` mode is the file's yet."""
-    if not is_file(ctx) and getattr(ctx.args, "as_of", None) is not None:
-        raise BadInput(
-            f"`teamboard {command} --as-of` reads a store file; on {ctx.store.engine} use "
-            "`teamboard status --as-of DATE` for now"
         )
 
 

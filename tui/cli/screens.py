@@ -77,7 +77,6 @@ def _screen_board(ctx: Ctx) -> str | None:
 
 
 def cmd_show(ctx: Ctx) -> int:
-    engines.check_screen(ctx, "show")
     a = ctx.args
     rotate = validate.number(a.rotate, "--rotate") if a.rotate is not None else 0.0
     if not 0 <= rotate <= WAIT_MAX:
@@ -95,7 +94,6 @@ def _past(ctx: Ctx) -> dict[str, Any]:
 
 
 def cmd_huddle(ctx: Ctx) -> int:
-    engines.check_screen(ctx, "huddle")
     minutes = validate.whole(ctx.args.minutes, "--minutes", 1, 240)
     board = _screen_board(ctx)
     return run_app(engines.app_store(ctx), board, huddle=True, minutes=minutes, **_past(ctx))
