@@ -30,9 +30,11 @@ def open_store(
     try:
         from .engine import PgStore
     except ImportError as exc:
-        if exc.name in ("psycopg", "psycopg_binary", "psycopg_c"):
+        # psycopg missing, or present without libpq ("no pq wrapper available").
+        if exc.name in ("psycopg", "psycopg_binary", "psycopg_c") or "pq wrapper" in str(exc):
             raise StoreError(
-                "a PostgreSQL store needs the driver: pip install 'teamboard[pg]'"
+                "a PostgreSQL store needs the driver and libpq: pip install 'teamboard[pg]' "
+                "(and the system's libpq, e.g. Debian's libpq5)"
             ) from None
         raise
     return PgStore(url, on_wait=on_wait, lock_timeout=lock_timeout, refuse=refuse)

@@ -302,3 +302,19 @@ def test_a_read_only_store_refuses_every_write_before_the_lock(store: PgStore) -
     with pytest.raises(StoreReadOnly):
         ops.add_board(shut, "Line 9")
     assert 1 not in store.read().entries and len(store.read().boards) == 1
+
+
+def test_without_the_driver_a_database_store_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No psycopg (a file-store install): `--store postgresql://…` says what to install."""
+    from tui.cli import main
+
+    driven = ("psycopg.", "store.pg.")
+    for name in [m for m in sys.modules if m == "psycopg" or m.startswith(driven)]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # an import of it now fails
+    code = main(["--store", "postgresql:///teamboard", "status"], today=DAY)
+    err = capsys.readouterr().err
+    assert code == 1 and "pip install 'teamboard[pg]'" in err
+    assert len(err.strip().splitlines()) == 1
