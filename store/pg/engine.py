@@ -167,7 +167,13 @@ class PgStore(Store):
         if got and got[0]:
             return
         if self.on_wait is not None:
-            self.on_wait("waiting for another teamboard write to the database")
+            holder = conn.execute(
+                "SELECT a.usename FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = %s",
+                (LOCK_KEY,),
+            ).fetchone()
+            whose = f"{holder[0]}'s" if holder and holder[0] else "another"
+            self.on_wait(f"waiting for {whose} write to {self.shown}")
         ms = max(1, int(self.lock_timeout * 1000))
         conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{ms}ms")))
         try:
@@ -218,12 +224,16 @@ def write(
         old, new = before.get(t.name, {}), after.get(t.name, {})
         by_id_old = {d["id"]: d for d in old.values()}
         ins, cols = rows.insert_sql(t)
+        # New rows go in batches (psycopg pipelines executemany): a migration is one round trip
+        # per table, not one per row. Keys are checked at COMMIT, so the order does not matter.
+        fresh: list[list[Any]] = []
+        young: dict[str, list[list[Any]]] = {ch.key: [] for ch in t.children}
         for doc in new.values():
             was = by_id_old.pop(doc["id"], None)
             if was == doc:
                 continue
             if was is None:
-                conn.execute(ins, rows.doc_params(t, doc))
+                fresh.append(rows.doc_params(t, doc))
                 gains = {ch.key: doc.get(ch.key, []) for ch in t.children}
             else:
                 params = rows.doc_params(t, doc)
@@ -243,9 +253,13 @@ def write(
                         f"{t.name} {doc['id']}: its history may only grow; nothing was written"
                     ) from None
             for ch in t.children:
-                child_ins, _ = rows.insert_sql(ch)
-                for item in gains[ch.key]:
-                    conn.execute(child_ins, rows.child_params(ch, doc["id"], item))
+                young[ch.key] += [rows.child_params(ch, doc["id"], item) for item in gains[ch.key]]
+        with conn.cursor() as cur:
+            if fresh:
+                cur.executemany(ins, fresh)
+            for ch in t.children:
+                if young[ch.key]:
+                    cur.executemany(rows.insert_sql(ch)[0], young[ch.key])
         if by_id_old:
             raise StoreError(f"{t.name} lost rows ({sorted(by_id_old)[:3]}); nothing was written")
     last = after.get("meta", {}).get("1", {}).get("last_change")

@@ -148,7 +148,7 @@ def test_a_held_lock_makes_a_writer_wait_then_give_up(store: PgStore) -> None:
         holder.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
         with pytest.raises(StoreBusy):
             ops.record(waiting, "OEE", 80.0, DAY, DAY)
-    assert said and "waiting" in said[0]
+    assert said and "waiting for postgres's write" in said[0]  # the holder's role
     assert 1 not in store.read().entries  # nothing was written
     ops.record(waiting, "OEE", 80.0, DAY, DAY)  # the lock is free again
     assert [e.value for e in store.read().entries[1]] == [80.0]
