@@ -121,7 +121,7 @@ def _from_db(col: Col, value: Any) -> Any:
     if col.kind == "date":
         return value.isoformat() if isinstance(value, date) else value
     if col.kind == "at":
-        return iso_at(value)
+        return value if isinstance(value, str) else iso_at(value)
     return value
 
 
@@ -137,9 +137,19 @@ def _to_db(col: Col, value: Any) -> Any:
     return value
 
 
+def _selected(c: Col) -> str:
+    """A column as the documents want it: dates and times as their ISO text, made by the
+    server (a Python date or datetime per row, only to print it, costs more than the read)."""
+    if c.kind == "date":
+        return f"to_char({c.col}, 'YYYY-MM-DD')"
+    if c.kind == "at":
+        return f"""to_char({c.col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+    return c.col
+
+
 def select_sql(t: Table | Child, where: str = "") -> str:
     """The SELECT of a table's rows (`where`: an SQL condition on them, e.g. `kpi = ANY(%s)`)."""
-    cols = [c.col for c in t.cols]
+    cols = [_selected(c) for c in t.cols]
     cond = f" WHERE {where}" if where else ""
     if isinstance(t, Child):
         return f"SELECT {t.parent_col}, {', '.join(cols)} FROM {t.table}{cond} ORDER BY {t.order}"
@@ -158,8 +168,10 @@ def row_doc(cols: Sequence[Col], row: Sequence[Any], t: Table | None = None) -> 
     for c, value in zip(cols, row, strict=False):
         if c.omit and value == c.absent:
             doc.pop(c.key, None)
-            continue
-        doc[c.key] = _from_db(c, value)
+        elif c.kind == "plain" or c.kind == "json":
+            doc[c.key] = value
+        else:
+            doc[c.key] = _from_db(c, value)
     return doc
 
 
