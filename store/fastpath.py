@@ -78,13 +78,7 @@ def record(
     path, called with the same arguments when the store needs it."""
     from .db import utcnow, whoami
 
-    if store.engine == "postgresql":  # its own fast path: only this KPI's entries are read
-        from .pg.engine import PgStore
-        from .pg.record import record as pg_record
-
-        assert isinstance(store, PgStore)
-        return pg_record(store, kpi, value, day, today, board, plan, note, now, fallback=fallback)
-    if store.engine != "file":  # another engine takes the general path
+    if store.engine != "file":  # another engine takes the general path (PostgreSQL: its own)
         return fallback(store, kpi, value, day, today, board, plan=plan, note=note, now=now)
     store._check_path()
     if not store.exists():

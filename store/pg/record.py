@@ -11,14 +11,14 @@ from datetime import date, datetime
 
 import psycopg
 
-from ..db import utcnow
+from ..db import Store, utcnow
 from ..fastpath import Recorded, Ref, _Fallback, _record
 from ..snapshot import Snapshot
 from .engine import PgStore, load, write
 
 
 def record(
-    store: PgStore,
+    store: Store,
     kpi: Ref,
     value: float,
     day: date,
@@ -32,6 +32,7 @@ def record(
 ) -> Recorded:
     """Record an actual, as `store.ops.record` does, reading only what it needs; a store the
     fast path does not vouch for goes to `fallback`, the general path."""
+    assert isinstance(store, PgStore)
     try:
         with store.connect() as conn, conn.transaction():
             store._begin_write(conn)
