@@ -136,6 +136,8 @@ class Store:
     it on stderr, the app shows it); `lock_timeout` is how long a write waits for the lock.
     """
 
+    engine = "file"  # store.pg.engine.PgStore says "postgresql"
+
     def __init__(
         self,
         path: Path | str | None = None,
@@ -153,6 +155,10 @@ class Store:
             self.path = resolve(given)
         except StoreError as exc:
             self.path, self._refused = given, exc
+
+    def __str__(self) -> str:
+        """How messages name the store: its path (a database's URL, without a password)."""
+        return str(self.path)
 
     def _check_path(self) -> None:
         if self._refused is not None:

@@ -75,6 +75,8 @@ def record(
     path, called with the same arguments when the store needs it."""
     from .db import utcnow, whoami
 
+    if store.engine != "file":  # another engine takes the general path (PostgreSQL: its own)
+        return fallback(store, kpi, value, day, today, board, plan=plan, note=note, now=now)
     store._check_path()
     if not store.exists():
         read_raw(store.path)  # raises StoreMissing with the how-to, or says what is there

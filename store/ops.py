@@ -319,7 +319,12 @@ def record(
     """Record an actual. The same KPI and date again supersedes it; the old value stays.
 
     `store.fastpath` does it without building the whole snapshot, and hands a store it does not
-    vouch for to `record_whole`."""
+    vouch for to `record_whole`; a PostgreSQL store has its own (`store.pg.record`)."""
+    if store.engine == "postgresql":
+        from .pg.record import record as pg_record
+
+        return pg_record(store, kpi, value, day, today, board, plan, note, now,
+                         fallback=record_whole)  # fmt: skip
     return fastpath.record(
         store, kpi, value, day, today, board, plan, note, now, fallback=record_whole
     )

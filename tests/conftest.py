@@ -177,3 +177,35 @@ async def loaded(pilot: Pilot[int], app: TeamboardApp, count: int | None = None)
     await pilot.pause()
 
 
+
+
+# --- PostgreSQL (issue 14): one throwaway cluster per session, one fresh database per test ---
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[object]:
+    """A throwaway PostgreSQL (tests/pg_cluster.py); skips, saying why, only without binaries."""
+    from pg_cluster import NoServer, cluster
+
+    try:
+        with cluster() as c:
+            yield c
+    except NoServer as exc:
+        print(f"\nPostgreSQL tests skipped: {exc}")
+        pytest.skip(str(exc))
+
+
+_pg_dbs = iter(range(1, 1_000_000))
+
+
+@pytest.fixture
+def pg_url(pg_cluster: object) -> str:
+    """A DSN to a new, empty database on the session's cluster (no schema yet)."""
+    import psycopg
+    from pg_cluster import Cluster
+
+    assert isinstance(pg_cluster, Cluster)
+    name = f"tb{os.getpid()}_{next(_pg_dbs)}"
+    with psycopg.connect(pg_cluster.url(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return pg_cluster.url(name)

@@ -28,7 +28,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.timer import Timer
 
-from store import asof, present
+from store import asof, pg, present
 from store.db import Store
 from store.errors import StoreError
 from store.rules import BoardView, KpiView
@@ -72,7 +72,7 @@ class TeamboardApp(App[int]):
 
     def __init__(
         self,
-        store_path: Path,
+        store_path: Path | str,
         board: str | None = None,
         wall: bool = False,
         rotate: float = 0,
@@ -84,14 +84,20 @@ class TeamboardApp(App[int]):
         read_only: str | None = None,
     ) -> None:
         super().__init__()
-        self.store = Store(store_path)
         if read_only is None and as_of is not None:
             read_only = present.as_of_text(as_of)  # a past board is never written from
         self.read_only = read_only
         """Why this app may not write (e.g. "served read-only", "as of Tue 31 Dec 2013"), or
         None: every write refuses."""
-        if read_only is not None:
+        self.store: Store
+        if isinstance(store_path, str) and pg.is_url(store_path):
+            # A database (issue 14: store/pg); read-only, it refuses every write the same way.
+            refuse = None if read_only is None else refusal(read_only)
+            self.store = pg.open_store(store_path, refuse=refuse)
+        elif read_only is not None:
             self.store = ReadOnlyStore(store_path, read_only)
+        else:
+            self.store = Store(store_path)
         self.board_name = board
         self.wall = wall
         self.rotate = rotate
@@ -118,7 +124,9 @@ class TeamboardApp(App[int]):
         self._slow: Timer | None = None
         self._failing_since: datetime | None = None
         self._stop = asyncio.Event()
-        self.loader = Loader(self.store) if Loader.wanted() else None
+        self.loader = (
+            Loader(self.store) if Loader.wanted() and self.store.engine == "file" else None
+        )
         """Parses the store in a child process, off this one's GIL (`tui.loader`)."""
         self.as_of = as_of
         """The day whose end the board shows (`--as-of`); None: live, following the clock."""
@@ -198,7 +206,15 @@ class TeamboardApp(App[int]):
 
     @work(exclusive=True, group="follow")
     async def follow(self) -> None:
-        """Follow the store's folder for as long as the app runs."""
+        """Follow the store's folder (a database: its notifications) while the app runs."""
+        if self.store.engine != "file":
+            from store.pg.listen import follow_pg
+
+            # Lost: read now, so the banner says why while the last good data stays.
+            url = getattr(self.store, "url")  # noqa: B009
+            lost = lambda _why: self.request_reload()  # noqa: E731
+            await follow_pg(url, self.request_reload, self._stop, lost=lost)
+            return
         await follow_store(self.store.path, self.request_reload, self._stop, poll=self.poll)
 
     def request_reload(self) -> None:
@@ -224,13 +240,13 @@ class TeamboardApp(App[int]):
             shown = read if self.as_of is None else asof.as_of(read, self.as_of)
             message = StoreLoaded(shown, generation, read)
         except StoreError as exc:
-            missing = not self.store.exists()
+            missing = self.store_missing()
             message = StoreFailed(str(exc), missing=missing, generation=generation)
         except Exception as exc:  # the one broad catch: whatever a bad file raises, it stops here
             # The board keeps its last good data; the type goes in the banner for the report.
             detail = f"{type(exc).__name__}: {exc}"
             message = StoreFailed(
-                f"{self.store.path} cannot be read ({detail[:200]}).", generation=generation
+                f"{self.store} cannot be read ({detail[:200]}).", generation=generation
             )
         with contextlib.suppress(RuntimeError):  # the app ended while this read was blocked
             self.post_message(message)
@@ -327,9 +343,17 @@ class TeamboardApp(App[int]):
                 )
         return snap.default_board().id if snap.boards else None
 
+    def store_missing(self) -> bool:
+        """Is there no store yet? A database that cannot be reached is not "missing": its
+        error shows in the banner instead."""
+        try:
+            return not self.store.exists()
+        except StoreError:
+            return False
+
     def empty_message(self) -> str:
-        path = self.store.path
-        if self.snapshot is None and not self.store.exists():
+        path = str(self.store)  # a database: its URL, no password
+        if self.snapshot is None and self.store_missing():
             return (
                 f"No store at {path} yet.\n\nCreate one from a shell and this board fills in "
                 f"by itself:\n  teamboard --store {path} init --demo   (sample data)\n"

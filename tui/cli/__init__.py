@@ -34,6 +34,7 @@ from . import (
     estimating,
     goals,
     kpis,
+    migrate,
     screens,
     status,
     transfer,
@@ -50,7 +51,8 @@ examples:
 dates: YYYY-MM-DD, today, yesterday, -N (N days ago) or +N (N days ahead).
 numbers: 78.5, -3, 1e3 (a point for decimals, no thousands separators).
 clearing: an empty value clears an optional field, e.g. --owner "".
-store: --store PATH, else $TEAMBOARD_STORE, else teamboard.json in your data folder.
+store: --store PATH, else $TEAMBOARD_STORE, else teamboard.json in your data folder;
+  a postgresql://HOST/DATABASE URL there selects PostgreSQL (pip install 'teamboard[pg]').
 exit codes: 0 ok, 1 store unusable (missing, broken, read-only, busy after --wait),
 2 bad usage or input.
 Without a command, teamboard opens the live board (`show`)."""
@@ -58,6 +60,7 @@ Without a command, teamboard opens the live board (`show`)."""
 # The nouns in the order `teamboard --help` lists them.
 NOUNS = (
     screens, boards, kpis, entries, estimating, actions, status, calendar, transfer, goals, tree,
+    migrate,
 )  # fmt: skip
 
 

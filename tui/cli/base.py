@@ -16,8 +16,8 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
-from store import validate
-from store.db import Store, default_path
+from store import pg, validate
+from store.db import ENV, Store, default_path
 from store.errors import BadInput
 from store.model import Direction, Frequency, Kind, Stage
 from store.snapshot import Snapshot
@@ -61,7 +61,12 @@ class Ctx:
         if self.store_given and "\0" in args.store:
             raise BadInput("--store PATH contains a NUL character: name a file")
         self.lock_timeout = _wait(args.wait)
-        self.store = self.open(Path(args.store) if self.store_given else default_path())
+        named = args.store if self.store_given else os.environ.get(ENV)
+        if pg.is_url(named):  # PostgreSQL (issue 14): the driver loads only now
+            assert named is not None
+            self.store = pg.open_store(named, self.waiting, self.lock_timeout)
+        else:
+            self.store = self.open(Path(args.store) if self.store_given else default_path())
 
     def open(self, path: Path) -> Store:
         """A store that tells the user, on stderr, whose write it waits for."""
@@ -124,7 +129,8 @@ class Ctx:
 
     def store_flag(self) -> str:
         """`--store PATH ` when the user gave one, for the hints we print."""
-        return store_flag(str(self.store.path) if self.store_given else None)
+        shown = str(self.store) if self.store.engine != "file" else str(self.store.path)
+        return store_flag(shown if self.store_given else None)
 
 
 Command = Callable[[Ctx], int]

@@ -12,6 +12,7 @@ from typing import Any
 from store import ops, validate
 from store.errors import BadInput, StoreError
 
+from . import engines
 from .base import WAIT_MAX, Ctx, Sub, as_of_opt, command
 from .serve import register as register_serve
 
@@ -37,6 +38,8 @@ def _refuse_existing(path: Path) -> None:
 
 
 def cmd_init(ctx: Ctx) -> int:
+    if not engines.is_file(ctx):
+        return engines.init(ctx)
     path = ctx.store.path
     _refuse_existing(path)
     if ctx.args.demo:
@@ -52,7 +55,7 @@ def cmd_init(ctx: Ctx) -> int:
     return 0
 
 
-def run_app(path: Path, board: str | None, **options: Any) -> int:
+def run_app(path: Path | str, board: str | None, **options: Any) -> int:
     """Run the app; a crash (Textual prints its traceback) exits 1, never 0."""
     from tui.app import TeamboardApp  # Textual loads only for the screens
 
@@ -80,7 +83,7 @@ def cmd_show(ctx: Ctx) -> int:
         raise BadInput("--rotate takes seconds from 0 (no rotation) to 86400 (a day)")
     board = _screen_board(ctx)
     return run_app(
-        ctx.store.path, board, wall=a.wall, rotate=rotate, poll=a.poll, **_past(ctx)
+        engines.app_store(ctx), board, wall=a.wall, rotate=rotate, poll=a.poll, **_past(ctx)
     )
 
 
@@ -93,7 +96,7 @@ def _past(ctx: Ctx) -> dict[str, Any]:
 def cmd_huddle(ctx: Ctx) -> int:
     minutes = validate.whole(ctx.args.minutes, "--minutes", 1, 240)
     board = _screen_board(ctx)
-    return run_app(ctx.store.path, board, huddle=True, minutes=minutes, **_past(ctx))
+    return run_app(engines.app_store(ctx), board, huddle=True, minutes=minutes, **_past(ctx))
 
 
 def cmd_demo(ctx: Ctx) -> int:

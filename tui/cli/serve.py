@@ -113,6 +113,9 @@ def url(bound: Bound, token: str | None) -> str:
 
 
 def cmd_serve(ctx: Ctx) -> int:
+    from .engines import refuse_screen
+
+    refuse_screen(ctx, "serve")
     a = ctx.args
     port = validate.whole(a.port, "--port", 0, 65535)
     rotate = validate.number(a.rotate, "--rotate") if a.rotate is not None else 0.0

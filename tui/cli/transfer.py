@@ -134,7 +134,7 @@ def cmd_restore(ctx: Ctx) -> int:
         for kind, n in counts.items()
         if n or kind not in ("goals", "reviews")  # the tiers' tables, when there are any
     ]
-    ctx.print(f"restored {', '.join(kinds[:-1])} and {kinds[-1]} into {ctx.store.path}")
+    ctx.print(f"restored {', '.join(kinds[:-1])} and {kinds[-1]} into {ctx.store}")
     return 0
 
 

@@ -1,0 +1,276 @@
+"""`PgStore`: the store in PostgreSQL behind the file store's interface (`read`, `exists`,
+`transaction` → `Tx`), so every operation in store/ runs unchanged against it.
+
+This is the first step of issue 14's engine: a transaction is a PostgreSQL transaction that takes
+the store's write lock (an advisory transaction lock, as the file store's lock serialises its
+writers), loads the store's rows as documents into the same in-memory `Tx` the file store gives,
+lets the operation change them, then writes what changed as INSERTs and UPDATEs before COMMIT.
+A read is one REPEATABLE READ transaction over every table. Both read the whole store: fine for a
+team, not yet for 1,000 boards (the next step reads one board's rows; see docs).
+
+Imported only when the store is a PostgreSQL URL: psycopg costs ~230 ms to import.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from .. import schema as file_schema
+from ..db import Store, Tx, utcnow
+from ..errors import StoreBusy, StoreError, StoreMissing, StoreReadOnly
+from ..snapshot import Snapshot
+from . import rows
+from . import schema as pg_schema
+from .schema import apply, upgrade, version_of
+
+LOCK_KEY = 0x7465616D  # "team": the advisory lock every teamboard writer takes
+
+
+def redact(url: str) -> str:
+    """The URL without a password, for messages."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class PgStore(Store):
+    """A teamboard store in a PostgreSQL database, named by its libpq URL."""
+
+    engine = "postgresql"
+
+    def __init__(
+        self,
+        url: str,
+        on_wait: Callable[[str], None] | None = None,
+        lock_timeout: float = 120.0,
+        refuse: str | None = None,
+    ) -> None:
+        self.url = url
+        self.refuse = refuse
+        """Why this store may not be written (a read-only board), or None."""
+        self.shown = redact(url)
+        self.path = Path(self.shown)  # shown in messages only: there is no file
+        self.on_wait = on_wait
+        self.lock_timeout = lock_timeout
+        self._refused = None
+
+    def __str__(self) -> str:
+        return self.shown
+
+    def connect(self) -> psycopg.Connection[Any]:
+        try:
+            return psycopg.connect(self.url, application_name="teamboard")
+        except psycopg.OperationalError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StoreError(f"cannot reach the store at {self.shown}: {first}") from None
+
+    def _version(self, conn: psycopg.Connection[Any]) -> int:
+        version = version_of(conn)
+        if version is None:
+            raise StoreMissing(
+                f"{self.shown} has no teamboard store yet: create it with "
+                f"`teamboard --store {self.shown} init`"
+            )
+        if version > pg_schema.VERSION:
+            raise StoreError(
+                f"{self.shown} has a teamboard store of schema {version}, newer than this "
+                f"teamboard knows ({pg_schema.VERSION}): upgrade teamboard"
+            )
+        return version
+
+    def exists(self) -> bool:
+        with self.connect() as conn:
+            return version_of(conn) is not None
+
+    def read(self, previous: Snapshot | None = None) -> Snapshot:
+        """Every table, in one consistent (REPEATABLE READ) view, as a snapshot."""
+        with self.connect() as conn:
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            conn.read_only = True
+            try:
+                with conn.transaction():
+                    self._version(conn)
+                    raw = load(conn)
+            except psycopg.OperationalError as exc:
+                raise self._error(exc, writing=False) from None
+        reuse = previous.entries_by_id() if previous is not None else None
+        return Snapshot.from_raw(raw, self.shown, reuse)
+
+    @contextmanager
+    def transaction(self, create: bool = False) -> Iterator[Tx]:
+        """One PostgreSQL transaction under the store's write lock (see the module docstring).
+
+        Nothing is written when the body raises or changes nothing. With `create`, a database
+        without the schema gets it (`teamboard init`), and rows keep the who and when they carry
+        (the demo, restore), which the database allows only to the tables' owner.
+        """
+        try:
+            with self._transaction(create) as tx:
+                yield tx
+        except psycopg.Error as exc:  # the server went away, or refused what no check foresaw
+            raise self._error(exc) from None
+
+    def _error(self, exc: psycopg.Error, writing: bool = True) -> StoreError:
+        """A driver's error as one line: nothing was written (the transaction rolled back)."""
+        detail = (exc.diag.message_primary if exc.diag else None) or str(exc).strip()
+        detail = (detail.splitlines() or [type(exc).__name__])[0]
+        if isinstance(exc, psycopg.OperationalError):
+            done = "; nothing was written" if writing else ""
+            return StoreError(f"lost the store at {self.shown} ({detail}){done}")
+        return StoreError(f"the database refused the change ({detail}); nothing was written")
+
+    @contextmanager
+    def _transaction(self, create: bool) -> Iterator[Tx]:
+        from tinydb import TinyDB
+
+        from ..memory import MemoryStorage
+
+        with self.connect() as conn, conn.transaction():
+            self._begin_write(conn, create)
+            if create:
+                conn.execute("SET LOCAL teamboard.restore = 'on'")
+            raw = load(conn)
+            before = copy.deepcopy(raw)
+            storage = MemoryStorage(raw)
+            db = TinyDB(storage=lambda: storage)
+            who = conn.execute("SELECT current_user").fetchone()
+            tx = Tx(db=db, storage=storage, raw=raw, path=self.path,
+                    who=str(who[0]) if who else "", at=utcnow())  # fmt: skip
+            yield tx
+            write(conn, before, storage.data, keep_who=create)
+
+    def _begin_write(self, conn: psycopg.Connection[Any], create: bool = False) -> None:
+        """The schema (created with `create`), its version checked, the lock, migrations;
+        a read-only store refuses here, before the lock, having written nothing."""
+        if self.refuse is not None:
+            raise StoreReadOnly(self.refuse)
+        if create and version_of(conn) is None:
+            apply(conn)
+        version = self._version(conn)
+        self._lock(conn)
+        upgrade(conn, version)
+
+    def _lock(self, conn: psycopg.Connection[Any]) -> None:
+        """The store's write lock, waiting up to `lock_timeout` seconds."""
+        got = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (LOCK_KEY,)).fetchone()
+        if got and got[0]:
+            return
+        if self.on_wait is not None:
+            holder = conn.execute(
+                "SELECT a.usename FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = %s",
+                (LOCK_KEY,),
+            ).fetchone()
+            whose = f"{holder[0]}'s" if holder and holder[0] else "another"
+            self.on_wait(f"waiting for {whose} write to {self.shown}")
+        ms = max(1, int(self.lock_timeout * 1000))
+        conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{ms}ms")))
+        try:
+            with conn.transaction():  # a savepoint: the timeout must not end the transaction
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        except psycopg.errors.LockNotAvailable:
+            raise StoreBusy(
+                f"{self.shown} stayed busy for {self.lock_timeout:g} s; try again"
+            ) from None
+        conn.execute("SET LOCAL lock_timeout = 0")
+
+
+def load(conn: psycopg.Connection[Any], entries_of: list[int] | None = None) -> dict[str, Any]:
+    """Every row as the documents the file store keeps: `{table: {"id": doc}}`; with
+    `entries_of`, only those KPIs' entries (`record` needs no others)."""
+    raw: dict[str, Any] = {name: {} for name in file_schema.TABLES}
+    meta: dict[str, Any] = file_schema.marker()
+    row = conn.execute("SELECT last_who, last_at, last_what FROM meta").fetchone()
+    if row is not None and row[2] is not None:
+        meta["last_change"] = {"who": row[0] or "", "at": rows.iso_at(row[1]), "what": row[2]}
+    raw["meta"] = {"1": meta}
+    for t in rows.TABLES:
+        table = raw[t.name]
+        if entries_of is not None and t.name == "entries":
+            found = conn.execute(rows.select_sql(t, "kpi = ANY(%s)"), (entries_of,))
+        else:
+            found = conn.execute(rows.select_sql(t))
+        for r in found:
+            doc = rows.row_doc(t.cols, r, t)
+            for ch in t.children:
+                doc[ch.key] = []
+            table[str(doc["id"])] = doc
+        for ch in t.children:
+            for r in conn.execute(rows.select_sql(ch)):
+                table[str(r[0])][ch.key].append(rows.row_doc(ch.cols, r[1:]))
+    return raw
+
+
+def write(
+    conn: psycopg.Connection[Any],
+    before: dict[str, Any],
+    after: dict[str, Any],
+    keep_who: bool = False,
+) -> None:
+    """What the operation changed, as INSERTs and UPDATEs (nothing is ever deleted). The
+    store's last change is the role's, now, unless `keep_who` (a copy) keeps the one it has."""
+    for t in rows.TABLES:
+        old, new = before.get(t.name, {}), after.get(t.name, {})
+        by_id_old = {d["id"]: d for d in old.values()}
+        ins, cols = rows.insert_sql(t)
+        # New rows go in batches (psycopg pipelines executemany): a migration is one round trip
+        # per table, not one per row. Keys are checked at COMMIT, so the order does not matter.
+        fresh: list[list[Any]] = []
+        young: dict[str, list[list[Any]]] = {ch.key: [] for ch in t.children}
+        for doc in new.values():
+            was = by_id_old.pop(doc["id"], None)
+            if was == doc:
+                continue
+            if was is None:
+                fresh.append(rows.doc_params(t, doc))
+                gains = {ch.key: doc.get(ch.key, []) for ch in t.children}
+            else:
+                params = rows.doc_params(t, doc)
+                sets = [(c, p) for c, p in zip(cols, params, strict=True)
+                        if c not in ("id", "who", "at")]  # fmt: skip
+                conn.execute(
+                    f"UPDATE {t.name} SET {', '.join(f'{c} = %s' for c, _ in sets)} WHERE id = %s",
+                    [*(p for _, p in sets), doc["id"]],
+                )
+                try:
+                    gains = {
+                        ch.key: rows.gained(was.get(ch.key, []), doc.get(ch.key, []))
+                        for ch in t.children
+                    }
+                except ValueError:
+                    raise StoreError(
+                        f"{t.name} {doc['id']}: its history may only grow; nothing was written"
+                    ) from None
+            for ch in t.children:
+                young[ch.key] += [rows.child_params(ch, doc["id"], item) for item in gains[ch.key]]
+        with conn.cursor() as cur:
+            if fresh:
+                cur.executemany(ins, fresh)
+            for ch in t.children:
+                if young[ch.key]:
+                    cur.executemany(rows.insert_sql(ch)[0], young[ch.key])
+        if by_id_old:
+            raise StoreError(f"{t.name} lost rows ({sorted(by_id_old)[:3]}); nothing was written")
+    last = after.get("meta", {}).get("1", {}).get("last_change")
+    if last and last != before.get("meta", {}).get("1", {}).get("last_change"):
+        if keep_who:
+            conn.execute(
+                "UPDATE meta SET last_who = %s, last_at = coalesce(%s, now()), last_what = %s",
+                (last.get("who", ""), last.get("at") or None, last.get("what", "")),
+            )
+        else:
+            conn.execute(
+                "UPDATE meta SET last_who = current_user, last_at = now(), last_what = %s",
+                (last.get("what", ""),),
+            )

@@ -1,0 +1,44 @@
+"""The PostgreSQL schema's version, creating it (`teamboard init`), and its migrations.
+
+`schema.sql` is version 1. A later version adds its step to `MIGRATIONS` (SQL that takes the
+store from the version before) and raises `VERSION`; `upgrade` runs the steps a store lacks,
+inside the writer's transaction, and a store newer than this teamboard is refused.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+import psycopg
+
+VERSION = 1
+MIGRATIONS: dict[int, str] = {}  # version N: the SQL that takes a store from N-1 to N
+
+
+def schema_sql() -> str:
+    return files("store.pg").joinpath("schema.sql").read_text(encoding="utf-8")
+
+
+def version_of(conn: psycopg.Connection[Any]) -> int | None:
+    """The store's schema version, or None when the database has no teamboard store."""
+    row = conn.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()
+    if not row or not row[0]:
+        return None
+    got = conn.execute("SELECT schema_version FROM meta WHERE id = 1").fetchone()
+    return int(got[0]) if got else None
+
+
+def apply(conn: psycopg.Connection[Any]) -> None:
+    """Create the schema (version 1), then migrate it to `VERSION`."""
+    conn.execute(schema_sql())
+    conn.execute("INSERT INTO meta (id, schema_version) VALUES (1, 1)")
+    upgrade(conn, 1)
+
+
+def upgrade(conn: psycopg.Connection[Any], version: int) -> bool:
+    """Run the migrations after `version`; True when there were any."""
+    for step in range(version + 1, VERSION + 1):
+        conn.execute(MIGRATIONS[step])
+        conn.execute("UPDATE meta SET schema_version = %s", (step,))
+    return version < VERSION

@@ -1,0 +1,320 @@
+"""The PostgreSQL schema refuses bad data whoever writes (psql here: raw SQL), says who wrote from
+the database role, notifies per board, and the engine loads its driver only when asked to."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+from store import ops
+from store.errors import StoreBusy, StoreError, StoreMissing
+from store.pg import is_url, open_store
+from store.pg.engine import LOCK_KEY, PgStore
+
+DAY = date(2026, 11, 20)
+
+
+@pytest.fixture
+def store(pg_url: str) -> PgStore:
+    """A store with board Line 3 (id 1) and KPI OEE (id 1)."""
+    s = open_store(pg_url)
+    assert isinstance(s, PgStore)
+    ops.init(s)
+    ops.add_board(s, "Line 3")
+    ops.add_kpi(s, "OEE", board="Line 3", target=85.0)
+    return s
+
+
+@pytest.fixture
+def sql(store: PgStore) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """A psql-like connection, autocommit, as the superuser."""
+    with psycopg.connect(store.url, autocommit=True) as conn:
+        yield conn
+
+
+def refused(conn: psycopg.Connection[tuple[object, ...]], statement: str) -> str:
+    with pytest.raises(psycopg.Error) as caught:
+        conn.execute(statement)
+    return str(caught.value)
+
+
+def test_the_url_selects_postgresql() -> None:
+    assert is_url("postgresql://db/teamboard") and is_url("postgres://x")
+    assert not is_url("team.json") and not is_url(None) and not is_url("./postgresql")
+
+
+def test_bad_rows_are_refused_whoever_writes(sql: psycopg.Connection[tuple[object, ...]]) -> None:
+    assert "check" in refused(
+        sql, "INSERT INTO actions (id, title, board, stage) VALUES (9, 'x', 1, 'doing')"
+    )
+    assert "check" in refused(
+        sql,
+        "INSERT INTO kpis (id, board, name, direction, frequency, kind) "
+        "VALUES (9, 1, 'Scrap', 'sideways', 'daily', 'lagging')",
+    )
+    assert "check" in refused(
+        sql,
+        "INSERT INTO kpis (id, board, name, direction, frequency, kind) "
+        "VALUES (9, 1, 'Scrap', 'up', 'hourly', 'lagging')",
+    )
+    assert "kpis_name" in refused(
+        sql,
+        "INSERT INTO kpis (id, board, name, direction, frequency, kind) "
+        "VALUES (9, 1, 'oee', 'up', 'daily', 'lagging')",
+    )
+    assert "boards_name" in refused(sql, "INSERT INTO boards (id, name) VALUES (9, 'LINE 3')")
+    assert "foreign key" in refused(
+        sql, "INSERT INTO entries (id, kpi, date, value) VALUES (9, 42, '2026-11-20', 1)"
+    )
+    assert "check" in refused(
+        sql, "INSERT INTO entries (id, kpi, date, value) VALUES (9, 1, '2026-11-20', 'NaN')"
+    )
+
+
+def test_entries_are_append_only(
+    store: PgStore, sql: psycopg.Connection[tuple[object, ...]]
+) -> None:
+    ops.record(store, "OEE", 80.0, DAY, DAY)
+    assert "append-only" in refused(sql, "UPDATE entries SET value = 99")
+    assert "append-only" in refused(sql, "DELETE FROM entries")
+    assert "append-only" in refused(sql, "DELETE FROM targets")
+    ops.record(store, "OEE", 90.0, DAY, DAY)  # a correction is a new row; the latest wins
+    rows = sql.execute("SELECT value FROM entries ORDER BY id").fetchall()
+    assert rows == [(80.0,), (90.0,)]
+    assert [e.value for e in store.read().entries[1]] == [80.0, 90.0]
+
+
+def test_who_is_the_database_role_never_a_name_sent(
+    store: PgStore, sql: psycopg.Connection[tuple[object, ...]]
+) -> None:
+    sql.execute("CREATE ROLE mallory LOGIN")
+    sql.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO mallory")
+    parts = urlsplit(store.url)
+    as_mallory = urlunsplit(parts._replace(netloc=parts.netloc.replace("postgres@", "mallory@")))
+    with psycopg.connect(as_mallory, autocommit=True) as conn:
+        conn.execute("SET teamboard.restore = 'on'")  # only the tables' owner may keep a who
+        conn.execute(
+            "INSERT INTO entries (id, kpi, date, value, who, at) "
+            "VALUES (7, 1, '2026-11-20', 1, 'alice', '2020-01-01')"
+        )
+    row = sql.execute("SELECT who, at > '2021-01-01' FROM entries WHERE id = 7").fetchone()
+    assert row == ("mallory", True)
+    ops.record(store, "OEE", 80.0, DAY, DAY)
+    (entry,) = [e for e in store.read().entries[1] if e.id != 7]
+    assert entry.who == "postgres"  # the role this test connects as, not the OS login (root)
+
+
+def test_every_write_notifies_its_board(
+    store: PgStore, sql: psycopg.Connection[tuple[object, ...]]
+) -> None:
+    ops.add_board(store, "Line 4")
+    with psycopg.connect(store.url, autocommit=True) as listener:
+        listener.execute("LISTEN teamboard")
+        ops.record(store, "OEE", 80.0, DAY, DAY)  # through teamboard
+        sql.execute("INSERT INTO actions (id, title, board, stage) VALUES (5, 'x', 2, 'plan')")
+        got: list[str] = []
+        for note in listener.notifies(timeout=10):
+            got.append(note.payload)
+            if "2" in got:
+                break
+    assert got[0] == "1"  # record: the entry's board (and the store's last change)
+    assert got[-1] == "2"  # psql: the action's board
+
+
+def test_no_store_yet_and_a_newer_schema_are_refused(pg_url: str) -> None:
+    s = open_store(pg_url)
+    assert not s.exists()
+    with pytest.raises(StoreMissing, match="init"):
+        s.read()
+    ops.init(s)
+    assert s.exists()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("UPDATE meta SET schema_version = 99")
+    with pytest.raises(StoreError, match="newer"):
+        s.read()
+
+
+def test_a_held_lock_makes_a_writer_wait_then_give_up(store: PgStore) -> None:
+    said: list[str] = []
+    waiting = PgStore(store.url, on_wait=said.append, lock_timeout=0.2)
+    with psycopg.connect(store.url) as holder:
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        with pytest.raises(StoreBusy):
+            ops.record(waiting, "OEE", 80.0, DAY, DAY)
+    assert said and "waiting for postgres's write" in said[0]  # the holder's role
+    assert 1 not in store.read().entries  # nothing was written
+    ops.record(waiting, "OEE", 80.0, DAY, DAY)  # the lock is free again
+    assert [e.value for e in store.read().entries[1]] == [80.0]
+
+
+def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    s = open_store(f"postgresql://nobody@/teamboard?host={tmp_path}&port=1")
+    with pytest.raises(StoreError, match="cannot reach the store") as caught:
+        s.read()
+    assert "\n" not in str(caught.value)
+
+
+def test_the_driver_loads_only_for_postgresql(tmp_path: Path, pg_url: str) -> None:
+    """A file store's commands never import psycopg (230 ms); a database's do."""
+    probe = (
+        "import sys\n"
+        "from datetime import date\n"
+        "from tui.cli import main\n"
+        "store = sys.argv[1]\n"
+        "main(['--store', store, 'init'], today=date(2026, 11, 20))\n"
+        "main(['--store', store, 'board', 'add', 'B'], today=date(2026, 11, 20))\n"
+        "main(['--store', store, 'kpi', 'add', 'K', '--board', 'B', '--target', '1'],"
+        " today=date(2026, 11, 20))\n"
+        "main(['--store', store, 'record', 'K', '2'], today=date(2026, 11, 20))\n"
+        "print('psycopg' in sys.modules)\n"
+    )
+
+    def loads_driver(store: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", probe, store], capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip().splitlines()[-1]
+
+    assert loads_driver(str(tmp_path / "team.json")) == "False"
+    assert loads_driver(pg_url) == "True"
+
+
+def test_concurrent_writers_all_land_with_their_own_ids(store: PgStore) -> None:
+    """Writers on their own connections take turns under the store's lock: none fails, no id is
+    given twice, every value is kept."""
+    import threading
+
+    failures: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        mine = PgStore(store.url)
+        for i in range(4):
+            try:
+                ops.record(mine, "OEE", float(n * 10 + i), DAY, DAY)
+            except BaseException as exc:
+                failures.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    entries = store.read().entries[1]
+    assert sorted(e.value for e in entries) == sorted(float(n * 10 + i) for n in range(6)
+                                                      for i in range(4))  # fmt: skip
+    assert len({e.id for e in entries}) == 24
+
+
+def test_serve_says_it_needs_a_file_on_a_database(
+    store: PgStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tui.cli import main
+
+    for argv in (["serve"],):
+        capsys.readouterr()
+        code = main(["--store", store.url, *argv], today=DAY)
+        err = capsys.readouterr().err
+        assert code == 2, argv
+        assert "postgresql" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_change_the_database_refuses_is_one_line_and_writes_nothing(
+    store: PgStore, sql: psycopg.Connection[tuple[object, ...]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A rule only the database knows (a DBA's CHECK here) refuses the whole transaction."""
+    from tui.cli import main
+
+    sql.execute("ALTER TABLE entries ADD CONSTRAINT sane CHECK (value < 1000)")
+    capsys.readouterr()
+    code = main(["--store", store.url, "record", "OEE", "5000"], today=DAY)
+    out, err = capsys.readouterr()
+    assert code == 1 and out == ""
+    assert "refused" in err and "sane" in err and len(err.strip().splitlines()) == 1
+    assert sql.execute("SELECT count(*) FROM entries").fetchone() == (0,)
+    assert sql.execute("SELECT last_what FROM meta").fetchone() != (None,)  # init's, unchanged
+    assert "recorded" not in str(sql.execute("SELECT last_what FROM meta").fetchone())
+
+
+def test_the_schema_migrates_on_the_next_write(
+    store: PgStore, sql: psycopg.Connection[tuple[object, ...]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A teamboard with schema 2 upgrades a version-1 store under the write lock, once; the
+    older teamboard then refuses the newer store instead of misreading it."""
+    from store.pg import schema as pg_schema
+
+    monkeypatch.setattr(pg_schema, "VERSION", 2)
+    monkeypatch.setitem(pg_schema.MIGRATIONS, 2, "ALTER TABLE boards ADD COLUMN site text")
+    store.read()  # a read does not migrate
+    assert sql.execute("SELECT schema_version FROM meta").fetchone() == (1,)
+    ops.record(store, "OEE", 80.0, DAY, DAY)
+    assert sql.execute("SELECT schema_version FROM meta").fetchone() == (2,)
+    assert sql.execute("SELECT site FROM boards").fetchall() == [(None,)]
+    ops.record(store, "OEE", 81.0, DAY, DAY)  # once only: the column is not added twice
+    monkeypatch.setattr(pg_schema, "VERSION", 1)
+    with pytest.raises(StoreError, match="newer than this teamboard"):
+        store.read()
+
+
+def test_record_reads_only_its_kpis_entries_and_continues_the_ids(
+    store: PgStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`record` on PostgreSQL loads the entries of the KPI (and its counter-metric) only, and
+    its entry ids continue the whole table's, not that KPI's."""
+    from store.pg import record as pg_record
+
+    ops.add_kpi(store, "Scrap", board="Line 3", target=2.0)
+    for value in (1.0, 2.0, 3.0):
+        ops.record(store, "Scrap", value, DAY, DAY)
+    asked: list[list[int] | None] = []
+    real = pg_record.load  # type: ignore[attr-defined]
+
+    def spy(
+        conn: psycopg.Connection[tuple[object, ...]], entries_of: list[int] | None = None
+    ) -> dict[str, object]:
+        asked.append(entries_of)
+        return real(conn, entries_of)
+
+    monkeypatch.setattr(pg_record, "load", spy)
+    done = ops.record(store, "OEE", 80.0, DAY, DAY)
+    assert asked == [[], [1]]  # the small tables, then OEE's entries
+    assert done.entry.id == 4
+    assert [e.value for e in done.view.history] == [80.0]
+    entries = store.read().entries
+    assert [e.id for e in entries[1]] == [4] and [e.id for e in entries[2]] == [1, 2, 3]
+
+
+def test_a_read_only_store_refuses_every_write_before_the_lock(store: PgStore) -> None:
+    """A read-only board's store (as of a past day): the general path and record's both refuse."""
+    from store.errors import StoreReadOnly
+
+    shut = open_store(store.url, refuse="read-only: as of Thu 19 Nov")
+    assert shut.read().kpis  # reads as usual
+    with pytest.raises(StoreReadOnly, match="as of Thu 19 Nov"):
+        ops.record(shut, "OEE", 80.0, DAY, DAY)
+    with pytest.raises(StoreReadOnly):
+        ops.add_board(shut, "Line 9")
+    assert 1 not in store.read().entries and len(store.read().boards) == 1
+
+
+def test_without_the_driver_a_database_store_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No psycopg (a file-store install): `--store postgresql://…` says what to install."""
+    from tui.cli import main
+
+    driven = ("psycopg.", "store.pg.")
+    for name in [m for m in sys.modules if m == "psycopg" or m.startswith(driven)]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # an import of it now fails
+    code = main(["--store", "postgresql:///teamboard", "status"], today=DAY)
+    err = capsys.readouterr().err
+    assert code == 1 and "pip install 'teamboard[pg]'" in err
+    assert len(err.strip().splitlines()) == 1
