@@ -1,0 +1,113 @@
+"""Where the issues' features meet: an export carries everything each of them added, and the
+restored store reads the same (views, status, tree, calendar, estimates, explanations)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+from conftest import TODAY
+
+from store import Store, backup, calendar, escalation, explain, ops, plans, reviews, tiers
+from store.snapshot import Snapshot
+
+
+def _every_feature(path: Path) -> Store:
+    """The demo (three tiers, goals, reviews, escalations waiting and answered, categories)
+    plus estimates, an explanation, due times and an edited category."""
+    from store.demo import build
+
+    store = Store(path)
+    build(store, TODAY)
+    ops.edit_kpi(store, "Daily output", due=time(9, 30))
+    ops.edit_kpi(store, "Scrap cost", category="Quality", due=time(14, 0))
+    plans.plan(store, "Daily output", 880.0, TODAY, by="ana")
+    plans.plan(store, "Daily output", 890.0, TODAY, by="ana")  # supersedes, both stay
+    plans.plan(store, "Daily output", 900.0, TODAY + timedelta(days=1), by="ben")
+    explain.explain(store, "Scrap cost", "torque tool at the lab until Tuesday", TODAY)
+    reviews.add_review(store, "Line 2 Assembly", TODAY, "why is scrap red?")
+    snap = store.read()
+    waiting = [
+        a for a in snap.actions.values() if a.escalation is not None and not a.escalation.answer
+    ]
+    if waiting:
+        escalation.answer(store, waiting[0].id, "a second torque tool is on its way")
+    return store
+
+
+def _fingerprint(snap: Snapshot) -> dict[str, Any]:
+    """What a user sees of a store, board by board."""
+    out: dict[str, Any] = {}
+    now = datetime.combine(TODAY, time(12, 0)).astimezone()
+    for b in sorted(snap.boards.values(), key=lambda b: b.id):
+        out[b.name] = {
+            "views": [repr(v) for v in snap.views(b.id, TODAY, now)],
+            "rollup": [repr(s) for s in tiers.rollup(snap, b.id, TODAY)],
+            "tree": repr(tiers.tree(snap, b.id, TODAY)),
+            "calendar": repr(
+                calendar.build(b.name, snap.kpis_of(b.id), snap.entries, TODAY, TODAY)
+            ),
+        }
+    out["estimates"] = {
+        k: [repr(x) for x in plans.estimate_series(snap, k)] for k in sorted(snap.estimates)
+    }
+    out["explanations"] = repr(snap.explanations)
+    out["goals"], out["reviews"] = repr(snap.goals), repr(snap.reviews)
+    return out
+
+
+def test_export_restore_export_carries_every_feature(tmp_path: Path) -> None:
+    store = _every_feature(tmp_path / "team.json")
+    snap = store.read()
+    first = backup.export_doc(snap, "T1")
+    # Every feature is in the export, not only in the store.
+    assert len(first["estimates"]) == 3 and len(first["explanations"]) == 1
+    dues = {k["name"]: k["due"] for k in first["kpis"] if k["due"]}
+    assert dues == {"Daily output": "09:30", "Scrap cost": "14:00"}
+    assert {k["name"]: k["category"] for k in first["kpis"]}["Scrap cost"] == "Quality"
+    assert any(a.get("escalation", {}).get("answer") for a in first["actions"])
+    assert first["goals"] and first["reviews"] and first["changes"]
+
+    restored = Store(tmp_path / "restored.json")
+    counts = backup.restore(restored, orjson.dumps(first), "backup.json")
+    assert counts["estimates"] == 3 and counts["explanations"] == 1
+    again = restored.read()
+    assert {**backup.export_doc(again, "T2"), "exported_at": "T1"} == first
+    assert _fingerprint(again) == _fingerprint(snap)
+    # A KPI without a due time or category is stored without them, as `kpi add` writes it.
+    raw = orjson.loads((tmp_path / "restored.json").read_bytes())
+    plain = next(d for d in raw["kpis"].values() if d["name"] == "Units per hour")
+    assert "due" not in plain
+    # ids go on after the restored ones
+    x, _ = plans.plan(restored, "Daily output", 1.0, TODAY, by="cy")
+    assert x.id == max(e["id"] for e in first["estimates"]) + 1
+
+
+def test_restore_refuses_an_estimate_or_explanation_of_a_missing_kpi(tmp_path: Path) -> None:
+    store = _every_feature(tmp_path / "team.json")
+    doc = backup.export_doc(store.read(), "T1")
+    doc["estimates"][0]["kpi_id"] = 999
+    doc["explanations"][0]["kpi_id"] = 998
+    target = tmp_path / "r.json"
+    try:
+        backup.restore(Store(target), orjson.dumps(doc), "x.json")
+    except backup.RestoreRejected as exc:
+        text = "\n".join(exc.details)
+        assert "estimates id" in text and "KPI 999 does not exist" in text
+        assert "explanations id" in text and "KPI 998 does not exist" in text
+    else:
+        raise AssertionError("restored an export naming missing KPIs")
+    assert not target.exists() or not orjson.loads(target.read_bytes()).get("kpis")
+
+
+def test_a_version_2_export_without_the_new_tables_still_restores(tmp_path: Path) -> None:
+    store = _every_feature(tmp_path / "team.json")
+    doc = backup.export_doc(store.read(), "T1")
+    for table in ("estimates", "explanations"):
+        del doc[table]
+    for k in doc["kpis"]:
+        del k["due"], k["category"]
+    counts = backup.restore(Store(tmp_path / "r.json"), orjson.dumps(doc), "x.json")
+    assert counts["estimates"] == 0 and counts["kpis"] == len(doc["kpis"])
