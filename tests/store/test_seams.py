@@ -3,14 +3,16 @@ restored store reads the same (views, status, tree, calendar, estimates, explana
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from conftest import TODAY
 
-from store import Store, backup, calendar, escalation, explain, ops, plans, reviews, tiers
+from store import Store, backup, calendar, escalation, explain, fastpath, ops, plans, reviews, tiers
 from store.snapshot import Snapshot
 
 
@@ -22,6 +24,7 @@ def _every_feature(path: Path) -> Store:
     store = Store(path)
     build(store, TODAY)
     ops.edit_kpi(store, "Daily output", due=time(9, 30))
+    ops.edit_kpi(store, "Changeover time", due=time(16, 0))  # its last value: 5 days ago
     ops.edit_kpi(store, "Scrap cost", category="Quality", due=time(14, 0))
     plans.plan(store, "Daily output", 880.0, TODAY, by="ana")
     plans.plan(store, "Daily output", 890.0, TODAY, by="ana")  # supersedes, both stay
@@ -65,7 +68,7 @@ def test_export_restore_export_carries_every_feature(tmp_path: Path) -> None:
     # Every feature is in the export, not only in the store.
     assert len(first["estimates"]) == 3 and len(first["explanations"]) == 1
     dues = {k["name"]: k["due"] for k in first["kpis"] if k["due"]}
-    assert dues == {"Daily output": "09:30", "Scrap cost": "14:00"}
+    assert dues == {"Daily output": "09:30", "Scrap cost": "14:00", "Changeover time": "16:00"}
     assert {k["name"]: k["category"] for k in first["kpis"]}["Scrap cost"] == "Quality"
     assert any(a.get("escalation", {}).get("answer") for a in first["actions"])
     assert first["goals"] and first["reviews"] and first["changes"]
@@ -111,3 +114,64 @@ def test_a_version_2_export_without_the_new_tables_still_restores(tmp_path: Path
         del k["due"], k["category"]
     counts = backup.restore(Store(tmp_path / "r.json"), orjson.dumps(doc), "x.json")
     assert counts["estimates"] == 0 and counts["kpis"] == len(doc["kpis"])
+
+
+# --- the fast record path on a store using every feature ------------------------------------
+
+NOON = datetime.combine(TODAY, time(12, 0)).astimezone()
+
+FAST_CASES: list[tuple[str, dict[str, Any]]] = [
+    # due 16:00: a value for two days ago leaves yesterday's (due today 16:00) on time at noon,
+    # but one for three days ago leaves the day before's (due yesterday 16:00) late
+    ("a due time, late", {"kpi": "Changeover time", "value": 30.0, "day": TODAY - timedelta(3)}),
+    ("the day's estimate", {"kpi": "Daily output", "value": 870.0}),
+    ("an explanation in force", {"kpi": "Scrap cost", "value": 900.0}),
+    ("a counter-metric", {"kpi": "Units per hour", "value": 130.0}),
+    ("a goal on the board above", {"kpi": "Schedule attainment", "value": 80.0}),
+]
+
+
+@pytest.mark.parametrize(("what", "args"), FAST_CASES, ids=[c[0] for c in FAST_CASES])
+def test_the_fast_record_path_answers_what_the_general_path_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, what: str, args: dict[str, Any]
+) -> None:
+    import store.db
+    from tui.cli.entries import record_line
+
+    monkeypatch.setattr(store.db, "utcnow", lambda: "2026-11-20T12:00:00Z")
+    fast_store = _every_feature(tmp_path / "fast.json")
+    whole = Store(tmp_path / "whole.json")
+    shutil.copyfile(fast_store.path, whole.path)
+    kw = {"day": TODAY, **args}
+    kpi, value, day = kw.pop("kpi"), kw.pop("value"), kw.pop("day")
+
+    def never(*a: Any, **k: Any) -> ops.Recorded:
+        raise AssertionError("the fast path fell back")
+
+    fast = fastpath.record(fast_store, kpi, value, day, TODAY, now=NOON, fallback=never, **kw)
+    slow = ops.record_whole(whole, kpi, value, day, TODAY, now=NOON, **kw)
+    assert fast == slow
+    assert fast_store.path.read_bytes() == whole.path.read_bytes()
+
+    class Ctx:
+        today = TODAY
+
+        @staticmethod
+        def paint(text: str, style: object) -> str:
+            return text
+
+    line = record_line(fast.view, fast.entry, fast.superseded, Ctx())  # type: ignore[arg-type]
+    assert line == record_line(slow.view, slow.entry, slow.superseded, Ctx())  # type: ignore[arg-type]
+    # Each case shows the feature it is about (so the comparison is not of two empty answers).
+    v = fast.view
+    if what == "a due time, late":
+        assert v.late_due is not None
+    elif what == "the day's estimate":
+        assert fast.entry.plan is None  # compared with ana's latest estimate instead
+        assert v.latest is not None and v.latest.plan == 890.0 and v.variance is not None
+    elif what == "an explanation in force":
+        assert v.explanation is not None and "without an action" not in line
+    elif what == "a counter-metric":
+        assert v.counter_name
+    else:
+        assert v.kpi.goal_id is not None
