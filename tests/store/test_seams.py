@@ -175,3 +175,80 @@ def test_the_fast_record_path_answers_what_the_general_path_answers(
         assert v.counter_name
     else:
         assert v.kpi.goal_id is not None
+
+
+# --- a store from before the merge (schema 3, free-text goals) -------------------------------
+
+
+def _schema_3(path: Path) -> dict[str, Any]:
+    """The demo as teamboard wrote it before issues 10 and 11: no goal objects (each KPI's goal
+    is its text), no reviews, estimates, explanations, escalations, due times or categories."""
+    from store.demo import build
+
+    build(Store(path), TODAY)
+    raw = orjson.loads(path.read_bytes())
+    for table in ("goals", "reviews", "estimates", "explanations"):
+        del raw[table]
+    for k in raw["kpis"].values():
+        for f in ("goal_id", "due", "category"):
+            k.pop(f, None)
+    for b in raw["boards"].values():
+        b.pop("review_days", None)
+    for a in raw["actions"].values():
+        a.pop("escalation", None)
+    new = {"goals", "reviews", "estimates", "explanations"}
+    raw["changes"] = {
+        key: c
+        for key, c in raw["changes"].items()
+        if c["table"] not in new and c["field"] not in ("goal_id", "due", "category")
+    }
+    raw["meta"]["1"]["schema"] = 3
+    path.write_bytes(orjson.dumps(raw))
+    return raw  # type: ignore[no-any-return]
+
+
+def test_a_schema_3_store_migrates_through_record_status_and_the_loader(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from store.loader import Reader
+    from tui.cli import main
+    from tui.loader import Loader
+
+    path = tmp_path / "old.json"
+    old = _schema_3(path)
+    texts = {(k["board"], k["goal"].strip().casefold()) for k in old["kpis"].values() if k["goal"]}
+    assert texts  # the demo's KPIs name their goals in text
+
+    # The loader (in process and as the app's child process) reads it as Store.read does.
+    expected = Store(path).read()
+    assert Reader(Store(path)).read() == expected
+    child = Loader(Store(path))
+    try:
+        assert child.read(None) == expected
+    finally:
+        child.close()
+    assert {(g.board, g.name.casefold()) for g in expected.goals.values()} == texts
+
+    # status reads it (in memory: nothing written); record migrates it on the way.
+    before = path.read_bytes()
+    assert main(["--store", str(path), "status"], today=TODAY) == 0
+    assert path.read_bytes() == before
+    capsys.readouterr()
+    assert main(["--store", str(path), "record", "Scrap cost", "5"], today=TODAY) == 0
+    out, err = capsys.readouterr()
+    assert "Scrap cost 5" in out and not err
+    stored = orjson.loads(path.read_bytes())
+    assert stored["meta"]["1"]["schema"] == 4
+    assert {(g["board"], g["name"].casefold()) for g in stored["goals"].values()} == texts
+    assert all(
+        (k["goal_id"] is not None) == bool(k["goal"].strip()) for k in stored["kpis"].values()
+    )
+    assert stored["estimates"] == {} and stored["explanations"] == {}
+    after = Store(path).read()
+    assert after.goals == expected.goals and after.kpis == expected.kpis
+    assert Reader(Store(path)).read() == after
+    # Then the fast path vouches for it.
+    assert main(["--store", str(path), "record", "Scrap cost", "6"], today=TODAY) == 0
+    assert len(Store(path).read().entries[after.kpi_named("Scrap cost").id]) == len(
+        after.entries[after.kpi_named("Scrap cost").id]
+    ) + 1
