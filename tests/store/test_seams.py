@@ -252,3 +252,46 @@ def test_a_schema_3_store_migrates_through_record_status_and_the_loader(
     assert len(Store(path).read().entries[after.kpi_named("Scrap cost").id]) == len(
         after.entries[after.kpi_named("Scrap cost").id]
     ) + 1
+
+
+# --- as of a day: the tiers too ---------------------------------------------------------------
+
+
+def test_as_of_a_day_gives_back_its_goals_reviews_and_escalations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo (escalations raised two days ago, one answered yesterday), then today: the other
+    taken over, a new goal a KPI now serves, a review."""
+    import store.db as db
+    from store import goals
+    from store.asof import as_of
+    from store.demo import build
+
+    monkeypatch.setattr(db, "utcnow", lambda: "2026-11-20T12:00:00Z")
+    store = Store(tmp_path / "team.json")
+    build(store, TODAY)
+    snap = store.read()
+    waiting = next(a for a in snap.actions.values() if a.waiting)
+    answered = next(a for a in snap.actions.values() if a.escalation and a.escalation.answer)
+    escalation.take(store, waiting.id, "cy")
+    goals.add_goal(store, "Zero waiting", "Line 2 Assembly")
+    ops.edit_kpi(store, "Daily output", goal="Zero waiting")
+    reviews.add_review(store, "Line 2 Assembly", TODAY, "seen")
+    now = store.read()
+    old_goal = snap.kpi_named("Daily output").goal_id
+    assert now.kpi_named("Daily output").goal_id != old_goal
+    assert now.actions[waiting.id].board != waiting.board
+
+    past = as_of(now, TODAY - timedelta(days=1))
+    assert past.goals == snap.goals  # the new goal was not there yet
+    assert past.kpi_named("Daily output").goal_id == old_goal
+    assert past.kpi_named("Daily output").goal == snap.kpi_named("Daily output").goal
+    assert past.reviews == snap.reviews
+    back = past.actions[waiting.id]
+    assert back.board == waiting.board and back.waiting and back.owner == waiting.owner
+    assert past.actions[answered.id].escalation == answered.escalation  # answered by then
+    assert as_of(now, TODAY - timedelta(days=2)).actions[answered.id].waiting
+    assert not [a for a in as_of(now, TODAY - timedelta(days=3)).actions.values() if a.escalation]
+    # and the tree as of then is drawn from the goals of then
+    tree = tiers.tree(past, None, TODAY - timedelta(days=1))
+    assert tree and {g.goal.id for n in tree for g in n.goals} <= set(past.goals)

@@ -1,0 +1,84 @@
+"""Where the issues meet on the command line: `tree --as-of` (issue 11's flag on issue 10's
+command), and the roll-up in `status --as-of` computed from that day's store."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import TODAY, fingerprint
+
+from store import Store
+from store.demo import build
+from tui.cli import main
+
+
+def run(path: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(["--store", str(path), *argv], today=TODAY)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    path = tmp_path / "demo.json"
+    build(Store(path), TODAY)
+    return path
+
+
+def test_tree_as_of_a_day_shows_that_day(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = fingerprint(demo)
+    day = TODAY - timedelta(days=3)
+    code, out, err = run(demo, capsys, "tree", "--as-of", day.isoformat())
+    assert code == 0 and err == ""
+    assert out.splitlines()[0] == "as of Tue 17 Nov 2026 (past, read-only)"
+    # The demo's reviews: the plant's 4 days ago, the department's yesterday, Line 2's 3 days
+    # ago: counted from that day, and the department's not made yet.
+    live = run(demo, capsys, "tree")[1]
+    assert not live.startswith("as of")
+    assert "Operations · last review 4 d ago" in live and "Assembly · last review 1 d ago" in live
+    assert "Operations · last review 1 d ago" in out
+    assert "  Assembly · never reviewed" in out
+    assert "Line 2 Assembly · last review today" in out
+    # The goals were there then: the tree is not empty of them.
+    assert "◎ Deliver every order on the promised day" in out
+    assert fingerprint(demo) == before  # read-only
+
+    doc: dict[str, Any] = json.loads(run(demo, capsys, "tree", "--as-of", day.isoformat(),
+                                         "--json")[1])  # fmt: skip
+    assert doc["as_of"] == doc["today"] == day.isoformat()
+    assert json.loads(run(demo, capsys, "tree", "--json")[1])["as_of"] is None
+
+
+def test_tree_as_of_refuses_a_future_day_or_a_bad_date(
+    demo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = fingerprint(demo)
+    for bad, says in (((TODAY + timedelta(days=1)).isoformat(), "after today"),
+                      ("31/12/2013", "--as-of")):  # fmt: skip
+        code, out, err = run(demo, capsys, "tree", "--as-of", bad)
+        assert code == 2 and out == "" and err.count("\n") == 1 and says in err, err
+    assert fingerprint(demo) == before
+
+
+def test_status_as_of_rolls_up_that_day(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo's escalations: raised two days ago, one answered yesterday. As of two days ago
+    both wait on the department; three days ago neither was raised."""
+    two, three = ((TODAY - timedelta(days=n)).isoformat() for n in (2, 3))
+
+    def tiers(*argv: str) -> dict[str, Any]:
+        doc = json.loads(run(demo, capsys, "status", "Assembly", "--json", *argv)[1])
+        return doc["tiers"][0]  # type: ignore[no-any-return]
+
+    assert len(tiers()["escalations_waiting"]) == 1
+    assert len(tiers("--as-of", two)["escalations_waiting"]) == 2
+    assert tiers("--as-of", three)["escalations_waiting"] == []
+    line2 = {c["board"]: c for c in tiers("--as-of", three)["children"]}["Line 2 Assembly"]
+    assert line2["open_escalations"] == 0
+    # The department's own review was yesterday: not there three days ago.
+    assert tiers()["summary"]["last_review"]["who"] == "ana"
+    assert tiers("--as-of", three)["summary"]["last_review"] is None
