@@ -25,7 +25,10 @@ def notices(app: object) -> list[str]:
     return [n.message for n in app._notifications]  # type: ignore[attr-defined]
 
 
-MODES = {"served": {"read_only": "served read-only"}, "as of": {"as_of": PAST}}
+MODES: dict[str, dict[str, object]] = {
+    "served": {"read_only": "served read-only"},
+    "as of": {"as_of": PAST},
+}
 
 
 def _notice(mode: str) -> str:
