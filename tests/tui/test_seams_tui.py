@@ -75,3 +75,40 @@ async def test_a_past_huddle_refuses_escalate_answer_take_and_explain(demo_store
             await pilot.pause()
             assert not isinstance(app.screen, FormScreen), key
     assert fingerprint(demo_store.path) == before
+
+
+async def test_an_as_of_board_rolls_up_and_draws_its_tree_from_that_day(
+    demo_store: Store,
+) -> None:
+    """Three days ago: the department was not reviewed yet and no escalation was raised; the
+    goals were there (the tree shows them)."""
+    from textual.widgets import Tree
+
+    from tui.tree_screen import TreeScreen
+    from widgets.escalation_table import EscalationBox
+
+    app = make_app(demo_store.path, as_of=TODAY - timedelta(days=3))
+    async with app.run_test(size=(160, 50), notifications=True) as pilot:
+        await loaded(pilot, app)
+        snap = app.snapshot
+        assert snap is not None and snap.goals and snap.reviews
+        app.show_board(snap.board_named("Assembly").id)
+        await until(pilot, lambda: app.board_title().endswith("Assembly"), what="Assembly")
+        header = app.screen.header  # type: ignore[attr-defined]
+        await until(pilot, lambda: header.data is not None and header.data.review
+                    == "never reviewed", what="the department's review as of then")  # fmt: skip
+        assert app.screen.query_one(EscalationBox).lines == ()
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, TreeScreen), what="the tree")
+        tree = app.screen.query_one("#kpi-tree", Tree)
+
+        def labels() -> str:
+            out, stack = [], [tree.root]
+            while stack:
+                node = stack.pop()
+                out.append(str(node.label))
+                stack.extend(node.children)
+            return "\n".join(out)
+
+        await until(pilot, lambda: "Deliver every order on the promised day" in labels(),
+                    what="a goal in the tree")  # fmt: skip
