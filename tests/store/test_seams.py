@@ -295,3 +295,67 @@ def test_as_of_a_day_gives_back_its_goals_reviews_and_escalations(
     # and the tree as of then is drawn from the goals of then
     tree = tiers.tree(past, None, TODAY - timedelta(days=1))
     assert tree and {g.goal.id for n in tree for g in n.goals} <= set(past.goals)
+
+
+# --- the huddle: escalations (issue 10) and late KPIs (issue 11) on one agenda ---------------
+
+
+def test_the_agenda_orders_escalations_reds_late_amber_and_gates_only_the_unexplained_red(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import store.db as db
+    from store import huddle
+    from tui.cli import main
+
+    monkeypatch.setattr(db, "utcnow", lambda: "2026-11-20T07:00:00Z")
+    store = Store(tmp_path / "t.json")
+    ops.init(store)
+    ops.add_board(store, "Plant")
+    ops.add_board(store, "Team", parent="Plant")
+    for name, target, amber, due in (("Scrap", 100.0, None, None), ("Yield", 99.0, None, None),
+                                     ("Output", 50.0, None, time(9, 0)),
+                                     ("Uptime", 90.0, 80.0, None)):  # fmt: skip
+        ops.add_kpi(store, name, "Plant", target, amber=amber, due=due)
+    yesterday, two_ago = TODAY - timedelta(days=1), TODAY - timedelta(days=2)
+    ops.record(store, "Scrap", 10.0, yesterday, TODAY)  # red, the larger miss, no action
+    ops.record(store, "Yield", 90.0, yesterday, TODAY)  # red, explained
+    ops.record(store, "Output", 60.0, two_ago, TODAY)  # green, but yesterday's is late
+    ops.record(store, "Uptime", 85.0, yesterday, TODAY)  # amber
+    explain.explain(store, "Yield", "lab is re-calibrating the gauge", TODAY)
+    raised = ops.add_action(store, "Need a second gauge", board="Team")
+    escalation.escalate(store, raised.id, "budget is the plant's")
+    reviews.add_review(store, "Plant", TODAY, "why is scrap red?")
+
+    snap = store.read()
+    plant = snap.board_named("Plant").id
+    now = datetime.combine(TODAY, time(10, 0)).astimezone()
+    views = {v.kpi.name: v for v in snap.views(plant, TODAY, now)}
+    items = huddle.build_agenda(
+        list(views.values()), snap.actions_of(plant), TODAY,
+        escalations=tiers.escalations_to(snap, plant), boards=snap.boards,
+    )  # fmt: skip
+    K = huddle.ItemKind
+    assert [(i.kind, i.name) for i in items] == [
+        (K.ESCALATION, "Need a second gauge"),
+        (K.RED, "Scrap"), (K.RED, "Yield"),
+        (K.LATE, "Output"),
+        (K.AMBER, "Uptime"),
+    ]  # fmt: skip
+    gated = [i.name for i in items if huddle.blocks(i, views.get(i.name), noted=False)]
+    assert gated == ["Scrap"]  # Yield's explanation stands in for an action
+
+    # The minutes carry the last review (issue 10) and the explanation in force (issue 11).
+    ops.save_huddle(store, {
+        "date": TODAY.isoformat(), "board": "Plant", "board_id": plant, "facilitator": "ana",
+        "attendees": ["ana"], "started": "2026-11-20T07:30:00Z", "ended": "2026-11-20T07:40:00Z",
+        "duration_s": 600, "timebox_min": 15, "actions": [], "notes": [], "skips": [],
+        "items": [{"kind": i.kind.value, "name": i.name, "kpi": i.kpi, "action": i.action,
+                   "status": i.status, "seconds": 60, "outcome": "discussed"} for i in items],
+    })  # fmt: skip
+    capsys.readouterr()
+    assert main(["--store", str(store.path), "minutes", "--board", "Plant"], today=TODAY) == 0
+    out = capsys.readouterr().out
+    assert "- Last review: " in out and "(why is scrap red?)" in out
+    assert "## Explanations" in out and "- Yield: lab is re-calibrating the gauge" in out
+    assert "## Escalations" in out and "Need a second gauge" in out
+    assert out.index("Need a second gauge") < out.index("| Scrap")
