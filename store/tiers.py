@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from .health import Health, board_health, stamp_day
 from .model import Action, Board, Goal, Kind, Review, Status
@@ -161,13 +161,16 @@ def escalations_from(snap: Snapshot, board_id: int) -> list[Action]:
     return sorted(acts, key=lambda a: (a.escalation.at if a.escalation else "", a.id))
 
 
-def summarize(snap: Snapshot, board_id: int, today: date) -> BoardSummary:
-    """The board's roll-up summary today."""
+def summarize(
+    snap: Snapshot, board_id: int, today: date, now: datetime | None = None
+) -> BoardSummary:
+    """The board's roll-up summary today (lateness and staleness at `now`, as on the board
+    itself; default: the end of `today`)."""
     b = snap.boards[board_id]
-    views = snap.views(board_id, today)
+    views = snap.views(board_id, today, now)
     below = Counts()
     for d in descendants(snap, board_id):
-        below = below + Counts.of(snap.views(d, today))
+        below = below + Counts.of(snap.views(d, today, now))
     own = Counts.of(views)
     waiting_from = [a for a in escalations_from(snap, board_id) if a.waiting]
     return BoardSummary(
@@ -188,9 +191,11 @@ def summarize(snap: Snapshot, board_id: int, today: date) -> BoardSummary:
     )
 
 
-def rollup(snap: Snapshot, board_id: int, today: date) -> list[BoardSummary]:
+def rollup(
+    snap: Snapshot, board_id: int, today: date, now: datetime | None = None
+) -> list[BoardSummary]:
     """One summary per direct child board, in the order they were added."""
-    return [summarize(snap, c.id, today) for c in sorted(snap.children(board_id), key=_bid)]
+    return [summarize(snap, c.id, today, now) for c in sorted(snap.children(board_id), key=_bid)]
 
 
 def _bid(b: Board) -> int:
@@ -260,18 +265,22 @@ def _goal_of(snap: Snapshot, v: KpiView) -> Goal | None:
 # --- the tree -------------------------------------------------------------------------------
 
 
-def tree(snap: Snapshot, board_id: int | None, today: date) -> list[TreeNode]:
+def tree(
+    snap: Snapshot, board_id: int | None, today: date, now: datetime | None = None
+) -> list[TreeNode]:
     """Boards → goals → KPIs, from `board_id` down (every top-level board's tree when None)."""
-    views = {v.kpi.id: v for v in snap.views(None, today)}
+    views = {v.kpi.id: v for v in snap.views(None, today, now)}
     roots: Sequence[Board]
     if board_id is None:
         roots = sorted((b for b in snap.boards.values() if b.parent is None), key=_bid)
     else:
         roots = [snap.boards[board_id]]
-    return [_node(snap, b, views, today) for b in roots]
+    return [_node(snap, b, views, today, now) for b in roots]
 
 
-def _node(snap: Snapshot, b: Board, views: dict[int, KpiView], today: date) -> TreeNode:
+def _node(
+    snap: Snapshot, b: Board, views: dict[int, KpiView], today: date, now: datetime | None
+) -> TreeNode:
     own = [v for v in views.values() if v.kpi.board == b.id]
     return TreeNode(
         board=b,
@@ -282,8 +291,10 @@ def _node(snap: Snapshot, b: Board, views: dict[int, KpiView], today: date) -> T
                 key=lambda v: v.kpi.id,
             )
         ),
-        children=tuple(_node(snap, c, views, today) for c in sorted(snap.children(b.id), key=_bid)),
-        summary=summarize(snap, b.id, today),
+        children=tuple(
+            _node(snap, c, views, today, now) for c in sorted(snap.children(b.id), key=_bid)
+        ),
+        summary=summarize(snap, b.id, today, now),
         serving_up=tuple(
             sorted(
                 (v for v in own if (g := _goal_of(snap, v)) is not None and g.board != b.id),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from store import present, tiers
 from store.health import Health
@@ -215,9 +215,11 @@ class TierView:
     badges: dict[int, str]
 
 
-def tier_view(snap: Snapshot, board_id: int, today: date) -> TierView:
+def tier_view(
+    snap: Snapshot, board_id: int, today: date, now: datetime | None = None
+) -> TierView:
     boards = snap.boards
-    cards = tuple(child_card(s, today) for s in tiers.rollup(snap, board_id, today))
+    cards = tuple(child_card(s, today) for s in tiers.rollup(snap, board_id, today, now))
     inbound = [escalation_in(a, boards, today) for a in tiers.escalations_to(snap, board_id)]
     outbound = [escalation_out(a, boards, today) for a in tiers.escalations_from(snap, board_id)]
     lines = inbound + outbound  # what waits for this board's answer first

@@ -82,3 +82,39 @@ def test_status_as_of_rolls_up_that_day(demo: Path, capsys: pytest.CaptureFixtur
     # The department's own review was yesterday: not there three days ago.
     assert tiers()["summary"]["last_review"]["who"] == "ana"
     assert tiers("--as-of", three)["summary"]["last_review"] is None
+
+
+def test_the_roll_up_counts_staleness_at_the_same_instant_as_the_board(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A KPI due at 14:00 whose last value is three days old is late at 10:00 (the value for the
+    day before yesterday was due yesterday) and stale only from 14:00: the team's own status, the
+    plant's roll-up of it and the tree say the same at 10:00."""
+    from datetime import datetime, time
+
+    from store import ops
+
+    path = tmp_path / "t.json"
+    store = Store(path)
+    ops.init(store)
+    ops.add_board(store, "Plant")
+    ops.add_board(store, "Team", parent="Plant")
+    ops.add_kpi(store, "Output", "Team", 50.0, due=time(14, 0))
+    ops.record(store, "Output", 60.0, TODAY - timedelta(days=3), TODAY)
+
+    def at(hour: int, *argv: str) -> Any:
+        capsys.readouterr()
+        now = datetime.combine(TODAY, time(hour, 0))
+        assert main(["--store", str(path), *argv, "--json"], now=now) == 0
+        return json.loads(capsys.readouterr().out)
+
+    own = at(10, "status", "Team")["kpis"][0]
+    assert own["status"] == "green"  # late, not stale yet
+    below = at(10, "status", "Plant")["tiers"][0]["children"][0]["own"]
+    assert below["stale"] == 0 and below["green"] == 1
+    tree = at(10, "tree")["tree"][0]["children"][0]["kpis_without_goal"][0]
+    assert tree["status"] == "green"
+    # From 14:00 all three say stale.
+    assert at(15, "status", "Team")["kpis"][0]["status"] == "stale"
+    assert at(15, "status", "Plant")["tiers"][0]["children"][0]["own"]["stale"] == 1
+    assert at(15, "tree")["tree"][0]["children"][0]["kpis_without_goal"][0]["status"] == "stale"

@@ -205,9 +205,9 @@ def cmd_tree(ctx: Ctx) -> int:
     from store.present import as_of_text
 
     a = ctx.args
-    snap, today, _, past = ctx.moment()  # --as-of: the tree as it stood at the end of that day
+    snap, today, now, past = ctx.moment()  # --as-of: the tree as it stood at the end of that day
     board_id = snap.board_named(a.board).id if a.board else None
-    nodes = tiers.tree(snap, board_id, today)
+    nodes = tiers.tree(snap, board_id, today, now)
     if a.json:
         ctx.json({"today": today.isoformat(), "as_of": past.isoformat() if past else None,
                   "tree": [_node_json(n, snap, today) for n in nodes]})  # fmt: skip
