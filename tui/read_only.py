@@ -17,7 +17,8 @@ from store.errors import StoreError
 
 # The actions that change the store or start something that does: by name on any screen, or
 # as `Screen.name` where the name means something else elsewhere (the board's `move` moves the
-# focus; the action screen's moves the action a stage on).
+# focus; the action screen's moves the action a stage on). Not S (skip) in a huddle: it only
+# moves a past huddle on past its gate; a read-only huddle never saves its minutes.
 WRITE_ACTIONS = frozenset(
     {
         "record",  # r: record a value
@@ -27,7 +28,6 @@ WRITE_ACTIONS = frozenset(
         "edit_action",  # e: owner and due date
         "note",  # t: a note on the latest entry
         "huddle",  # h: a huddle writes its minutes
-        "skip",  # S: a skip goes into the minutes
         "attendance",  # w: who is here, into the minutes
         "undo",  # undo is a new write
         "escalate",  # u: raise an action to the board above (issue 10)
