@@ -118,3 +118,32 @@ def test_the_roll_up_counts_staleness_at_the_same_instant_as_the_board(
     assert at(15, "status", "Team")["kpis"][0]["status"] == "stale"
     assert at(15, "status", "Plant")["tiers"][0]["children"][0]["own"]["stale"] == 1
     assert at(15, "tree")["tree"][0]["children"][0]["kpis_without_goal"][0]["status"] == "stale"
+
+
+def test_export_restore_on_the_command_line_carries_estimates_and_explanations(
+    demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import time
+
+    from store import explain, ops, plans
+
+    store = Store(demo)
+    ops.edit_kpi(store, "Daily output", due=time(9, 30))
+    plans.plan(store, "Daily output", 880.0, TODAY, by="ana")
+    explain.explain(store, "Scrap cost", "torque tool at the lab", TODAY)
+    code, first, err = run(demo, capsys, "export", "--format", "json")
+    assert code == 0 and err == ""
+    backup = tmp_path / "backup.json"
+    backup.write_text(first)
+    restored = tmp_path / "restored.json"
+    code, out, err = run(restored, capsys, "restore", str(backup))
+    assert code == 0 and err == "", err
+    assert "1 estimate" in out and "1 explanation" in out
+    again = run(restored, capsys, "export", "--format", "json")[1]
+    a, b = json.loads(first), json.loads(again)
+    a.pop("exported_at"), b.pop("exported_at")
+    assert a == b
+    for argv in (("estimates", "Line 2 Assembly"), ("status", "Line 2 Assembly"), ("tree",),
+                 ("calendar", "Line 2 Assembly")):  # fmt: skip
+        was, now = run(demo, capsys, *argv, "--json"), run(restored, capsys, *argv, "--json")
+        assert was[0] == 0 and was == now, argv
