@@ -222,6 +222,11 @@ CATEGORIES = {
     "Scrap cost": "Cost",
     "Changeover time": "Delivery",
     "Daily output": "Delivery",
+    # issue 10's tiers: the department's and Line 3's KPIs have their letters too
+    "Schedule attainment": "Delivery",
+    "Kaizen ideas": "People",
+    "Line 3 output": "Delivery",
+    "Line 3 yield": "Quality",
 }
 RED_DAY_REASONS = {
     "First-pass yield": ("Connector lot B: bent pins", "Connector lot B: bent pins",
