@@ -12,7 +12,10 @@ keeps (each document's `at`, the change log, an action's history):
 - a KPI or board that existed then gets back the fields it had: the change log's later
   changes are undone, and targets set later are dropped; an action gets back its stage, owner,
   due date and title from its history;
-- estimates and explanations follow the values' rule; huddles held after `day` are left out.
+- estimates and explanations follow the values' rule; huddles held after `day` are left out;
+- goals and leaders' reviews made after that day are left out (a goal gets back its fields, a
+  KPI the goal it served); an escalation raised after it is not there, and one answered or
+  taken over after it is still waiting (a taken action back on the board it came from).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from .model import (
     Estimate,
     Explanation,
     Frequency,
+    Goal,
     Kind,
     Kpi,
     Stage,
@@ -77,12 +81,14 @@ _KPI_TYPES: dict[str, Callable[[Any], Any]] = {
     "due": lambda v: time.fromisoformat(v) if v else None,
     "amber": lambda v: None if v is None else float(v),
     "counter": lambda v: v,
+    "category": lambda v: v or "",
 }
 _KPI_FIELDS = frozenset(
     ("name", "unit", "direction", "amber", "frequency", "owner", "goal", "kind", "counter",
-     "description", "archived", "due")
+     "description", "archived", "due", "goal_id", "category")
 )  # fmt: skip
-_BOARD_FIELDS = frozenset(("name", "description", "parent", "kpi_limit"))
+_BOARD_FIELDS = frozenset(("name", "description", "parent", "kpi_limit", "review_days"))
+_GOAL_FIELDS = frozenset(("name", "parent", "due", "description", "archived"))
 
 
 def _undo(
@@ -113,6 +119,38 @@ def _board_then(snap: Snapshot, b: Board, limit: str) -> Board:
     return replace(b, **{k: v for k, v in old.items() if v is not None or k == "parent"})
 
 
+def _goal_then(snap: Snapshot, g: Goal, limit: str) -> Goal:
+    old = _undo(snap, "goals", g.id, limit, _GOAL_FIELDS)
+    fields: dict[str, Any] = {}
+    for key, value in old.items():
+        try:
+            if key == "due":
+                fields[key] = date.fromisoformat(value) if value else None
+            elif key == "name" and not value:
+                continue
+            else:
+                fields[key] = value
+        except (ValueError, TypeError):
+            continue
+    return replace(g, **fields)
+
+
+def _escalation_then(a: Action, limit: str) -> dict[str, Any]:
+    """The action's escalation as it stood at `limit` (and its board, before a take-over)."""
+    e = a.escalation
+    if e is None:
+        return {}
+    if not _before(e.at, limit):
+        return {"escalation": None}
+    fields: dict[str, Any] = {}
+    if e.answered_at and not _before(e.answered_at, limit):
+        e = replace(e, answer="", answered_by="", answered_at="")
+    if e.taken_at and not _before(e.taken_at, limit):
+        e = replace(e, taken_by="", taken_at="")
+        fields["board"] = e.origin
+    return {**fields, "escalation": e}
+
+
 def _action_then(a: Action, limit: str) -> Action:
     kept = tuple(h for h in a.history if _before(h.at, limit))
     later = [h for h in a.history if not _before(h.at, limit)]
@@ -130,7 +168,7 @@ def _action_then(a: Action, limit: str) -> Action:
                 fields["due"] = date.fromisoformat(h.old) if h.old else None
     if fields.get("title") == "":
         fields.pop("title")
-    return replace(a, history=kept, **fields)
+    return replace(a, history=kept, **fields, **_escalation_then(a, limit))
 
 
 def _entry_day(e: Entry) -> date:
@@ -179,10 +217,22 @@ def as_of(snap: Snapshot, day: date) -> Snapshot:
               for i, b in boards.items()}  # fmt: skip
     kpis = {i: k for i, k in kpis.items() if k.board in boards}
     actions = {
-        a.id: _action_then(a, limit)
+        a.id: then
         for a in snap.actions.values()
-        if _before(a.at, limit) and a.board in boards and (a.kpi is None or a.kpi in kpis)
+        if _before(a.at, limit)
+        and (then := _action_then(a, limit)).board in boards
+        and (a.kpi is None or a.kpi in kpis)
     }
+    goals = {
+        g.id: _goal_then(snap, g, limit)
+        for g in snap.goals.values()
+        if _before(g.at, limit) and g.board in boards
+    }
+    goals = {i: g if g.parent is None or g.parent in goals else replace(g, parent=None)
+             for i, g in goals.items()}  # fmt: skip
+    kpis = {i: k if k.goal_id is None or k.goal_id in goals else replace(k, goal_id=None)
+            for i, k in kpis.items()}  # fmt: skip
+    reviews = [r for r in snap.reviews if _before(r.at, limit) and r.board in boards]
     estimates: dict[int, list[Estimate]] = {}
     for i, xs in snap.estimates.items():
         if i in kpis and (kept_x := _known(xs, limit, _estimate_day, day)):
@@ -204,4 +254,6 @@ def as_of(snap: Snapshot, day: date) -> Snapshot:
         revisions=revisions,
         estimates=estimates,
         explanations=explanations,
+        goals=goals,
+        reviews=reviews,
     )

@@ -23,7 +23,13 @@ and the id. Version 2:
 
 Since schema 4 a board carries "review_days", a KPI "goal_id", and an escalated action its
 "escalation" ({"to", "origin" (board ids), "why", "who", "at", "answer", "answered_by",
-"answered_at", "taken_by", "taken_at"}).
+"answered_at", "taken_by", "taken_at"}), a KPI "category" ("" for none) and "due" (HH:MM|null),
+and two tables join:
+
+     "estimates":    [{"id", "board", "kpi" (names), "kpi_id", "date", "value", "by", "who",
+                       "at"}],
+     "explanations": [{"id", "board", "kpi" (names), "kpi_id", "text", "from", "until", "who",
+                       "at"}]
 
 Entries come in record order per KPI; `superseded` marks a value replaced by a later one for
 the same period. Dates are YYYY-MM-DD, times UTC ISO 8601. Version 1 exports (no ids, no
@@ -138,6 +144,8 @@ def export_doc(snap: Snapshot, exported_at: str) -> Doc:
                 "counter_id": k.counter,
                 "description": k.description,
                 "archived": k.archived,
+                "category": k.category,
+                "due": k.due.strftime("%H:%M") if k.due is not None else None,
                 "who": k.who,
                 "at": k.at,
             }
@@ -184,6 +192,22 @@ def export_doc(snap: Snapshot, exported_at: str) -> Doc:
             {"id": r.id, "board_id": r.board, "note": r.note, "reds": list(r.reds),
              "who": r.who, "at": r.at}
             for r in snap.reviews
+        ],
+        "estimates": [
+            {
+                "id": x.id, "board": bname(kpis[x.kpi].board), "kpi": kpis[x.kpi].name,
+                "kpi_id": x.kpi, "date": x.day.isoformat(), "value": x.value, "by": x.by,
+                "who": x.who, "at": x.at,
+            }
+            for kpi_id in sorted(snap.estimates) for x in snap.estimates[kpi_id]
+        ],
+        "explanations": [
+            {
+                "id": y.id, "board": bname(kpis[y.kpi].board), "kpi": kpis[y.kpi].name,
+                "kpi_id": y.kpi, "text": y.text, "from": y.since.isoformat(),
+                "until": y.until.isoformat(), "who": y.who, "at": y.at,
+            }
+            for kpi_id in sorted(snap.explanations) for y in snap.explanations[kpi_id]
         ],
         "huddles": list(snap.huddles),
         "changes": [
@@ -267,13 +291,15 @@ def _to_store(doc: Doc, problems: list[str]) -> dict[str, list[Doc]]:
     out: dict[str, list[Doc]] = {t: [] for t in ("boards", "kpis", "entries", "actions")}
     out["huddles"], out["changes"] = [], []
     out["goals"], out["reviews"] = [], []
+    out["estimates"], out["explanations"] = [], []
     convert: dict[str, Callable[[Doc], Doc]] = {
         "boards": lambda b: {
             **_without(b, "parent_id"),
             "parent": names.board(b, "parent_id", "parent"),
         },
         "kpis": lambda k: {
-            **_without(k, "board_id", "counter_id"),
+            # a KPI without a category or due time stores none (as `kpi add` writes it)
+            **_without(k, "board_id", "counter_id", *_unset(k, "category", "due")),
             "board": names.board(k, "board_id", "board"),
             "counter": names.kpi(k, "counter_id", "counter", k.get("board")),
         },
@@ -290,6 +316,14 @@ def _to_store(doc: Doc, problems: list[str]) -> dict[str, list[Doc]]:
         "changes": dict,
         "goals": lambda g: {**_without(g, "board_id"), "board": g.get("board_id")},
         "reviews": lambda r: {**_without(r, "board_id"), "board": r.get("board_id")},
+        "estimates": lambda x: {
+            **_without(x, "board", "kpi_id"),
+            "kpi": names.kpi(x, "kpi_id", "kpi", x.get("board")),
+        },
+        "explanations": lambda y: {
+            **_without(y, "board", "kpi_id"),
+            "kpi": names.kpi(y, "kpi_id", "kpi", y.get("board")),
+        },
     }
     for table, make in convert.items():
         items = doc.get(table, [])
@@ -311,6 +345,11 @@ def _without(item: Doc, *fields: str) -> Doc:
     return {k: v for k, v in item.items() if k not in fields}
 
 
+def _unset(item: Doc, *fields: str) -> tuple[str, ...]:
+    """The `fields` the export gives as empty (null or ""): the store leaves them out."""
+    return tuple(f for f in fields if f in item and item[f] in (None, ""))
+
+
 _DECODERS: dict[str, Callable[[object, object], object]] = {
     "boards": codec.decode_board,
     "kpis": codec.decode_kpi,
@@ -320,6 +359,8 @@ _DECODERS: dict[str, Callable[[object, object], object]] = {
     "changes": codec.decode_revision,
     "goals": codec.decode_goal,
     "reviews": codec.decode_review,
+    "estimates": codec.decode_estimate,
+    "explanations": codec.decode_explanation,
 }
 
 
@@ -356,6 +397,11 @@ def check_export(blob: bytes, source: str) -> dict[str, list[Doc]]:
     goals = {g.id: g for g in decoded["goals"]}
     tiers = codec.tier_problems(boards, kpis, decoded["actions"], goals, decoded["reviews"])
     problems += [_say(m) for m in tiers]
+    for table in ("estimates", "explanations"):
+        for x in decoded[table]:
+            if x.kpi not in kpis:
+                missing = codec.Malformed(table, x.id, "kpi", f"KPI {x.kpi} does not exist")
+                problems.append(_say(missing))
     if problems:
         raise RestoreRejected(source, problems)
     return tables

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from .health import Health, board_health, stamp_day
 from .model import Action, Board, Goal, Kind, Review, Status
@@ -161,20 +161,28 @@ def escalations_from(snap: Snapshot, board_id: int) -> list[Action]:
     return sorted(acts, key=lambda a: (a.escalation.at if a.escalation else "", a.id))
 
 
-def board_views(snap: Snapshot, today: date) -> dict[int, list[KpiView]]:
-    """Every live KPI evaluated once, by board: what a roll-up of many boards reads."""
+def board_views(
+    snap: Snapshot, today: date, now: datetime | None = None
+) -> dict[int, list[KpiView]]:
+    """Every live KPI evaluated once, by board, at `now` (lateness and staleness as on the
+    board itself; default: the end of `today`): what a roll-up of many boards reads."""
     out: dict[int, list[KpiView]] = {b: [] for b in snap.boards}
-    for v in snap.views(None, today):
+    for v in snap.views(None, today, now):
         out.setdefault(v.kpi.board, []).append(v)
     return out
 
 
 def summarize(
-    snap: Snapshot, board_id: int, today: date, views: dict[int, list[KpiView]] | None = None
+    snap: Snapshot,
+    board_id: int,
+    today: date,
+    now: datetime | None = None,
+    views: dict[int, list[KpiView]] | None = None,
 ) -> BoardSummary:
-    """The board's roll-up summary today (`views`: `board_views`, when already evaluated)."""
+    """The board's roll-up summary today, at `now` (`views`: `board_views`, when already
+    evaluated)."""
     if views is None:
-        views = board_views(snap, today)
+        views = board_views(snap, today, now)
     b = snap.boards[board_id]
     own_views = views.get(board_id, [])
     below = Counts()
@@ -200,11 +208,13 @@ def summarize(
     )
 
 
-def rollup(snap: Snapshot, board_id: int, today: date) -> list[BoardSummary]:
+def rollup(
+    snap: Snapshot, board_id: int, today: date, now: datetime | None = None
+) -> list[BoardSummary]:
     """One summary per direct child board, in the order they were added."""
-    views = board_views(snap, today)
+    views = board_views(snap, today, now)
     kids = sorted(snap.children(board_id), key=_bid)
-    return [summarize(snap, c.id, today, views) for c in kids]
+    return [summarize(snap, c.id, today, now, views) for c in kids]
 
 
 def _bid(b: Board) -> int:
@@ -274,16 +284,18 @@ def _goal_of(snap: Snapshot, v: KpiView) -> Goal | None:
 # --- the tree -------------------------------------------------------------------------------
 
 
-def tree(snap: Snapshot, board_id: int | None, today: date) -> list[TreeNode]:
+def tree(
+    snap: Snapshot, board_id: int | None, today: date, now: datetime | None = None
+) -> list[TreeNode]:
     """Boards → goals → KPIs, from `board_id` down (every top-level board's tree when None)."""
-    by_board = board_views(snap, today)
+    by_board = board_views(snap, today, now)
     views = {v.kpi.id: v for lst in by_board.values() for v in lst}
     roots: Sequence[Board]
     if board_id is None:
         roots = sorted((b for b in snap.boards.values() if b.parent is None), key=_bid)
     else:
         roots = [snap.boards[board_id]]
-    return [_node(snap, b, views, by_board, today) for b in roots]
+    return [_node(snap, b, views, by_board, today, now) for b in roots]
 
 
 def _node(
@@ -292,6 +304,7 @@ def _node(
     views: dict[int, KpiView],
     by_board: dict[int, list[KpiView]],
     today: date,
+    now: datetime | None,
 ) -> TreeNode:
     own = [v for v in views.values() if v.kpi.board == b.id]
     return TreeNode(
@@ -304,9 +317,10 @@ def _node(
             )
         ),
         children=tuple(
-            _node(snap, c, views, by_board, today) for c in sorted(snap.children(b.id), key=_bid)
+            _node(snap, c, views, by_board, today, now)
+            for c in sorted(snap.children(b.id), key=_bid)
         ),
-        summary=summarize(snap, b.id, today, by_board),
+        summary=summarize(snap, b.id, today, now, by_board),
         serving_up=tuple(
             sorted(
                 (v for v in own if (g := _goal_of(snap, v)) is not None and g.board != b.id),

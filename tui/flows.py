@@ -392,6 +392,8 @@ def escalate(
     app: TeamboardApp, action_id: int, then: Callable[[Action, str], None] | None = None
 ) -> None:
     """Raise an open action to the board above (or a named ancestor), saying why."""
+    if refused(app):
+        return
     action = _action(app, action_id)
     if action is None:
         return
@@ -425,6 +427,8 @@ def answer(
     app: TeamboardApp, action_id: int, then: Callable[[Action, str], None] | None = None
 ) -> None:
     """Answer an escalation waiting at this board: the team sees the note on its board."""
+    if refused(app):
+        return
     action = _action(app, action_id)
     snap = app.snapshot
     if action is None or snap is None:
@@ -452,6 +456,8 @@ def take_over(
     app: TeamboardApp, action_id: int, then: Callable[[Action, str], None] | None = None
 ) -> None:
     """Take an escalated action over: it moves to the board above, with its history."""
+    if refused(app):
+        return
     action = _action(app, action_id)
     if action is None:
         return
@@ -475,6 +481,8 @@ def take_over(
 
 def review(app: TeamboardApp, board_id: int | None) -> None:
     """Record that a leader looked at the board, and what they asked."""
+    if refused(app):
+        return
     snap = app.snapshot
     board = app.views(board_id)
     if snap is None or board_id is None or board is None or board_id not in snap.boards:

@@ -30,6 +30,10 @@ WRITE_ACTIONS = frozenset(
         "skip",  # S: a skip goes into the minutes
         "attendance",  # w: who is here, into the minutes
         "undo",  # undo is a new write
+        "escalate",  # E: raise an action to the board above (issue 10)
+        "answer",  # y: answer an escalation waiting here
+        "take_over",  # o: take an escalated action over
+        "review",  # v: a leader's review of the board
         "ActionScreen.move",  # one action, opened: next stage
         "ActionScreen.done",
         "ActionScreen.edit",

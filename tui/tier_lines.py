@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from store import present, tiers
 from store.health import Health
@@ -217,20 +217,24 @@ class TierView:
     badges: dict[int, str]
 
 
-def losing_below(snap: Snapshot, board_id: int, today: date) -> tuple[str, ...]:
+def losing_below(
+    snap: Snapshot, board_id: int, today: date, now: datetime | None = None
+) -> tuple[str, ...]:
     """The boards under `board_id` (all tiers) with a red KPI, in tree order."""
     return tuple(
         snap.boards[d].name
         for d in tiers.descendants(snap, board_id)
-        if any(v.status is Status.RED for v in snap.views(d, today))
+        if any(v.status is Status.RED for v in snap.views(d, today, now))
     )
 
 
-def tier_view(snap: Snapshot, board_id: int, today: date) -> TierView:
+def tier_view(
+    snap: Snapshot, board_id: int, today: date, now: datetime | None = None
+) -> TierView:
     boards = snap.boards
     cards = tuple(
-        child_card(s, today, losing_below(snap, s.board.id, today) if s.below.red else ())
-        for s in tiers.rollup(snap, board_id, today)
+        child_card(s, today, losing_below(snap, s.board.id, today, now) if s.below.red else ())
+        for s in tiers.rollup(snap, board_id, today, now)
     )
     inbound = [escalation_in(a, boards, today) for a in tiers.escalations_to(snap, board_id)]
     outbound = [escalation_out(a, boards, today) for a in tiers.escalations_from(snap, board_id)]

@@ -88,7 +88,7 @@ class TreeScreen(Screen[None]):
             self.kpi_tree.clear()
             return
         today = app.view_day()
-        roots = tiers.tree(snap, None, today)
+        roots = tiers.tree(snap, None, today, app.moment())  # lateness as on the board
         self.heading.update(
             "Boards → goals → KPIs · enter opens a board or a KPI · e expands all · esc back"
         )

@@ -54,5 +54,5 @@ class Views:
         self.board(snap, board_id, today, now)  # drops what an older snapshot or moment built
         view = self._tiers.get(board_id)
         if view is None:
-            view = self._tiers[board_id] = tier_view(snap, board_id, today)
+            view = self._tiers[board_id] = tier_view(snap, board_id, today, now)
         return view

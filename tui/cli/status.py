@@ -91,12 +91,12 @@ def cmd_status(ctx: Ctx) -> int:
                 "tiers": [
                     {
                         "board": b.name,
-                        "summary": summary_json(tiers.summarize(snap, b.id, today), today),
+                        "summary": summary_json(tiers.summarize(snap, b.id, today, now), today),
                         "escalations_waiting": [
                             action_json(x, snap, today) for x in tiers.escalations_to(snap, b.id)
                         ],
                         "children": [
-                            summary_json(c, today) for c in tiers.rollup(snap, b.id, today)
+                            summary_json(c, today) for c in tiers.rollup(snap, b.id, today, now)
                         ],
                     }
                     for b in boards
@@ -143,7 +143,7 @@ def cmd_status(ctx: Ctx) -> int:
                 ctx.print(line)
         else:
             ctx.print("  no open actions")
-        children = tiers.rollup(snap, b.id, today)
+        children = tiers.rollup(snap, b.id, today, now)
         if children and not a.all:
             ctx.print(f"  boards under {one_line(b.name)}:")
             for summary in children:

@@ -132,7 +132,7 @@ def cmd_restore(ctx: Ctx) -> int:
     kinds = [
         f"{n} {names.get(kind, (kind[:-1], kind))[n != 1]}"
         for kind, n in counts.items()
-        if n or kind not in ("goals", "reviews")  # the tiers' tables, when there are any
+        if n or kind not in ("goals", "reviews", "estimates", "explanations")  # when there are any
     ]
     ctx.print(f"restored {', '.join(kinds[:-1])} and {kinds[-1]} into {ctx.store}")
     return 0

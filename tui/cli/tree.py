@@ -11,7 +11,7 @@ from store.present import STATUS_GLYPH, limit_text, review_text, share_text, sta
 from store.rules import KpiView
 from store.snapshot import Snapshot
 
-from .base import Ctx, Sub, command, json_flag
+from .base import Ctx, Sub, as_of_opt, command, json_flag
 from .output import Painter, one_line
 
 if TYPE_CHECKING:  # typing only: keep start-up light
@@ -130,12 +130,15 @@ def _goal_notes(g: GoalView, snap: Snapshot) -> list[str]:
     return out
 
 
-def _tree_lines(node: TreeNode, snap: Snapshot, depth: int, ctx: Ctx) -> list[str]:
+def _tree_lines(
+    node: TreeNode, snap: Snapshot, depth: int, ctx: Ctx, today: date | None = None
+) -> list[str]:
     paint = ctx.paint
+    today = today or ctx.today
     pad = "  " * depth
     s = node.summary
     over = f"  KPIs {limit_text(s.kpis, s.kpi_limit)}" if s.over_limit else ""
-    review = f" · {one_line(review_text(s.last_review, ctx.today))}"
+    review = f" · {one_line(review_text(s.last_review, today))}"
     flag = paint(" (review overdue)", "alarm") if s.review_overdue else ""
     lines = [f"{pad}{paint(one_line(node.board.name), 'bold')}{over}{review}{flag}"]
     for g in node.goals:
@@ -156,7 +159,7 @@ def _tree_lines(node: TreeNode, snap: Snapshot, depth: int, ctx: Ctx) -> list[st
         for v in node.ungoaled:
             lines.append(f"{pad}      {_kpi_line(v, paint)}")
     for child in node.children:
-        lines += _tree_lines(child, snap, depth + 1, ctx)
+        lines += _tree_lines(child, snap, depth + 1, ctx, today)
     return lines
 
 
@@ -199,20 +202,23 @@ def _node_json(node: TreeNode, snap: Snapshot, today: date) -> dict[str, Any]:
 
 def cmd_tree(ctx: Ctx) -> int:
     from store import tiers
+    from store.present import as_of_text
 
     a = ctx.args
-    snap = ctx.snapshot()
+    snap, today, now, past = ctx.moment()  # --as-of: the tree as it stood at the end of that day
     board_id = snap.board_named(a.board).id if a.board else None
-    nodes = tiers.tree(snap, board_id, ctx.today)
+    nodes = tiers.tree(snap, board_id, today, now)
     if a.json:
-        ctx.json({"today": ctx.today.isoformat(),
-                  "tree": [_node_json(n, snap, ctx.today) for n in nodes]})  # fmt: skip
+        ctx.json({"today": today.isoformat(), "as_of": past.isoformat() if past else None,
+                  "tree": [_node_json(n, snap, today) for n in nodes]})  # fmt: skip
         return 0
     if not nodes:
         ctx.print(f"no boards yet: add one with teamboard {ctx.store_flag()}board add NAME")
         return 0
+    if past is not None:
+        ctx.print(f"{as_of_text(past)} (past, read-only)")
     for n in nodes:
-        for line in _tree_lines(n, snap, 0, ctx):
+        for line in _tree_lines(n, snap, 0, ctx, today):
             ctx.print(line)
     return 0
 
@@ -289,6 +295,7 @@ def cmd_health(ctx: Ctx) -> int:
 def register(sub: Sub) -> None:
     c = command(sub, "tree", "the KPI tree: boards → goals → KPIs with their status", cmd_tree)
     c.add_argument("board", nargs="?", metavar="BOARD", help="from this board down (default: all)")
+    as_of_opt(c)
     json_flag(c)
     c = command(sub, "review", "record that you reviewed a board (a leader at the board)",
                 cmd_review)  # fmt: skip
