@@ -370,7 +370,7 @@ def test_wall_and_board_are_those_of_the_terminal(
 ) -> None:
     server = serve(servers, store, "--wall", "--board", TEAM_BOARD.lower(), "--rotate", "2")
     open_board(page, server.url)
-    wait_text(page, TEAM_BOARD, 5)
-    wait_text(page, "board 2 of 2", 5)  # the team board is the second in the tree
+    # The demo's tree: Operations, Assembly, Line 2 Assembly, Line 3 Assembly.
+    wait_text(page, f"{TEAM_BOARD}  (board 3 of 4)", 5)
     assert "palette" not in text(page)  # the wall has no footer
-    wait_text(page, "board 1 of 2", 10)  # and it rotates
+    wait_text(page, "(board 4 of 4)", 10)  # and it rotates
