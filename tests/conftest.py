@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -52,6 +54,46 @@ def demo_store(store_path: Path) -> Store:
     store = Store(store_path)
     build(store, TODAY)
     return store
+
+
+# --- the command line in this process -----------------------------------------------------
+
+
+class CliRun:
+    """`teamboard` (`tui.cli.main`) on one store with a frozen day; a call returns (exit code,
+    stdout, stderr)."""
+
+    def __init__(self, path: Path, capsys: pytest.CaptureFixture[str], today: date = TODAY):
+        self.path = path
+        self.capsys = capsys
+        self.today = today
+
+    def __call__(self, *argv: str, today: date | None = None) -> tuple[int, str, str]:
+        from tui.cli import main
+
+        self.capsys.readouterr()
+        code = main(["--store", str(self.path), *argv], today=today or self.today)
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+    def ok(self, *argv: str, today: date | None = None) -> str:
+        code, out, err = self(*argv, today=today)
+        assert code == 0, err
+        assert err == ""
+        return out
+
+    def json(self, *argv: str) -> Any:
+        return json.loads(self.ok(*argv, "--json"))
+
+    def bad(self, *argv: str) -> str:
+        """Refused as bad input: exit 2, one line on stderr, nothing on stdout or in the file."""
+        before = fingerprint(self.path)
+        code, out, err = self(*argv)
+        assert code == 2, (code, out, err)
+        assert out == "" and err.count("\n") == 1 and err.startswith("teamboard: "), err
+        assert "Traceback" not in err
+        assert fingerprint(self.path) == before
+        return err
 
 
 # --- real processes, possibly as another user -------------------------------------------------

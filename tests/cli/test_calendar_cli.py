@@ -5,37 +5,14 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import TODAY
+from conftest import CliRun as Run
 
 from store import Store, calendar
 from store.demo import build
-from tui.cli import main, output
-
-
-class Run:
-    """`main` on one store with a frozen today; returns (exit code, stdout, stderr)."""
-
-    def __init__(self, path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        self.path = path
-        self.capsys = capsys
-
-    def __call__(self, *argv: str, today: date = TODAY) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        code = main(["--store", str(self.path), *argv], today=today)
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-    def ok(self, *argv: str) -> str:
-        code, out, err = self(*argv)
-        assert code == 0, err
-        assert err == ""
-        return out
-
-    def json(self, *argv: str) -> Any:
-        return json.loads(self.ok(*argv, "--json"))
+from tui.cli import output
 
 
 @pytest.fixture

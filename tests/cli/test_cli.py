@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import CliRun as Run
 
 from store import Store, present, validate
 from store.errors import NotFound
@@ -21,29 +22,6 @@ from tui.cli import error_line, main, output
 
 DAY = date(2024, 5, 10)  # a Friday
 SCRIPT = shutil.which("teamboard", path=str(Path(sys.executable).parent))
-
-
-class Run:
-    """`main` on one store with a frozen today; returns (exit code, stdout, stderr)."""
-
-    def __init__(self, path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        self.path = path
-        self.capsys = capsys
-
-    def __call__(self, *argv: str, today: date = DAY) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        code = main(["--store", str(self.path), *argv], today=today)
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-    def ok(self, *argv: str, today: date = DAY) -> str:
-        code, out, err = self(*argv, today=today)
-        assert code == 0, err
-        assert err == ""
-        return out
-
-    def json(self, *argv: str) -> Any:
-        return json.loads(self.ok(*argv, "--json"))
 
 
 @pytest.fixture
@@ -54,7 +32,7 @@ def path(tmp_path: Path) -> Path:
 @pytest.fixture
 def tb(path: Path, capsys: pytest.CaptureFixture[str]) -> Run:
     """A store with board Line 3 (OEE up to 85 %, amber 80; Scrap down to 2 %)."""
-    run = Run(path, capsys)
+    run = Run(path, capsys, DAY)
     run.ok("init")
     run.ok("board", "add", "Line 3", "--description", "the filler line")
     run.ok(
@@ -69,7 +47,7 @@ def tb(path: Path, capsys: pytest.CaptureFixture[str]) -> Run:
 
 @pytest.fixture
 def empty(path: Path, capsys: pytest.CaptureFixture[str]) -> Run:
-    return Run(path, capsys)
+    return Run(path, capsys, DAY)
 
 
 # --- init, missing and broken stores ----------------------------------------------------------
@@ -580,7 +558,7 @@ def test_export_csv_imports_back_into_a_new_store(
     assert exported.splitlines()[0] == "board,kpi,date,value,plan,note,who,at"
     assert len(exported.splitlines()) == 1 + 5 + 1  # header, five entries, one line break
     (tmp_path / "out.csv").write_text(exported)
-    other = Run(tmp_path / "other.json", capsys)
+    other = Run(tmp_path / "other.json", capsys, DAY)
     other.ok("init")
     other.ok("import", str(tmp_path / "out.csv"), "--create")
 

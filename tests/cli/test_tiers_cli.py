@@ -4,48 +4,10 @@ Bad input: one line, exit 2, nothing written."""
 
 from __future__ import annotations
 
-import json
-from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
-from conftest import TODAY, fingerprint
-
-from tui.cli import main
-
-
-class Run:
-    """`main` on one store with a frozen today; returns (exit code, stdout, stderr)."""
-
-    def __init__(self, path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        self.path = path
-        self.capsys = capsys
-
-    def __call__(self, *argv: str, today: date = TODAY) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        code = main(["--store", str(self.path), *argv], today=today)
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-    def ok(self, *argv: str) -> str:
-        code, out, err = self(*argv)
-        assert code == 0, err
-        assert err == ""
-        return out
-
-    def json(self, *argv: str) -> Any:
-        return json.loads(self.ok(*argv, "--json"))
-
-    def bad(self, *argv: str) -> str:
-        """Refused as bad input: exit 2, one line on stderr, nothing on stdout or in the file."""
-        before = fingerprint(self.path)
-        code, out, err = self(*argv)
-        assert code == 2, (code, out, err)
-        assert out == "" and err.count("\n") == 1 and err.startswith("teamboard: "), err
-        assert "Traceback" not in err
-        assert fingerprint(self.path) == before
-        return err
+from conftest import CliRun as Run
 
 
 @pytest.fixture
