@@ -56,6 +56,65 @@ def demo_store(store_path: Path) -> Store:
     return store
 
 
+# --- pictures: what the snapshot tests share --------------------------------------------------
+
+SETTLE_S = 30  # a picture settles in about a second; a loaded 2-core machine takes more
+LAST_CHANGE = {"who": "ana", "at": f"{TODAY.isoformat()}T07:40:00Z",
+               "what": "recorded Customer complaints = 1"}  # fmt: skip
+
+
+def freeze(path: Path, last_change: dict[str, str] = LAST_CHANGE) -> Path:
+    """Fix the one field a store takes from the real clock and user (its last change), so a
+    picture of it is the same on every run."""
+    import orjson
+
+    raw = orjson.loads(path.read_bytes())
+    raw["meta"]["1"]["last_change"] = last_change
+    path.write_bytes(orjson.dumps(raw))
+    return path
+
+
+@pytest.fixture
+def frozen_demo(demo_store: Store) -> Path:
+    """The demo store for pictures: built for TODAY, its last change fixed."""
+    return freeze(demo_store.path)
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Stored times are UTC and shown in local time: pin the local zone for pictures
+    (`pytestmark = pytest.mark.usefixtures("utc")`)."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+async def still(pilot: Pilot[Any], deadline: float) -> None:
+    """Wait until two pictures 0.1 s apart are the same, or fail at `deadline` (monotonic).
+
+    Some widgets finish after the data arrives: a DataTable sizes its columns on the next idle,
+    and tables re-fill when their width is first known. A picture taken mid-way differs.
+    """
+    await pilot.wait_for_scheduled_animations()
+    # Repaint every widget once. Without it the action table's header is sometimes left painted
+    # with the widths it had before its rows were measured (narrow, misaligned with the rows)
+    # until something repaints the table: a race in DataTable's idle-time sizing. The pictures
+    # show what the board looks like after any repaint.
+    for widget in pilot.app.screen.walk_children():
+        widget.refresh()
+    await pilot.pause()
+    before = pilot.app.export_screenshot()
+    while True:
+        await pilot.pause(0.1)
+        now = pilot.app.export_screenshot()
+        if now == before:
+            return
+        assert time.monotonic() < deadline, "the screen kept changing"
+        before = now
+
+
 # --- the command line in this process -----------------------------------------------------
 
 

@@ -12,16 +12,14 @@ flight) and two pictures in a row are the same. Update on purpose with
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
-from conftest import TODAY, clock, tiles, until
+from conftest import SETTLE_S, clock, still, tiles, until
 from textual.pilot import Pilot
 
-from store import Store
 from store import huddle as hd
 from tui.action_screen import ActionScreen
 from tui.app import TeamboardApp
@@ -30,33 +28,8 @@ from tui.huddle_screen import HuddleScreen
 from widgets.action_table import ActionTable
 from widgets.child_tile import ChildTile
 
-DEADLINE_S = 30  # a picture settles in about a second; a loaded 2-core machine takes a few
-LAST_CHANGE = {
-    "who": "ana",
-    "at": f"{TODAY.isoformat()}T07:40:00Z",
-    "what": "recorded Customer complaints = 1",
-}
-
 SnapCompare = Callable[..., bool]
-
-
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Stored times are UTC and shown in local time: pin the local zone."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-@pytest.fixture
-def frozen_demo(demo_store: Store) -> Path:
-    path = demo_store.path
-    raw = orjson.loads(path.read_bytes())
-    raw["meta"]["1"]["last_change"] = LAST_CHANGE
-    path.write_bytes(orjson.dumps(raw))
-    return path
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 def settled(*keys: str) -> Callable[[Pilot[Any]], Any]:
@@ -66,7 +39,7 @@ def settled(*keys: str) -> Callable[[Pilot[Any]], Any]:
     async def run_before(pilot: Pilot[Any]) -> None:
         app = pilot.app
         assert isinstance(app, TeamboardApp)
-        deadline = time.monotonic() + DEADLINE_S
+        deadline = time.monotonic() + SETTLE_S
 
         def board_drawn() -> bool:
             shown = tiles(app)
@@ -82,11 +55,11 @@ def settled(*keys: str) -> Callable[[Pilot[Any]], Any]:
                 and all(k.children for k in kids)
             )
 
-        await until(pilot, board_drawn, DEADLINE_S, "the board")
+        await until(pilot, board_drawn, SETTLE_S, "the board")
         if keys:
             await pilot.press(*keys)
         if "enter" in keys:
-            await until(pilot, lambda: chart_drawn(app), DEADLINE_S, "the detail's chart")
+            await until(pilot, lambda: chart_drawn(app), SETTLE_S, "the detail's chart")
         await still(pilot, deadline)
 
     return run_before
@@ -100,30 +73,6 @@ def chart_drawn(app: TeamboardApp) -> bool:
         and screen.chart.data is not None
         and bool(screen.chart.size.area)
     )
-
-
-async def still(pilot: Pilot[Any], deadline: float) -> None:
-    """Wait until two pictures 0.1 s apart are the same.
-
-    Some widgets finish after the data arrives: a DataTable sizes its columns on the next idle,
-    and tables re-fill when their width is first known. A picture taken mid-way differs.
-    """
-    await pilot.wait_for_scheduled_animations()
-    # Repaint every widget once. Without it the action table's header is sometimes left painted
-    # with the widths it had before its rows were measured (narrow, misaligned with the rows)
-    # until something repaints the table: a race in DataTable's idle-time sizing, reported
-    # separately. The pictures show what the board looks like after any repaint.
-    for widget in pilot.app.screen.walk_children():
-        widget.refresh()
-    await pilot.pause()
-    before = pilot.app.export_screenshot()
-    while True:
-        await pilot.pause(0.1)
-        now = pilot.app.export_screenshot()
-        if now == before:
-            return
-        assert time.monotonic() < deadline, "the screen kept changing"
-        before = now
 
 
 SIZES = [(80, 24), (120, 40), (160, 50), (240, 67)]  # a laptop, a terminal, a big one, a wall
@@ -173,13 +122,13 @@ def huddle(*keys: str) -> Callable[[Pilot[Any]], Any]:
     async def run_before(pilot: Pilot[Any]) -> None:
         app = pilot.app
         assert isinstance(app, TeamboardApp)
-        deadline = time.monotonic() + DEADLINE_S
+        deadline = time.monotonic() + SETTLE_S
 
         def started() -> bool:
             screen = app.screen
             return isinstance(screen, HuddleScreen) and screen.item is not None and app.settled()
 
-        await until(pilot, started, DEADLINE_S, "the huddle's first item")
+        await until(pilot, started, SETTLE_S, "the huddle's first item")
         if keys:
             await pilot.press(*keys)
         await still(pilot, deadline)
@@ -220,7 +169,7 @@ def test_action_opened(snap_compare: SnapCompare, frozen_demo: Path, who: None) 
         await board_drawn(pilot)
         app.screen.query_one(ActionTable).focus()
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, ActionScreen), DEADLINE_S, "the action")
-        await still(pilot, time.monotonic() + DEADLINE_S)
+        await until(pilot, lambda: isinstance(app.screen, ActionScreen), SETTLE_S, "the action")
+        await still(pilot, time.monotonic() + SETTLE_S)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)

@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from conftest import TODAY, clock, loaded, make_app, until
+from conftest import SETTLE_S, TODAY, clock, loaded, make_app, still, until
 from textual.command import CommandList
 from textual.pilot import Pilot
 
@@ -21,8 +21,8 @@ from tui.board_screen import BoardScreen
 from tui.calendar_screen import CalendarScreen, shift_month
 from widgets.calendar import CategoryCalendar, RedDaysPanel
 
-DEADLINE_S = 30
 SnapCompare = Callable[..., bool]
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 def shown(app: TeamboardApp) -> CalendarScreen | None:
@@ -212,47 +212,18 @@ async def test_store_text_is_drawn_literally(store_path: Path) -> None:
 # --- pictures ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-@pytest.fixture
-def frozen_demo(demo_store: Store) -> Path:
-    """The demo, with the one field it takes from the real clock and user fixed."""
-    path = demo_store.path
-    raw = orjson.loads(path.read_bytes())
-    raw["meta"]["1"]["last_change"] = {"who": "ana", "at": f"{TODAY.isoformat()}T07:40:00Z",
-                                       "what": "recorded Customer complaints = 1"}  # fmt: skip
-    path.write_bytes(orjson.dumps(raw))
-    return path
-
-
 def calendar_drawn() -> Callable[[Pilot[Any]], Any]:
     """Wait for the board, press `c`, wait for the calendar, then for a still screen."""
 
     async def run_before(pilot: Pilot[Any]) -> None:
         app = pilot.app
         assert isinstance(app, TeamboardApp)
-        deadline = time.monotonic() + DEADLINE_S
-        await until(pilot, lambda: app.reloads >= 1 and app.settled(), DEADLINE_S, "the board")
+        deadline = time.monotonic() + SETTLE_S
+        await until(pilot, lambda: app.reloads >= 1 and app.settled(), SETTLE_S, "the board")
         await pilot.press("c")
-        await until(pilot, lambda: shown(app) is not None and bool(blocks(app)), DEADLINE_S,
+        await until(pilot, lambda: shown(app) is not None and bool(blocks(app)), SETTLE_S,
                     "the calendar")  # fmt: skip
-        await pilot.wait_for_scheduled_animations()
-        await pilot.pause()
-        before = app.export_screenshot()
-        while True:
-            await pilot.pause(0.1)
-            now = app.export_screenshot()
-            if now == before:
-                return
-            assert time.monotonic() < deadline, "the screen kept changing"
-            before = now
+        await still(pilot, deadline)
 
     return run_before
 

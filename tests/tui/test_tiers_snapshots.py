@@ -10,59 +10,20 @@ Update on purpose with `pytest tests/tui/test_tiers_snapshots.py --snapshot-upda
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
-from conftest import TODAY, clock, tiles, until
+from conftest import SETTLE_S, clock, still, tiles, until
 from textual.pilot import Pilot
 
-from store import Store
 from tui.app import TeamboardApp
 from tui.tree_screen import TreeScreen
 from widgets.child_tile import ChildTile
 
-DEADLINE_S = 30
-LAST_CHANGE = {"who": "ana", "at": f"{TODAY.isoformat()}T07:40:00Z",
-               "what": "recorded Customer complaints = 1"}
-
 SnapCompare = Callable[..., bool]
-
-
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-@pytest.fixture
-def frozen_demo(demo_store: Store) -> Path:
-    path = demo_store.path
-    raw = orjson.loads(path.read_bytes())
-    raw["meta"]["1"]["last_change"] = LAST_CHANGE
-    path.write_bytes(orjson.dumps(raw))
-    return path
-
-
-async def still(pilot: Pilot[Any], deadline: float) -> None:
-    """Wait until two pictures 0.1 s apart are the same (tables size themselves when idle)."""
-    await pilot.wait_for_scheduled_animations()
-    for widget in pilot.app.screen.walk_children():
-        widget.refresh()
-    await pilot.pause()
-    before = pilot.app.export_screenshot()
-    while True:
-        await pilot.pause(0.1)
-        now = pilot.app.export_screenshot()
-        if now == before:
-            return
-        assert time.monotonic() < deadline, "the screen kept changing"
-        before = now
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 def settled(*keys: str, children: int = 0) -> Callable[[Pilot[Any]], Any]:
@@ -72,7 +33,7 @@ def settled(*keys: str, children: int = 0) -> Callable[[Pilot[Any]], Any]:
     async def run_before(pilot: Pilot[Any]) -> None:
         app = pilot.app
         assert isinstance(app, TeamboardApp)
-        deadline = time.monotonic() + DEADLINE_S
+        deadline = time.monotonic() + SETTLE_S
 
         def board_drawn() -> bool:
             shown = tiles(app)
@@ -86,11 +47,11 @@ def settled(*keys: str, children: int = 0) -> Callable[[Pilot[Any]], Any]:
                 and all(k.children for k in kids)
             )
 
-        await until(pilot, board_drawn, DEADLINE_S, "the board")
+        await until(pilot, board_drawn, SETTLE_S, "the board")
         if keys:
             await pilot.press(*keys)
         if "t" in keys:
-            await until(pilot, lambda: isinstance(app.screen, TreeScreen), DEADLINE_S, "tree")
+            await until(pilot, lambda: isinstance(app.screen, TreeScreen), SETTLE_S, "tree")
         await still(pilot, deadline)
 
     return run_before

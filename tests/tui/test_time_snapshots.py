@@ -10,15 +10,14 @@ the pictures (`rsvg-convert`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
-from conftest import TODAY, seeded, tiles, until
+from conftest import SETTLE_S, TODAY, freeze, seeded, still, tiles, until
 from textual.pilot import Pilot
 
 from store import ops
@@ -26,27 +25,15 @@ from store.csvio import import_csv
 from store.model import Direction
 from tui.app import TeamboardApp
 
-DEADLINE_S = 30
 SnapCompare = Callable[..., bool]
+pytestmark = pytest.mark.usefixtures("utc")
 PAST = date(2013, 12, 31)
 LAST_CHANGE = {"who": "ana", "at": f"{TODAY.isoformat()}T07:10:00Z",
                "what": "recorded Output = 104"}
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
 def frozen(path: Path) -> Path:
-    raw = orjson.loads(path.read_bytes())
-    raw["meta"]["1"]["last_change"] = LAST_CHANGE
-    path.write_bytes(orjson.dumps(raw))
-    return path
+    return freeze(path, LAST_CHANGE)
 
 
 def at(hour: int, minute: int) -> Callable[[], datetime]:
@@ -54,11 +41,11 @@ def at(hour: int, minute: int) -> Callable[[], datetime]:
     return lambda: when
 
 
-async def still(pilot: Pilot[Any]) -> None:
+async def board_still(pilot: Pilot[Any]) -> None:
     """Wait for the loaded board, then for two pictures 0.1 s apart to be the same."""
     app = pilot.app
     assert isinstance(app, TeamboardApp)
-    deadline = time.monotonic() + DEADLINE_S
+    deadline = time.monotonic() + SETTLE_S
 
     def drawn() -> bool:
         shown = tiles(app)
@@ -66,19 +53,8 @@ async def still(pilot: Pilot[Any]) -> None:
             t.children for t in shown
         )
 
-    await until(pilot, drawn, DEADLINE_S, "the board")
-    await pilot.wait_for_scheduled_animations()
-    for widget in app.screen.walk_children():
-        widget.refresh()
-    await pilot.pause()
-    before = app.export_screenshot()
-    while True:
-        await pilot.pause(0.1)
-        now = app.export_screenshot()
-        if now == before:
-            return
-        assert time.monotonic() < deadline, "the screen kept changing"
-        before = now
+    await until(pilot, drawn, SETTLE_S, "the board")
+    await still(pilot, deadline)
 
 
 def test_as_of_board(snap_compare: SnapCompare, store_path: Path) -> None:
@@ -99,7 +75,7 @@ def test_as_of_board(snap_compare: SnapCompare, store_path: Path) -> None:
             rows.append(f"Line,Audits,{day},1")
     import_csv(store, "\n".join(rows) + "\n", TODAY)
     app = TeamboardApp(frozen(store_path), clock=at(9, 0), as_of=PAST)
-    assert snap_compare(app, terminal_size=(120, 30), run_before=still)
+    assert snap_compare(app, terminal_size=(120, 30), run_before=board_still)
 
 
 def test_late_kpi(snap_compare: SnapCompare, store_path: Path) -> None:
@@ -113,4 +89,4 @@ def test_late_kpi(snap_compare: SnapCompare, store_path: Path) -> None:
         ops.record(store, "Yield", 96.0 - n % 3, day, TODAY)
     ops.record(store, "Yield", 97.0, TODAY - timedelta(days=1), TODAY)
     app = TeamboardApp(frozen(store_path), clock=at(7, 35))
-    assert snap_compare(app, terminal_size=(120, 30), run_before=still)
+    assert snap_compare(app, terminal_size=(120, 30), run_before=board_still)
