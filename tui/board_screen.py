@@ -290,16 +290,31 @@ class BoardScreen(Screen[None]):
         event.stop()
         self.app.open_detail(event.kpi_id)
 
+    _focused_for: int | None = None  # the board whose tiles the focus was last placed on
+
     def _focus_first(self) -> None:
         """Nothing focused (the start, another board): the first red tile, else the first, so
-        `a` makes an action for that KPI and its owner."""
+        `a` makes an action for that KPI and its owner.
+
+        Tiles are reused across boards, so a tile still focused after the board changed is not
+        a choice: it is where the last board's focus happened to be (a child tile opened)."""
         focused = self.focused
-        if isinstance(focused, (KpiTile, ActionTable)) and focused.is_attached:
+        board = self.app.board_id
+        chosen = isinstance(focused, (KpiTile, ChildTile, ActionTable)) and focused.is_attached
+        if chosen and self._focused_for == board:
             return  # someone chose it (the scroll container's auto-focus does not count)
         tiles = self.tiles()
         red = [t for t in tiles if t.view is not None and t.view.status is Status.RED]
         if red or tiles:
             (red or tiles)[0].focus()
+            self._focused_for = board
+        elif chosen:
+            self._focused_for = board
+
+    def on_screen_resume(self) -> None:
+        """Back from a screen that opened another board (the tree): focus as on a new board."""
+        if self._focused_for != self.app.board_id:
+            self._focus_first()
 
     # --- the tiers: tree, escalation, review --------------------------------------------------
 

@@ -182,6 +182,23 @@ async def test_enter_and_a_click_open_the_child_board(tiered: Store) -> None:
         await on_board(pilot, app, "Line 1")
 
 
+async def test_a_reload_keeps_the_focus_on_a_child_tile(demo_store: Store) -> None:
+    """A teammate's write reloads the board: the child tile someone chose stays focused."""
+    app = make_app(demo_store.path, board="Assembly")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await on_board(pilot, app, "Assembly")
+        await until(pilot, lambda: children_drawn(app, 2), 10, "two child tiles")
+        chosen = child_tiles(app)[1]
+        chosen.focus()
+        await pilot.pause()
+        before = app.reloads
+        ops.record(demo_store, "Schedule attainment", 90.0, TODAY, TODAY, board="Assembly")
+        app.request_reload()
+        await until(pilot, lambda: app.reloads > before and app.settled(), 10, "the reload")
+        await pilot.pause()
+        assert app.focused is chosen
+
+
 async def test_the_rollup_follows_a_write_by_another_process(tiered: Store) -> None:
     app = make_app(tiered.path, board="Assembly")
     async with app.run_test(size=(120, 40)) as pilot:
