@@ -24,17 +24,15 @@ from typing import TYPE_CHECKING, Any
 
 from . import codec, schema
 from .codec.fields import LIMIT
-from .model import Entry
+from .model import Entry, Kpi
 from .rules import KpiView, view_kpis
 from .snapshot import Snapshot
 from .storage import (
-    check_writable,
     locked,
     missing,
     open_regular,
     parse,
     read_fd,
-    read_raw,
     remove_stale_temps,
     write_atomic,
 )
@@ -72,18 +70,20 @@ def record(
     fallback: Callable[..., Recorded],
 ) -> Recorded:
     """Record an actual (see `store.ops.record`, which this serves); `fallback` is the general
-    path, called with the same arguments when the store needs it."""
+    path, called with the same arguments when the store needs it.
+
+    Under the lock: the parse, the checks, finding the KPI, the append and the write; nothing
+    else. Who is looked up before it, and the status line (decoding the KPI's entries and
+    judging them) is worked out after it, from documents nobody else can change."""
     from .db import utcnow, whoami
 
     if store.engine != "file":  # another engine takes the general path (PostgreSQL: its own)
         return fallback(store, kpi, value, day, today, board, plan=plan, note=note, now=now)
-    store._check_path()
-    if not store.exists():
-        read_raw(store.path)  # raises StoreMissing with the how-to, or says what is there
-    check_writable(store.path)
-    # The collector stays off from the parse to the write: re-enabled in between, its first
-    # passes would walk every freshly parsed document (millions of objects at 1,000,000
-    # entries), several times, under the lock. Nothing here makes cycles; refcounting frees it.
+    store.ready_to_write()
+    who = whoami()  # a lookup in the user database: before the lock; the time is taken in it
+    # The collector stays off from the parse to the status line: re-enabled in between, its
+    # first passes would walk every freshly parsed document (millions of objects at 1,000,000
+    # entries), several times. Nothing here makes cycles; refcounting frees it.
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -93,13 +93,15 @@ def record(
             if not blob.strip():
                 raise missing(store.path)
             raw = parse(store.path, blob)
+            del blob
             if schema.migrate(raw, str(store.path)):
                 raise _Fallback("the store needs migrating")
-            done = _record(raw, str(store.path), kpi, value, day, today, board, plan, note,
-                           whoami(), utcnow(), now)  # fmt: skip
+            at = utcnow()
+            added = _append(raw, str(store.path), kpi, value, day, board, plan, note, who, at)
             remove_stale_temps(store.path)
             write_atomic(store.path, raw, ref)
-            return done
+        del raw
+        return added.recorded(day, today, now)
     except _Fallback:
         pass
     finally:
@@ -123,7 +125,59 @@ def _record(
     now: datetime | None = None,
 ) -> Recorded:
     """Check the store, find the KPI, append the entry to `raw` (in place): what the general
-    path does, less the objects nobody looks at."""
+    path does, less the objects nobody looks at. (`record` does the two halves apart, to let go
+    of the lock in between; `store.pg.record` calls this.)"""
+    return _append(raw, path, kpi, value, day, board, plan, note, who, at).recorded(day, today, now)
+
+
+@dataclass(frozen=True)
+class _Appended:
+    """An entry appended to the parsed store, and what its status line needs: the small
+    tables and the entries table (read, never changed, after the write)."""
+
+    snap: Snapshot
+    kpi: Kpi
+    entries: EntriesTable
+    doc: Doc
+
+    def recorded(self, day: date, today: date, now: datetime | None) -> Recorded:
+        """The status line's view of the KPI, and the value this one supersedes."""
+        snap, k = self.snap, self.kpi
+        wanted = {k.id}
+        if k.counter is not None and k.counter in snap.kpis:
+            wanted.add(k.counter)
+        mine: dict[int, list[Entry]] = {i: [] for i in wanted}
+        for key, d in self.entries.of(wanted):
+            if d is not self.doc:
+                mine[d["kpi"]].append(codec.decode_entry(d, key))
+        for lst in mine.values():
+            lst.sort(key=lambda e: e.id)
+        before = [e for e in mine[k.id] if e.day == day]
+        entry = codec.decode_entry(self.doc)
+        mine[k.id].append(entry)
+        kpis = [snap.kpis[i] for i in sorted(wanted, key=lambda i: i != k.id)]
+        names = {b.id: b.name for b in snap.boards.values()}
+        view = view_kpis(
+            kpis, mine, list(snap.actions.values()), names, today,
+            now=now, estimates_of=snap.estimates, explanations_of=snap.explanations,
+        )[0]  # fmt: skip
+        return Recorded(entry, view, before[-1] if before else None)
+
+
+def _append(
+    raw: Raw,
+    path: str,
+    kpi: Ref,
+    value: float,
+    day: date,
+    board: Ref | None,
+    plan: float | None,
+    note: str,
+    who: str,
+    at: str,
+) -> _Appended:
+    """Check the store, find the KPI and append the entry to `raw` (in place), as `Tx.insert`
+    would; raise `_Fallback` for a store the checks do not vouch for."""
     entries = raw["entries"]
     table_of_entries = check_entries(entries)
     # The small tables, decoded and cross-checked by the general code (entries aside).
@@ -137,15 +191,6 @@ def _record(
     if unknown:
         raise _Fallback("an entry names a KPI that does not exist")
     k = snap.kpi_ref(kpi, board)  # a NotFound here is the same answer the general path gives
-    wanted = {k.id}
-    if k.counter is not None and k.counter in snap.kpis:
-        wanted.add(k.counter)
-    mine: dict[int, list[Entry]] = {i: [] for i in wanted}
-    for key, d in table_of_entries.of(wanted):
-        mine[d["kpi"]].append(codec.decode_entry(d, key))
-    for lst in mine.values():
-        lst.sort(key=lambda e: e.id)
-    before = [e for e in mine[k.id] if e.day == day]
     # As `Tx.insert`: our id sequence, TinyDB's next key, who and when.
     meta = raw["meta"]["1"]
     seq = meta.setdefault("seq", {})
@@ -154,17 +199,10 @@ def _record(
     seq["entries"] += 1
     doc = {"id": int(seq["entries"]), **codec.entry_doc(k.id, day, value, plan, note),
            "who": who, "at": at}  # fmt: skip
-    entries[str(table_of_entries.max_key + 1)] = dict(doc)
+    stored = dict(doc)
+    entries[str(table_of_entries.max_key + 1)] = stored
     meta["last_change"] = {"who": who, "at": at, "what": f"recorded {k.name} = {value:g}"}
-    entry = codec.decode_entry(doc)
-    mine[k.id].append(entry)
-    kpis = [snap.kpis[i] for i in sorted(wanted, key=lambda i: i != k.id)]
-    names = {b.id: b.name for b in snap.boards.values()}
-    view = view_kpis(
-        kpis, mine, list(snap.actions.values()), names, today,
-        now=now, estimates_of=snap.estimates, explanations_of=snap.explanations,
-    )[0]  # fmt: skip
-    return Recorded(entry, view, before[-1] if before else None)
+    return _Appended(snap, k, table_of_entries, stored)
 
 
 @dataclass(frozen=True)
