@@ -4,7 +4,9 @@
 
 On a shared machine a busy minute hits one run and not the next; interleaving "before" and
 "after" round by round (`python -c pass`, the floor, a bare orjson load, both records, per store)
-makes their ratios comparable. The lock's hold time is timed inside each record process.
+makes their ratios comparable. The lock's hold time is timed inside each record process. A
+record process is the console script's: `import re, sys`, then its target (`tui.launch.main`,
+or `tui.cli.main` in a tree from before the lean start).
 Prints Markdown; timings, never assertions.
 """
 
@@ -55,6 +57,8 @@ def main() -> int:
         for r in range(a.repeats):
             took = timed([py0, "-c", "pass"], env(HERE.parent), tmp)[0]
             times.setdefault("pass", []).append(took)
+            took = timed([py0, "-c", "import orjson"], env(HERE.parent), tmp)[0]
+            times.setdefault("orjson", []).append(took)
             for n in sizes:
                 p = stores["after", n]
                 times.setdefault(f"bare {n}", []).append(
@@ -90,6 +94,8 @@ def main() -> int:
         print(f"| {n:,} | {ms(m['pass'])} | {ms(m[f'bare {n}'])} | {ms(fl)} | {ms(b)} | {ms(f)} | "
               f"{b / m['pass']:.1f} | {f / m['pass']:.1f} | {b / fl:.2f} | {f / fl:.2f} | "
               f"{ms(h[f'before {n}'])} | {ms(h[f'after {n}'])} |")  # fmt: skip
+    print(f"\n`python -c 'import orjson'` (the parser alone, which every record imports): "
+          f"{ms(m['orjson'])} = {m['orjson'] / m['pass']:.1f}× `python -c pass`")  # fmt: skip
     return 0
 
 
