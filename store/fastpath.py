@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from . import codec, schema
 from .codec.fields import LIMIT
 from .model import Entry, Kpi
@@ -34,10 +36,13 @@ from .storage import (
     parse,
     read_fd,
     remove_stale_temps,
+    sync_folder,
     write_atomic,
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .db import Store
 
 Ref = str | int
@@ -72,35 +77,51 @@ def record(
     """Record an actual (see `store.ops.record`, which this serves); `fallback` is the general
     path, called with the same arguments when the store needs it.
 
-    Under the lock: the parse, the checks, finding the KPI, the append and the write; nothing
-    else. Who is looked up before it, and the status line (decoding the KPI's entries and
-    judging them) is worked out after it, from documents nobody else can change."""
+    Under the lock: the read and the write, and the parse, checks, append and serialisation
+    unless the file's bytes are still those `_prepare` worked from just before the lock. Who is
+    looked up before it, the folder synced and the status line (decoding the KPI's entries and
+    judging them) worked out after it, from documents nobody else can change."""
     from .db import utcnow, whoami
 
     if store.engine != "file":  # another engine takes the general path (PostgreSQL: its own)
         return fallback(store, kpi, value, day, today, board, plan=plan, note=note, now=now)
     store.ready_to_write()
     who = whoami()  # a lookup in the user database: before the lock; the time is taken in it
+    path = str(store.path)
     # The collector stays off from the parse to the status line: re-enabled in between, its
     # first passes would walk every freshly parsed document (millions of objects at 1,000,000
     # entries), several times. Nothing here makes cycles; refcounting frees it.
     enabled = gc.isenabled()
     gc.disable()
     try:
+        early = _prepare(store.path, kpi, value, day, board, plan, note, who)
         with locked(store.path, store.lock_timeout, store.on_wait):
             fd = open_regular(store.path)
             blob, ref = read_fd(fd) if fd is not None else (b"", None)
-            if not blob.strip():
-                raise missing(store.path)
-            raw = parse(store.path, blob)
-            del blob
-            if schema.migrate(raw, str(store.path)):
-                raise _Fallback("the store needs migrating")
-            at = utcnow()
-            added = _append(raw, str(store.path), kpi, value, day, board, plan, note, who, at)
+            out: Raw | bytes
+            if early is not None and blob == early.blob:
+                # The bytes read before the lock: the same parse, checks, append and output.
+                raw, added, out = early.raw, early.added, early.out
+                at = utcnow()
+                if at != early.at:  # a second passed: the write's time, as always
+                    added.doc["at"] = raw["meta"]["1"]["last_change"]["at"] = at
+                    out = raw
+            else:
+                early = None  # changed since (another writer): let go of it before parsing
+                if not blob.strip():
+                    raise missing(store.path)
+                raw = parse(store.path, blob)
+                if schema.migrate(raw, path):
+                    raise _Fallback("the store needs migrating")
+                checked = _check(raw, path)
+                at = utcnow()
+                added = _add(raw, checked, kpi, value, day, board, plan, note, who, at)
+                out = raw
+            del blob, early
             remove_stale_temps(store.path)
-            write_atomic(store.path, raw, ref)
-        del raw
+            write_atomic(store.path, out, ref, sync=False)
+        sync_folder(store.path)  # the rename made durable: after the lock, before the answer
+        del raw, out
         return added.recorded(day, today, now)
     except _Fallback:
         pass
@@ -108,6 +129,54 @@ def record(
         if enabled:
             gc.enable()
     return fallback(store, kpi, value, day, today, board, plan=plan, note=note, now=now)
+
+
+_Checked = tuple["EntriesTable", Snapshot]
+
+
+class _Early:
+    """A record worked out before the lock: the bytes it read, the store with the entry
+    appended, the bytes to write, and the time it wrote into them."""
+
+    __slots__ = ("added", "at", "blob", "out", "raw")
+
+    def __init__(self, blob: bytes, raw: Raw, added: _Appended, out: bytes, at: str) -> None:
+        self.blob, self.raw, self.added, self.out, self.at = blob, raw, added, out, at
+
+
+def _prepare(
+    path: Path,
+    kpi: Ref,
+    value: float,
+    day: date,
+    board: Ref | None,
+    plan: float | None,
+    note: str,
+    who: str,
+) -> _Early | None:
+    """The record worked out before the lock is taken, from the store as it is now (readers
+    need no lock: a write replaces the file whole): read, parse, check, append, serialise.
+
+    Under the lock the file is read again; when its bytes are still these, this is what the
+    lock's holder would compute, and only the write is left; else all of it is done again
+    there. None at the first doubt (not a regular file, broken, to migrate, not one the fast
+    path vouches for, no such KPI): then everything happens under the lock, which says what is
+    wrong exactly as before."""
+    from .db import utcnow
+
+    try:
+        fd = open_regular(path)
+        if fd is None:
+            return None
+        blob = read_fd(fd)[0]
+        raw = parse(path, blob)
+        if schema.migrate(raw, str(path)):
+            return None
+        at = utcnow()
+        added = _add(raw, _check(raw, str(path)), kpi, value, day, board, plan, note, who, at)
+        return _Early(blob, raw, added, orjson.dumps(raw), at)
+    except Exception:  # any doubt: the work is done under the lock instead
+        return None
 
 
 def _record(
@@ -178,9 +247,13 @@ def _append(
 ) -> _Appended:
     """Check the store, find the KPI and append the entry to `raw` (in place), as `Tx.insert`
     would; raise `_Fallback` for a store the checks do not vouch for."""
-    entries = raw["entries"]
-    table_of_entries = check_entries(entries)
-    # The small tables, decoded and cross-checked by the general code (entries aside).
+    return _add(raw, _check(raw, path), kpi, value, day, board, plan, note, who, at)
+
+
+def _check(raw: Raw, path: str) -> _Checked:
+    """Every entry checked (`check_entries`) and the small tables decoded and cross-checked by
+    the general code; raise `_Fallback` at the first doubt. Changes nothing in `raw`."""
+    table_of_entries = check_entries(raw["entries"])
     small = dict(raw)
     small["entries"] = {}
     try:
@@ -190,8 +263,25 @@ def _append(
     unknown = table_of_entries.kpis - snap.kpis.keys()
     if unknown:
         raise _Fallback("an entry names a KPI that does not exist")
+    return table_of_entries, snap
+
+
+def _add(
+    raw: Raw,
+    checked: _Checked,
+    kpi: Ref,
+    value: float,
+    day: date,
+    board: Ref | None,
+    plan: float | None,
+    note: str,
+    who: str,
+    at: str,
+) -> _Appended:
+    """Find the KPI and append the entry to the checked `raw` (in place), as `Tx.insert` would:
+    our id sequence, TinyDB's next key, who and when."""
+    table_of_entries, snap = checked
     k = snap.kpi_ref(kpi, board)  # a NotFound here is the same answer the general path gives
-    # As `Tx.insert`: our id sequence, TinyDB's next key, who and when.
     meta = raw["meta"]["1"]
     seq = meta.setdefault("seq", {})
     if "entries" not in seq:
@@ -200,7 +290,7 @@ def _append(
     doc = {"id": int(seq["entries"]), **codec.entry_doc(k.id, day, value, plan, note),
            "who": who, "at": at}  # fmt: skip
     stored = dict(doc)
-    entries[str(table_of_entries.max_key + 1)] = stored
+    raw["entries"][str(table_of_entries.max_key + 1)] = stored
     meta["last_change"] = {"who": who, "at": at, "what": f"recorded {k.name} = {value:g}"}
     return _Appended(snap, k, table_of_entries, stored)
 
