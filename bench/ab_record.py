@@ -1,10 +1,15 @@
 """`teamboard record` of two code trees, interleaved in one run, next to the same baselines.
 
     .venv/bin/python bench/ab_record.py BEFORE_ROOT BEFORE_PY [--sizes 0,10000,100000] [--repeats 7]
+                                        [--writers 8] [--writer-size 10000] [--per-writer 5]
 
 On a shared machine a busy minute hits one run and not the next; interleaving "before" and
 "after" round by round (`python -c pass`, the floor, a bare orjson load, both records, per store)
-makes their ratios comparable. The lock's hold time is timed inside each record process.
+makes their ratios comparable. The lock's hold time is timed inside each record process. A
+record process is the console script's: `import re, sys`, then its target (`tui.launch.main`,
+or `tui.cli.main` in a tree from before the lean start). Then `--writers` threads at once, each
+running record processes back to back on one store of `--writer-size` entries, for each tree
+twice (before, after, after, before): records per second, and the lock's hold time under them.
 Prints Markdown; timings, never assertions.
 """
 
@@ -17,6 +22,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -26,12 +32,46 @@ from bench_scale import BARE, HOLD, env, timed  # noqa: E402
 from make_store import make_store  # noqa: E402
 
 
+def writers(
+    py: str, root: Path, store: Path, n: int, per: int, cwd: Path
+) -> tuple[int, float, list[float]]:
+    """`n` threads, each running `per` record processes back to back on `store`: the records
+    done, the wall time, and the lock's hold times from inside the processes."""
+    held: list[float] = []
+    done: list[int] = []
+
+    def one(w: int) -> None:
+        for i in range(per):
+            argv = [py, "-c", HOLD, str(root), "--store", str(store), "record", "Output",
+                    str(w * 100 + i)]  # fmt: skip
+            try:
+                err = timed(argv, env(root), cwd)[1]
+            except RuntimeError as exc:
+                print(f"a writer failed: {exc}", file=sys.stderr)
+                continue
+            done.append(1)
+            for line in err.splitlines():
+                if line.startswith("HOLD "):
+                    held.extend(json.loads(line[5:]))
+
+    t = time.perf_counter()
+    threads = [threading.Thread(target=one, args=(w,)) for w in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return len(done), time.perf_counter() - t, held
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("before_root")
     ap.add_argument("before_python")
     ap.add_argument("--sizes", default="0,10000,100000")
     ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--writers", type=int, default=8, help="writers at once (0: skip)")
+    ap.add_argument("--writer-size", type=int, default=10_000, help="entries in their store")
+    ap.add_argument("--per-writer", type=int, default=5, help="records each writer runs")
     a = ap.parse_args()
     trees = {
         "before": (Path(a.before_root).resolve(), a.before_python),
@@ -55,6 +95,8 @@ def main() -> int:
         for r in range(a.repeats):
             took = timed([py0, "-c", "pass"], env(HERE.parent), tmp)[0]
             times.setdefault("pass", []).append(took)
+            took = timed([py0, "-c", "import orjson"], env(HERE.parent), tmp)[0]
+            times.setdefault("orjson", []).append(took)
             for n in sizes:
                 p = stores["after", n]
                 times.setdefault(f"bare {n}", []).append(
@@ -71,6 +113,17 @@ def main() -> int:
                     for line in err.splitlines():
                         if line.startswith("HOLD "):
                             holds.setdefault(f"{name} {n}", []).extend(json.loads(line[5:]))
+        # Writers at once on one store, "before" then "after", then again the other way round.
+        contended: dict[str, list[tuple[int, float, list[float]]]] = {}
+        for name in ["before", "after", "after", "before"] if a.writers else []:
+            root, py = trees[name]
+            p = tmp / f"writers-{name}.json"
+            make_store(p, a.writer_size)
+            timed([py, "-c", HOLD, str(root), "--store", str(p), "record", "Output", "1"],
+                  env(root), tmp)  # fmt: skip
+            contended.setdefault(name, []).append(
+                writers(py, root, p, a.writers, a.per_writer, tmp)
+            )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     m = {k: statistics.median(v) for k, v in times.items()}
@@ -90,6 +143,15 @@ def main() -> int:
         print(f"| {n:,} | {ms(m['pass'])} | {ms(m[f'bare {n}'])} | {ms(fl)} | {ms(b)} | {ms(f)} | "
               f"{b / m['pass']:.1f} | {f / m['pass']:.1f} | {b / fl:.2f} | {f / fl:.2f} | "
               f"{ms(h[f'before {n}'])} | {ms(h[f'after {n}'])} |")  # fmt: skip
+    for name, runs in contended.items():
+        done = sum(r[0] for r in runs)
+        wall = sum(r[1] for r in runs)
+        held = [x for r in runs for x in r[2]]
+        print(f"\n{a.writers} writers at once, {a.writer_size:,} entries, {name}: {done} records "
+              f"in {wall:.1f} s = {done / wall:.1f} records/s; lock held (median) "
+              f"{ms(statistics.median(held)) if held else '–'}")  # fmt: skip
+    print(f"\n`python -c 'import orjson'` (the parser alone, which every record imports): "
+          f"{ms(m['orjson'])} = {m['orjson'] / m['pass']:.1f}× `python -c pass`")  # fmt: skip
     return 0
 
 

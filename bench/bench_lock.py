@@ -45,8 +45,11 @@ import importlib.util, os, sys, time
 from contextlib import contextmanager
 impl, log = sys.argv[1], sys.argv[2]
 del sys.argv[1:3]
-import store.db
-from tui.cli import main
+import store.db, store.fastpath
+try:
+    from tui.launch import main  # the console script's target (issue 13's lean start)
+except ImportError:
+    from tui.cli import main
 if impl == "before":
     spec = importlib.util.spec_from_file_location("store._old_storage", os.environ["TB_OLD"])
     old = importlib.util.module_from_spec(spec)
@@ -68,6 +71,7 @@ def timed(path, timeout=120.0, on_wait=None):
     os.write(fd, f"{asked} {got} {done}\n".encode())
     os.close(fd)
 store.db.locked = timed
+store.fastpath.locked = timed  # `record`'s fast path takes it too
 sys.exit(main())
 """
 

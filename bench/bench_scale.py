@@ -10,7 +10,7 @@ first (it migrates the schema). Every command is a whole process, interleaved ro
 with its baselines, so a busy moment hits them alike:
 
 - `python -c pass`, `import tui.cli`, a bare orjson load of the store, bench/floor.py (parse,
-  serialise, temp file, fsync, rename), and `teamboard record` (the command line's `main`);
+  serialise, temp file, fsync, rename), and `teamboard record` (the console script's `main`);
 - the lock: how long one record holds it (timed inside the process), and 8 writers running
   record processes back to back on the 10,000-entry store (records per second);
 - the live board (bench/live_probe.py): first paint, write → tile, the UI loop's longest gap
@@ -38,10 +38,15 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from make_store import make_store  # noqa: E402
 
+# As the console script: `import re, sys`, then its target, `tui.launch.main` (the lean start of
+# issue 13; a tree from before it has `tui.cli.main`).
 HOLD = """\
-import sys, time, json
+import re, sys, time, json
 sys.path.insert(0, sys.argv[1])
-from tui.cli import main
+try:
+    from tui.launch import main
+except ImportError:
+    from tui.cli import main
 import store.db
 mods = [store.db]
 try:
@@ -68,7 +73,15 @@ code = main(sys.argv[2:])
 sys.stderr.write("HOLD " + json.dumps(holds) + "\\n")
 sys.exit(code)
 """
-CLI = "import sys; sys.path.insert(0, sys.argv.pop(1)); from tui.cli import main; sys.exit(main())"
+CLI = """\
+import re, sys
+sys.path.insert(0, sys.argv.pop(1))
+try:
+    from tui.launch import main
+except ImportError:
+    from tui.cli import main
+sys.exit(main())
+"""
 BARE = "import orjson,sys; orjson.loads(open(sys.argv[1],'rb').read())"
 
 

@@ -195,6 +195,18 @@ class Store:
         except OSError:
             return False
 
+    def ready_to_write(self, create: bool = False) -> None:
+        """The checks every write makes before it queues for the lock (the general transaction
+        and `record`'s fast path alike): the path was not refused, the store exists (or, with
+        `create`, its folder does), and this user may replace it. Raises the `StoreError` that
+        says which, and how to fix it."""
+        self._check_path()
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif not self.exists():
+            read_raw(self.path)  # raises StoreMissing with the how-to, or says what is there
+        check_writable(self.path)
+
     @contextmanager
     def transaction(self, create: bool = False) -> Iterator[Tx]:
         """Lock, parse, let the caller change things through `Tx`, then replace atomically.
@@ -202,12 +214,7 @@ class Store:
         Nothing is written when the body raises, or when it changed nothing. With `create`, a
         missing (or zero-byte) store is created; otherwise it raises `StoreMissing`.
         """
-        self._check_path()
-        if create:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        elif not self.exists():
-            read_raw(self.path)  # raises StoreMissing with the how-to, or says what is there
-        check_writable(self.path)
+        self.ready_to_write(create)
         from tinydb import TinyDB
 
         from .memory import MemoryStorage

@@ -22,24 +22,27 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from . import codec, schema
 from .codec.fields import LIMIT
-from .model import Entry
+from .model import Entry, Kpi
 from .rules import KpiView, view_kpis
 from .snapshot import Snapshot
 from .storage import (
-    check_writable,
     locked,
     missing,
     open_regular,
     parse,
     read_fd,
-    read_raw,
     remove_stale_temps,
+    sync_folder,
     write_atomic,
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .db import Store
 
 Ref = str | int
@@ -72,40 +75,108 @@ def record(
     fallback: Callable[..., Recorded],
 ) -> Recorded:
     """Record an actual (see `store.ops.record`, which this serves); `fallback` is the general
-    path, called with the same arguments when the store needs it."""
+    path, called with the same arguments when the store needs it.
+
+    Under the lock: the read and the write, and the parse, checks, append and serialisation
+    unless the file's bytes are still those `_prepare` worked from just before the lock. Who is
+    looked up before it, the folder synced and the status line (decoding the KPI's entries and
+    judging them) worked out after it, from documents nobody else can change."""
     from .db import utcnow, whoami
 
     if store.engine != "file":  # another engine takes the general path (PostgreSQL: its own)
         return fallback(store, kpi, value, day, today, board, plan=plan, note=note, now=now)
-    store._check_path()
-    if not store.exists():
-        read_raw(store.path)  # raises StoreMissing with the how-to, or says what is there
-    check_writable(store.path)
-    # The collector stays off from the parse to the write: re-enabled in between, its first
-    # passes would walk every freshly parsed document (millions of objects at 1,000,000
-    # entries), several times, under the lock. Nothing here makes cycles; refcounting frees it.
+    store.ready_to_write()
+    who = whoami()  # a lookup in the user database: before the lock; the time is taken in it
+    path = str(store.path)
+    # The collector stays off from the parse to the status line: re-enabled in between, its
+    # first passes would walk every freshly parsed document (millions of objects at 1,000,000
+    # entries), several times. Nothing here makes cycles; refcounting frees it.
     enabled = gc.isenabled()
     gc.disable()
     try:
+        early = _prepare(store.path, kpi, value, day, board, plan, note, who)
         with locked(store.path, store.lock_timeout, store.on_wait):
             fd = open_regular(store.path)
             blob, ref = read_fd(fd) if fd is not None else (b"", None)
-            if not blob.strip():
-                raise missing(store.path)
-            raw = parse(store.path, blob)
-            if schema.migrate(raw, str(store.path)):
-                raise _Fallback("the store needs migrating")
-            done = _record(raw, str(store.path), kpi, value, day, today, board, plan, note,
-                           whoami(), utcnow(), now)  # fmt: skip
+            out: Raw | bytes
+            if early is not None and blob == early.blob:
+                # The bytes read before the lock: the same parse, checks, append and output.
+                raw, added, out = early.raw, early.added, early.out
+                at = utcnow()
+                if at != early.at:  # a second passed: the write's time, as always
+                    added.doc["at"] = raw["meta"]["1"]["last_change"]["at"] = at
+                    out = raw
+            else:
+                early = None  # changed since (another writer): let go of it before parsing
+                if not blob.strip():
+                    raise missing(store.path)
+                raw = parse(store.path, blob)
+                if schema.migrate(raw, path):
+                    raise _Fallback("the store needs migrating")
+                checked = _check(raw, path)
+                at = utcnow()
+                added = _add(raw, checked, kpi, value, day, board, plan, note, who, at)
+                out = raw
+            del blob, early
             remove_stale_temps(store.path)
-            write_atomic(store.path, raw, ref)
-            return done
+            write_atomic(store.path, out, ref, sync=False)
+        sync_folder(store.path)  # the rename made durable: after the lock, before the answer
+        del raw, out
+        return added.recorded(day, today, now)
     except _Fallback:
         pass
     finally:
         if enabled:
             gc.enable()
     return fallback(store, kpi, value, day, today, board, plan=plan, note=note, now=now)
+
+
+_Checked = tuple["EntriesTable", Snapshot]
+
+
+class _Early:
+    """A record worked out before the lock: the bytes it read, the store with the entry
+    appended, the bytes to write, and the time it wrote into them."""
+
+    __slots__ = ("added", "at", "blob", "out", "raw")
+
+    def __init__(self, blob: bytes, raw: Raw, added: _Appended, out: bytes, at: str) -> None:
+        self.blob, self.raw, self.added, self.out, self.at = blob, raw, added, out, at
+
+
+def _prepare(
+    path: Path,
+    kpi: Ref,
+    value: float,
+    day: date,
+    board: Ref | None,
+    plan: float | None,
+    note: str,
+    who: str,
+) -> _Early | None:
+    """The record worked out before the lock is taken, from the store as it is now (readers
+    need no lock: a write replaces the file whole): read, parse, check, append, serialise.
+
+    Under the lock the file is read again; when its bytes are still these, this is what the
+    lock's holder would compute, and only the write is left; else all of it is done again
+    there. None at the first doubt (not a regular file, broken, to migrate, not one the fast
+    path vouches for, no such KPI): then everything happens under the lock, which says what is
+    wrong exactly as before."""
+    from .db import utcnow
+
+    try:
+        fd = open_regular(path)
+        if fd is None:
+            return None
+        blob = read_fd(fd)[0]
+        raw = parse(path, blob)
+        if schema.migrate(raw, str(path)):
+            return None
+        at = utcnow()
+        added = _add(raw, _check(raw, str(path)), kpi, value, day, board, plan, note, who, at)
+        return _Early(blob, raw, added, orjson.dumps(raw), at)
+    except Exception:  # any doubt: the work is done under the lock instead
+        return None
 
 
 def _record(
@@ -123,10 +194,66 @@ def _record(
     now: datetime | None = None,
 ) -> Recorded:
     """Check the store, find the KPI, append the entry to `raw` (in place): what the general
-    path does, less the objects nobody looks at."""
-    entries = raw["entries"]
-    table_of_entries = check_entries(entries)
-    # The small tables, decoded and cross-checked by the general code (entries aside).
+    path does, less the objects nobody looks at. (`record` does the two halves apart, to let go
+    of the lock in between; `store.pg.record` calls this.)"""
+    return _append(raw, path, kpi, value, day, board, plan, note, who, at).recorded(day, today, now)
+
+
+@dataclass(frozen=True)
+class _Appended:
+    """An entry appended to the parsed store, and what its status line needs: the small
+    tables and the entries table (read, never changed, after the write)."""
+
+    snap: Snapshot
+    kpi: Kpi
+    entries: EntriesTable
+    doc: Doc
+
+    def recorded(self, day: date, today: date, now: datetime | None) -> Recorded:
+        """The status line's view of the KPI, and the value this one supersedes."""
+        snap, k = self.snap, self.kpi
+        wanted = {k.id}
+        if k.counter is not None and k.counter in snap.kpis:
+            wanted.add(k.counter)
+        mine: dict[int, list[Entry]] = {i: [] for i in wanted}
+        for key, d in self.entries.of(wanted):
+            if d is not self.doc:
+                mine[d["kpi"]].append(codec.decode_entry(d, key))
+        for lst in mine.values():
+            lst.sort(key=lambda e: e.id)
+        before = [e for e in mine[k.id] if e.day == day]
+        entry = codec.decode_entry(self.doc)
+        mine[k.id].append(entry)
+        kpis = [snap.kpis[i] for i in sorted(wanted, key=lambda i: i != k.id)]
+        names = {b.id: b.name for b in snap.boards.values()}
+        view = view_kpis(
+            kpis, mine, list(snap.actions.values()), names, today,
+            now=now, estimates_of=snap.estimates, explanations_of=snap.explanations,
+        )[0]  # fmt: skip
+        return Recorded(entry, view, before[-1] if before else None)
+
+
+def _append(
+    raw: Raw,
+    path: str,
+    kpi: Ref,
+    value: float,
+    day: date,
+    board: Ref | None,
+    plan: float | None,
+    note: str,
+    who: str,
+    at: str,
+) -> _Appended:
+    """Check the store, find the KPI and append the entry to `raw` (in place), as `Tx.insert`
+    would; raise `_Fallback` for a store the checks do not vouch for."""
+    return _add(raw, _check(raw, path), kpi, value, day, board, plan, note, who, at)
+
+
+def _check(raw: Raw, path: str) -> _Checked:
+    """Every entry checked (`check_entries`) and the small tables decoded and cross-checked by
+    the general code; raise `_Fallback` at the first doubt. Changes nothing in `raw`."""
+    table_of_entries = check_entries(raw["entries"])
     small = dict(raw)
     small["entries"] = {}
     try:
@@ -136,17 +263,25 @@ def _record(
     unknown = table_of_entries.kpis - snap.kpis.keys()
     if unknown:
         raise _Fallback("an entry names a KPI that does not exist")
+    return table_of_entries, snap
+
+
+def _add(
+    raw: Raw,
+    checked: _Checked,
+    kpi: Ref,
+    value: float,
+    day: date,
+    board: Ref | None,
+    plan: float | None,
+    note: str,
+    who: str,
+    at: str,
+) -> _Appended:
+    """Find the KPI and append the entry to the checked `raw` (in place), as `Tx.insert` would:
+    our id sequence, TinyDB's next key, who and when."""
+    table_of_entries, snap = checked
     k = snap.kpi_ref(kpi, board)  # a NotFound here is the same answer the general path gives
-    wanted = {k.id}
-    if k.counter is not None and k.counter in snap.kpis:
-        wanted.add(k.counter)
-    mine: dict[int, list[Entry]] = {i: [] for i in wanted}
-    for key, d in table_of_entries.of(wanted):
-        mine[d["kpi"]].append(codec.decode_entry(d, key))
-    for lst in mine.values():
-        lst.sort(key=lambda e: e.id)
-    before = [e for e in mine[k.id] if e.day == day]
-    # As `Tx.insert`: our id sequence, TinyDB's next key, who and when.
     meta = raw["meta"]["1"]
     seq = meta.setdefault("seq", {})
     if "entries" not in seq:
@@ -154,17 +289,10 @@ def _record(
     seq["entries"] += 1
     doc = {"id": int(seq["entries"]), **codec.entry_doc(k.id, day, value, plan, note),
            "who": who, "at": at}  # fmt: skip
-    entries[str(table_of_entries.max_key + 1)] = dict(doc)
+    stored = dict(doc)
+    raw["entries"][str(table_of_entries.max_key + 1)] = stored
     meta["last_change"] = {"who": who, "at": at, "what": f"recorded {k.name} = {value:g}"}
-    entry = codec.decode_entry(doc)
-    mine[k.id].append(entry)
-    kpis = [snap.kpis[i] for i in sorted(wanted, key=lambda i: i != k.id)]
-    names = {b.id: b.name for b in snap.boards.values()}
-    view = view_kpis(
-        kpis, mine, list(snap.actions.values()), names, today,
-        now=now, estimates_of=snap.estimates, explanations_of=snap.explanations,
-    )[0]  # fmt: skip
-    return Recorded(entry, view, before[-1] if before else None)
+    return _Appended(snap, k, table_of_entries, stored)
 
 
 @dataclass(frozen=True)

@@ -264,14 +264,19 @@ def _temp_file(path: Path) -> tuple[int, str]:
     raise FileExistsError(errno.EEXIST, "no free temporary name", str(path.parent))
 
 
-def write_atomic(path: Path, data: Raw, ref: os.stat_result | None = None) -> None:
+def write_atomic(
+    path: Path, data: Raw | bytes, ref: os.stat_result | None = None, *, sync: bool = True
+) -> None:
     """Replace the store with `data`: temp file, fsync, the old file's mode, owner and group
     (`ref`, from fstat of the file we read: never a stat through a path), rename, fsync dir.
 
+    `data` is the store, or its serialisation by `orjson.dumps` (made before the lock).
     A write that cannot complete leaves the store byte-identical, removes its temp file and
-    raises one line saying why.
+    raises one line saying why. With `sync` False the folder is not synced: the caller calls
+    `sync_folder` itself, once it has let go of the lock (a writer that comes next reads the
+    renamed file either way, and syncs the folder before it reports its own write).
     """
-    blob = orjson.dumps(data)
+    blob = data if isinstance(data, bytes) else orjson.dumps(data)
     try:
         fd, tmp = _temp_file(path)
     except OSError as exc:
@@ -296,6 +301,12 @@ def write_atomic(path: Path, data: Raw, ref: os.stat_result | None = None) -> No
         if isinstance(exc, OSError) and exc.errno in _WRITE_ERRORS:
             raise _write_failed(path, exc) from None
         raise
+    if sync:
+        sync_folder(path)
+
+
+def sync_folder(path: Path) -> None:
+    """fsync the store's folder, so the rename that replaced the store survives a crash."""
     dfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         os.fsync(dfd)

@@ -185,3 +185,93 @@ def test_an_empty_entries_table_starts_ids_and_keys_at_one(store_path: Path) -> 
     assert list(raw["entries"]) == ["1"]
     assert raw["entries"]["1"]["id"] == done.entry.id == 1
     assert raw["meta"]["1"]["last_change"]["what"] == "recorded Output = 7"
+
+
+def _under_lock(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[bool]]:
+    """Watch the fast path: each `parse`, and each write as "bytes" (serialised before) or
+    "store" (serialised in `write_atomic`), noted with whether the lock was held then."""
+    from contextlib import contextmanager
+
+    held: list[bool] = [False]
+    calls: list[str] = []
+    inside: list[bool] = []
+    from store import storage
+
+    real_locked, real_parse, real_write = storage.locked, storage.parse, storage.write_atomic
+
+    @contextmanager
+    def locked(*a: Any, **k: Any) -> Any:
+        with real_locked(*a, **k):
+            held[0] = True
+            try:
+                yield
+            finally:
+                held[0] = False
+
+    def parse(*a: Any) -> Any:
+        calls.append("parse")
+        inside.append(held[0])
+        return real_parse(*a)
+
+    def write_atomic(path: Path, data: Any, *a: Any, **k: Any) -> None:
+        calls.append("bytes" if isinstance(data, bytes) else "store")
+        inside.append(held[0])
+        real_write(path, data, *a, **k)
+
+    monkeypatch.setattr(fastpath, "locked", locked)
+    monkeypatch.setattr(fastpath, "parse", parse)
+    monkeypatch.setattr(fastpath, "write_atomic", write_atomic)
+    return calls, inside
+
+
+def test_the_lock_is_held_only_for_the_read_and_the_write(
+    demo_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nobody wrote since the read before the lock: no parse and no serialisation under it,
+    and the bytes are what the general path writes."""
+    whole = twin(demo_store, tmp_path)
+    calls, inside = _under_lock(monkeypatch)
+    fast = fastpath.record(demo_store, "Daily output", 870.0, TODAY, TODAY, fallback=never)
+    assert calls == ["parse", "bytes"] and inside == [False, True]
+    monkeypatch.undo()
+    monkeypatch.setattr(__import__("store.db").db, "utcnow", lambda: AT)
+    assert fast == ops.record_whole(whole, "Daily output", 870.0, TODAY, TODAY)
+    assert demo_store.path.read_bytes() == whole.path.read_bytes()
+
+
+def test_a_write_between_the_read_and_the_lock_is_kept(
+    demo_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer got the lock first: the work before the lock is dropped and done again
+    under it, on the store as that writer left it, and both entries are kept."""
+    whole = twin(demo_store, tmp_path)
+    real = fastpath._prepare
+
+    def prepare(*a: Any) -> Any:
+        early = real(*a)
+        assert early is not None
+        ops.record_whole(demo_store, "Scrap cost", 410.0, TODAY, TODAY)  # someone else
+        return early
+
+    monkeypatch.setattr(fastpath, "_prepare", prepare)
+    calls, inside = _under_lock(monkeypatch)
+    fast = fastpath.record(demo_store, "Daily output", 870.0, TODAY, TODAY, fallback=never)
+    assert calls == ["parse", "parse", "store"] and inside == [False, True, True]  # again
+    ops.record_whole(whole, "Scrap cost", 410.0, TODAY, TODAY)
+    slow = ops.record_whole(whole, "Daily output", 870.0, TODAY, TODAY)
+    assert fast == slow
+    assert demo_store.path.read_bytes() == whole.path.read_bytes()
+
+
+def test_a_second_passing_while_waiting_gives_the_time_of_the_write(
+    demo_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import store.db
+
+    times = iter(["2026-11-20T09:30:00Z", "2026-11-20T09:30:01Z"])
+    monkeypatch.setattr(store.db, "utcnow", lambda: next(times))
+    fast = fastpath.record(demo_store, "Daily output", 870.0, TODAY, TODAY, fallback=never)
+    raw = orjson.loads(demo_store.path.read_bytes())
+    doc = max(raw["entries"].values(), key=lambda d: d["id"])
+    assert doc["value"] == 870.0 and doc["at"] == "2026-11-20T09:30:01Z" == fast.entry.at
+    assert raw["meta"]["1"]["last_change"]["at"] == "2026-11-20T09:30:01Z"

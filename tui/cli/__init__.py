@@ -18,13 +18,12 @@ Every value people type is parsed by `store.validate`, the same as in the app's 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from store import validate
-from store.errors import Fix, StoreError, either
+from tui.lean import Guard
+from tui.lean import error_line as error_line
 
 from . import (
     actions,
@@ -40,7 +39,7 @@ from . import (
     transfer,
     tree,
 )  # fmt: skip
-from .base import WAIT_DEFAULT, WAIT_ENV, Ctx, Parser, quote, store_flag
+from .base import WAIT_DEFAULT, WAIT_ENV, Ctx, Parser
 
 EPILOG = """\
 examples:
@@ -89,84 +88,28 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def error_line(exc: StoreError, store: str) -> str:
-    """The error in one line, its remedy worded as the flag or the command to type.
-
-    `store` is the `--store PATH ` the hints need to reach the same store (or empty).
-    """
-    fix = getattr(exc, "fix", None)
-    if fix is None:
-        return str(exc)
-    about = quote(exc.subject) if exc.subject else "BOARD"
-    remedy = {
-        Fix.NAME_BOARD: "add --board BOARD",
-        Fix.SEE_BOARDS: f"see `teamboard {store}board list`",
-        Fix.ADD_BOARD: f"add one with `teamboard {store}board add NAME`",
-        Fix.SEE_KPIS: f"see `teamboard {store}kpi list`",
-        Fix.SEE_ACTIONS: f"see `teamboard {store}action list`",
-        Fix.OVER_LIMIT: "archive one first, raise the limit with "
-        f"`teamboard {store}board edit {about} --kpi-limit N`, or add --force",
-        Fix.SAY_WHAT: "give " + either([f"--{f.replace('_', '-')}" for f in exc.fields]),
-        Fix.SEE_GOALS: f"see `teamboard {store}goal list`",
-        Fix.GOAL_LIMIT: "let one KPI serve another goal (`kpi edit KPI --goal G`), "
-        "or add --force",
-    }[fix]
-    return f"{exc.problem}; {remedy}"
-
-
 def main(
     argv: Sequence[str] | None = None, today: date | None = None, now: datetime | None = None
 ) -> int:
     """Run one command; returns the exit code (the console script exits with it)."""
     out, err = sys.stdout, sys.stderr
-    store: str | None = None
-    try:
+    guard = Guard()
+
+    def body() -> int:
+        nonlocal now
         try:
             args = build_parser().parse_args(argv)
         except SystemExit as exc:  # --help (0) or a usage error (2)
             return exc.code if isinstance(exc.code, int) else 2
-        store = args.store
+        guard.store = args.store
         if now is None and today is None:
             now = datetime.now()
         ctx = Ctx(args, today or (now.date() if now else date.today()), out, err, now)
         code = int(args.func(ctx))
         out.flush()
         return code
-    except StoreError as exc:
-        for line in getattr(exc, "details", ()):
-            err.write(f"teamboard: {validate.printable(line)}\n")
-        err.write(f"teamboard: {validate.printable(error_line(exc, store_flag(store)))}\n")
-        return exc.exit_code
-    except KeyboardInterrupt:
-        err.write("\nteamboard: interrupted\n")
-        return 130
-    except BrokenPipeError:
-        # The reader went away (`teamboard export | head`): stop quietly, and keep Python from
-        # complaining when it flushes stdout at exit.
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, out.fileno())
-        except (OSError, ValueError):
-            pass
-        return 141
-    except OSError as exc:
-        err.write(f"teamboard: {validate.printable(str(exc))}\n")
-        return 1
-    except Exception as exc:  # a bug: still one line, and an exit code scripts can tell apart
-        if isinstance(exc, UnicodeEncodeError) and exc.encoding.replace("-", "").lower() != "utf8":
-            err.write(
-                f"teamboard: this terminal takes {exc.encoding} and cannot show the answer: "
-                "use a UTF-8 locale (e.g. LANG=C.UTF-8)\n"
-            )
-            return 1
-        if os.environ.get("TEAMBOARD_DEBUG"):
-            raise
-        detail = validate.printable(str(exc))[:200]
-        err.write(
-            f"teamboard: internal error ({type(exc).__name__}: {detail}); this is a bug, please "
-            "report it with the command you ran (TEAMBOARD_DEBUG=1 shows the traceback)\n"
-        )
-        return 70
+
+    return guard.run(body, out, err)
 
 
 __all__ = ["Ctx", "build_parser", "error_line", "main"]

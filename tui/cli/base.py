@@ -21,13 +21,17 @@ from store.db import ENV, Store, default_path
 from store.errors import BadInput
 from store.model import Direction, Frequency, Kind, Stage
 from store.snapshot import Snapshot
+from tui.launch import NEGATIVE_NUMBER
+from tui.lean import WAIT_DEFAULT as WAIT_DEFAULT
+from tui.lean import WAIT_ENV as WAIT_ENV
+from tui.lean import WAIT_MAX as WAIT_MAX
+from tui.lean import quote as quote
+from tui.lean import store_flag as store_flag
+from tui.lean import wait_seconds
 
 from . import output
 from .output import Painter
 
-WAIT_ENV = "TEAMBOARD_WAIT"
-WAIT_DEFAULT = 120.0
-WAIT_MAX = 86400.0
 # What people type to find a board or KPI (checked for UTF-8 and NFC-normalised, as names are).
 _REFS = {"kpi": "KPI name", "board": "board name", "parent": "--parent", "counter": "--counter"}
 CLEAR = ""  # the one way to clear an optional field: an empty value (`--owner ""`)
@@ -136,34 +140,10 @@ class Ctx:
 Command = Callable[[Ctx], int]
 
 
-def store_flag(path: str | None) -> str:
-    """`--store PATH ` for a hint that must reach the same store; empty for the default one."""
-    return "" if path is None else f"--store {quote(path)} "
-
-
-def quote(text: str) -> str:
-    """A name as the shell takes it back, on one line: `'Line 3'`."""
-    import shlex
-
-    return shlex.quote(output.one_line(text))
-
-
 # --- the values people type -------------------------------------------------------------------
 
 
-def _wait(option: str | None) -> float:
-    """How long a write waits for the lock: --wait, else $TEAMBOARD_WAIT, else 120 s."""
-    what = "--wait"
-    if option is None:
-        option, what = os.environ.get(WAIT_ENV), WAIT_ENV
-    if option is None or not option.strip():
-        return WAIT_DEFAULT
-    seconds = validate.number(option, what)
-    if not 0 <= seconds <= WAIT_MAX:
-        raise BadInput(
-            f"{what} takes a number of seconds from 0 to {WAIT_MAX:.0f} (a day), not {option!r}"
-        )
-    return seconds
+_wait = wait_seconds  # --wait, else $TEAMBOARD_WAIT, else 120 s (shared with `tui.lean`)
 
 
 def cleared(text: str | None) -> bool:
@@ -217,9 +197,7 @@ class Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._negative_number_matcher = re.compile(
-            r"^-(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?%?|inf|infinity|nan)$", re.ASCII | re.I
-        )
+        self._negative_number_matcher = re.compile(NEGATIVE_NUMBER, re.ASCII | re.I)
 
     def error(self, message: str) -> Any:  # argparse's NoReturn
         self.exit(2, f"teamboard: {validate.printable(message)} (see {self.prog} --help)\n")

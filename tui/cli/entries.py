@@ -10,28 +10,24 @@ from store import ops, validate
 from store.errors import BadInput
 from store.model import Entry, Kpi
 from store.present import (
-    benchmark_label,
-    flag_text,
     local_stamp,
     num,
     status_text,
     target_text,
-    trend_text,
-    variance_text,
     with_unit,
 )
 from store.rules import (
-    Flag,
     KpiView,
     entry_status,
     last_complete_period,
     series,
     with_estimates,
 )
+from tui import lean
 
 from . import base
 from .base import Ctx, Sub, board_opt, command, json_flag, kpi_arg, quote
-from .output import cell, one_line, status_word, table
+from .output import cell, one_line, table
 
 
 def cmd_target(ctx: Ctx) -> int:
@@ -65,36 +61,9 @@ def _warn_past_data(ctx: Ctx, k: Kpi, value: str) -> None:
 
 
 def record_line(view: KpiView, entry: Entry, superseded: Entry | None, ctx: Ctx) -> str:
-    """The KPI's status after a record, in one line."""
-    k = view.kpi
-    latest = view.latest
-    head = k.name
-    if latest is not None:
-        var = variance_text(view)
-        head += f" {with_unit(latest.value, k.unit)} ({benchmark_label(view)}"
-        head += f", {var})" if var else ")"
-    trend = trend_text(view.trend)
-    parts = [one_line(f"{head} {trend}" if trend else head)]
-    for flag in view.flags:
-        if flag is Flag.RED_NO_ACTION:
-            parts.append(
-                ctx.paint("red without an action", "alarm")
-                + f": add one with teamboard action add TITLE --kpi {quote(k.name)}"
-            )
-        else:
-            parts.append(one_line(flag_text(view, flag, ctx.today)))
-    if latest is not None and latest.id != entry.id:
-        parts.append(
-            f"recorded {one_line(with_unit(entry.value, k.unit))} for {entry.day.isoformat()}; "
-            f"the latest is {latest.day.isoformat()}"
-        )
-    if superseded is not None:
-        by = f" by {one_line(superseded.who)}" if superseded.who else ""
-        parts.append(
-            f"replaces {one_line(with_unit(superseded.value, k.unit))} for "
-            f"{superseded.day.isoformat()}{by} (kept in history)"
-        )
-    return status_word(view.status, ctx.paint) + "  " + " · ".join(parts)
+    """The KPI's status after a record, in one line (`tui.lean.record_line`, which the lean
+    `teamboard record` prints too)."""
+    return lean.record_line(view, entry, superseded, ctx.paint, ctx.today)
 
 
 def cmd_record(ctx: Ctx) -> int:

@@ -8,56 +8,24 @@ in a note is shown, never obeyed.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from datetime import date
-from typing import Any, TextIO
+from typing import Any
 
 from store.model import Action, Kpi, Status
-from store.present import status_text
 from store.rules import KpiView
 from store.snapshot import Snapshot
 from store.validate import printable
+from tui.lean import Painter as Painter
+from tui.lean import one_line as one_line
+from tui.lean import status_word as status_word
+from tui.lean import use_colour as use_colour
+from tui.lean import write as write
 
-# SGR codes; used only when `use_colour` says so.
-_SGR = {
-    Status.GREEN: "32",
-    Status.AMBER: "33",
-    Status.RED: "31",
-    Status.STALE: "35",
-    Status.NO_DATA: "2",
-    "bold": "1",
-    "dim": "2",
-    "alarm": "1;31",
-}
-
+# Colour, `one_line` and `write` live in `tui.lean`, which `teamboard record` imports without the
+# rest of the command line; re-exported here for the commands.
 Cell = tuple[str, str]  # (plain text, painted text): widths come from the plain one
-
-
-def use_colour(stream: TextIO) -> bool:
-    """ANSI colour only for a terminal, and never when NO_COLOR is set (no-color.org)."""
-    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
-        return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
-
-
-class Painter:
-    """Wraps text in SGR codes when colour is on; a no-op otherwise."""
-
-    def __init__(self, colour: bool) -> None:
-        self.colour = colour
-
-    def __call__(self, text: str, style: str | Status) -> str:
-        if not self.colour or not text:
-            return text
-        return f"\x1b[{_SGR[style]}m{text}\x1b[0m"
-
-
-def status_word(status: Status, paint: Painter) -> str:
-    """`✔ green`, in green on a terminal."""
-    return paint(status_text(status), status)
 
 
 # --- strings from the store ---------------------------------------------------------------------
@@ -66,11 +34,6 @@ def status_word(status: Status, paint: Painter) -> str:
 def safe(value: str) -> str:
     """A stored string made harmless for a terminal (control characters become visible)."""
     return printable(value)
-
-
-def one_line(value: str) -> str:
-    """`safe`, with line breaks and tabs folded so a table row stays one row."""
-    return printable(value).replace("\r\n", "\n").replace("\n", " ↵ ").replace("\t", " ")
 
 
 # --- tables -------------------------------------------------------------------------------------
@@ -235,8 +198,3 @@ def dumps(obj: Any) -> str:
     if "Infinity" in text or "NaN" in text:
         text = _NON_FINITE.sub(lambda m: m[1] or "null", text)
     return re.sub(_INVISIBLE, lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-def write(stream: TextIO, text: str) -> None:
-    """`text` and a line break (unless it ends with one already)."""
-    stream.write(text if text.endswith("\n") else text + "\n")

@@ -1,0 +1,91 @@
+"""The `teamboard` console script: a plain `teamboard record ...` starts lean, everything else
+goes to the full command line (`tui.cli.main`).
+
+A record over SSH is mostly start-up. This module imports nothing but `sys` until it knows the
+command line is a `record` it reads exactly as argparse would (the options spelled out, one
+value each, nothing argparse would take for an option where a value goes); then
+`tui.lean.record` runs it without argparse and the other commands' modules. Anything else,
+`--help`, an abbreviation, `--store=PATH`, a repeated option, a missing argument or a
+PostgreSQL store, goes to `tui.cli` untouched, which answers (and words its errors) as it
+always has.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+
+# What argparse (`tui.cli.base.Parser`) reads as a value although it starts with "-": a
+# negative number (`-3` days ago, `-1e3`, `-inf`); the same pattern, from here.
+NEGATIVE_NUMBER = r"^-(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?%?|inf|infinity|nan)$"
+_GLOBAL = {"--store": "store", "--wait": "wait"}  # before the command, as argparse takes them
+_RECORD = {"--board": "board", "--date": "date", "--plan": "plan", "--note": "note"}
+
+
+def plain_record(argv: Sequence[str]) -> dict[str, str] | None:
+    """The arguments of a `record` command line, keyed `store`, `wait`, `kpi`, `value`,
+    `board`, `date`, `plan`, `note` (those given); None when it is anything else, or anything
+    this reading might take differently from argparse."""
+    got: dict[str, str] = {}
+    negative = None
+
+    def value(token: str) -> bool:
+        """Does argparse take `token` as a value (not as an option)?"""
+        nonlocal negative
+        if not token.startswith("-"):
+            return True
+        if negative is None:
+            import re
+
+            negative = re.compile(NEGATIVE_NUMBER, re.ASCII | re.IGNORECASE)
+        return negative.match(token) is not None
+
+    i, n = 0, len(argv)
+    while i < n and argv[i] in _GLOBAL:
+        key = _GLOBAL[argv[i]]
+        if key in got or i + 1 >= n or not value(argv[i + 1]):
+            return None
+        got[key] = argv[i + 1]
+        i += 2
+    if i >= n or argv[i] != "record":
+        return None
+    i += 1
+    positional = ("kpi", "value")
+    p = 0
+    while i < n:
+        token = argv[i]
+        if not value(token):
+            option = _RECORD.get(token)
+            if option is None or option in got or i + 1 >= n or not value(argv[i + 1]):
+                return None
+            got[option] = argv[i + 1]
+            i += 2
+        else:
+            if p == len(positional):
+                return None
+            got[positional[p]] = token
+            p += 1
+            i += 1
+    return got if p == len(positional) else None
+
+
+def main(argv: Sequence[str] | None = None, now: datetime | None = None) -> int:
+    """Run one command; returns the exit code (the console script exits with it). `now`
+    freezes the clock (the tests)."""
+    args = plain_record(sys.argv[1:] if argv is None else argv)
+    if args is not None:
+        from tui.lean import record
+
+        code = record(args, now)
+        if code is not None:
+            return code
+    from tui.cli import main as full
+
+    return full(argv, now=now)
+
+
+__all__ = ["main", "plain_record"]
