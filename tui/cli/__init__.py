@@ -27,6 +27,7 @@ from store import validate
 from store.errors import Fix, StoreError, either
 
 from . import (
+    access,
     actions,
     boards,
     calendar,
@@ -60,7 +61,7 @@ Without a command, teamboard opens the live board (`show`)."""
 # The nouns in the order `teamboard --help` lists them.
 NOUNS = (
     screens, boards, kpis, entries, estimating, actions, status, calendar, transfer, goals, tree,
-    migrate,
+    migrate, access,
 )  # fmt: skip
 
 
