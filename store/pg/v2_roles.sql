@@ -113,7 +113,15 @@ BEGIN
         RETURN true;
     END IF;
     SELECT name INTO bname FROM boards WHERE id = b;
-    RAISE EXCEPTION '% may not write % on board %', usr, what, coalesce(bname, '(none)')
+    IF need = 'owner' OR b IS NULL THEN
+        bname := NULL;
+        RAISE EXCEPTION '% may not add or change %: only the store''s owner does', usr, what
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = jsonb_build_object('login', usr, 'board', NULL, 'what', what,
+                                              'as', 'owner')::text,
+                  HINT = coalesce(teamboard_owner(), '');
+    END IF;
+    RAISE EXCEPTION '% may not write % on board %', usr, what, bname
         USING ERRCODE = 'insufficient_privilege',
               DETAIL = jsonb_build_object(
                   'login', usr, 'board', bname, 'what', what,
