@@ -139,7 +139,12 @@ def state(store: PgStore) -> list[Any]:
               "action_history", "reviews", "estimates", "explanations", "huddles", "changes",
               "access", "access_history"]  # fmt: skip
     with psycopg.connect(store.url) as conn:
-        return [conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables]
+        return [
+            conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
+            if conn.execute("SELECT to_regclass(%s)", (t,)).fetchone() != (None,)
+            else None  # a schema 1 store has no access tables
+            for t in tables
+        ]
 
 
 @pytest.fixture
@@ -168,8 +173,13 @@ def team(pg_url: str, pg_cluster: object, logins: tuple[str, ...]) -> Iterator[T
 
 
 def test_who_wrote_is_the_os_login_and_the_wall_sees_it(team: Team) -> None:
-    code, out, err = team.teamboard("tbalice", "record", "Yield", "96.5", "--date", "2026-11-21")
-    assert code == 0 and "96.5" in out, err
+    with psycopg.connect(team.store.url, autocommit=True) as listener:
+        listener.execute("LISTEN teamboard")
+        code, out, err = team.teamboard("tbalice", "record", "Yield", "96.5", "--date",
+                                        "2026-11-21")  # fmt: skip
+        assert code == 0 and "96.5" in out, err
+        got = [n.payload for n in listener.notifies(timeout=10, stop_after=1)]
+    assert got[0] == "2"  # her write notified its board, Line A, as anyone's does
     latest = team.store.read().entries[1][-1]
     assert (latest.value, latest.who) == (96.5, "tbalice")
     grant(team.store, "tbmallory", "wall")  # a wall's login (mallory reads every board too)
@@ -354,3 +364,38 @@ def test_on_a_file_access_is_the_file_systems(
                  "wall"]) == 2  # fmt: skip
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "file system's: its group and mode" in err
+
+
+def test_a_schema_1_store_is_upgraded_by_its_owner_only(
+    pg_url: str, pg_cluster: object, logins: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store made before the roles: its writers are told to ask the owner, whose `access
+    list` upgrades it; then the grants decide."""
+    from pg_cluster import Cluster
+
+    from store.pg import schema as pg_schema
+    from tui.cli import main
+
+    assert isinstance(pg_cluster, Cluster)
+    monkeypatch.setattr(pg_schema, "VERSION", 1)
+    s = open_store(pg_url)
+    assert isinstance(s, PgStore)
+    ops.init(s)
+    ops.add_board(s, "Line A")
+    ops.add_kpi(s, "Yield", board="Line A", target=98.0)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'tbalice'").fetchone() is None:
+            conn.execute("CREATE ROLE tbalice LOGIN")
+        conn.execute("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO tbalice")
+    monkeypatch.undo()
+    db = urlsplit(pg_url).path.lstrip("/")
+    team = Team(s, f"postgresql:///{db}?host={pg_cluster.sockdir}&port={pg_cluster.port}")
+    err = team.refused("tbalice", "record", "Yield", "97")
+    assert "schema 1" in err and "its owner (postgres) upgrades it once" in err, err
+    assert main(["--store", pg_url, "access", "list"]) == 0
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT schema_version FROM meta").fetchone() == (pg_schema.VERSION,)
+    assert "tbalice has no access" in team.refused("tbalice", "record", "Yield", "97")
+    grant(s, "tbalice", "member", "Line A")
+    code, _, err = team.teamboard("tbalice", "record", "Yield", "97")
+    assert code == 0, err
