@@ -103,6 +103,12 @@ DECLARE
     ok boolean := false;
     bname text;
 BEGIN
+    -- It answers for the caller's own role (a policy passes current_user): a role without
+    -- access must not learn boards' names by asking about someone else's.
+    IF NOT pg_has_role(session_user, usr::name, 'MEMBER') THEN
+        RAISE EXCEPTION 'teamboard_may answers for your own role only'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
     IF need IN ('write', 'write or lead') THEN
         ok := teamboard_writes(b, usr);
     END IF;

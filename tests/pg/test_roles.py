@@ -250,6 +250,8 @@ def test_mallory_cannot_break_in_with_raw_sql(team: Team) -> None:
         "UPDATE meta SET schema_version = 1",
         # a leader's review of a board she does not lead
         "INSERT INTO reviews (id, board, note) VALUES (92, 2, 'fine')",
+        # the definer helper asked about someone else (it would name their board)
+        "SELECT teamboard_may('tbbob', 2, 'write', 'x')",
     ])  # fmt: skip
     for r in got:
         assert "state" in r or r["rows"] == 0, r
