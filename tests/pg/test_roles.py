@@ -188,6 +188,31 @@ def test_who_wrote_is_the_os_login_and_the_wall_sees_it(team: Team) -> None:
     assert [(e["value"], e["who"]) for e in json.loads(out)["entries"]][-1] == (96.5, "tbalice")
 
 
+@pytest.mark.anyio
+async def test_a_wall_follows_a_members_write_live(team: Team) -> None:
+    """The wall's board (its role set at connection, as the superuser may) reads every board
+    through the policies and redraws on the notification of Alice's write."""
+    import asyncio
+
+    from conftest import clock, loaded, tile_text, tiles, until
+
+    from tui.app import TeamboardApp
+
+    grant(team.store, "tbwall", "wall")
+    url = team.store.url + "&options=-crole%3Dtbwall"
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == ("tbwall",)
+    app = TeamboardApp(url, board="Line A", wall=True, clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app, 1)
+        assert not any("93.25" in tile_text(t) for t in tiles(app))
+        code, _, err = await asyncio.to_thread(team.teamboard, "tbalice", "record", "Yield",
+                                               "93.25", "--date", "2026-11-20")  # fmt: skip
+        assert code == 0, err
+        await until(pilot, lambda: any("93.25" in tile_text(t) for t in tiles(app)),
+                    timeout=15, what="Alice's write on the wall")  # fmt: skip
+
+
 def test_a_client_cannot_claim_another_name(team: Team) -> None:
     before = state(team.store)
     for url in (team.url.replace(":///", "://tbbob@/"), team.url + "&user=postgres"):
