@@ -73,6 +73,8 @@ class PgStore(Store):
             return psycopg.connect(self.url, application_name="teamboard")
         except psycopg.OperationalError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if "Peer authentication failed" in first:  # roles: store/pg/access.py
+                first += "; over the local socket you are your OS login: leave user= out"
             raise StoreError(f"cannot reach the store at {self.shown}: {first}") from None
 
     def _version(self, conn: psycopg.Connection[Any]) -> int:
