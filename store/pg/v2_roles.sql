@@ -79,6 +79,18 @@ LANGUAGE sql STABLE SECURITY DEFINER AS $$
                    WHERE a.login = usr AND a.kind = 'leader')
 $$;
 
+-- Is board `upper` above board `b` (its parent, or a board above that)?
+CREATE FUNCTION teamboard_above(upper bigint, b bigint) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER AS $$
+    WITH RECURSIVE up (id, depth) AS (
+        SELECT parent, 1 FROM boards WHERE id = b AND parent IS NOT NULL
+        UNION ALL
+        SELECT bo.parent, up.depth + 1 FROM boards bo JOIN up ON bo.id = up.id
+        WHERE bo.parent IS NOT NULL AND up.depth < 64
+    )
+    SELECT EXISTS (SELECT 1 FROM up WHERE id = upper)
+$$;
+
 CREATE FUNCTION teamboard_kpi_board(k bigint) RETURNS bigint
 LANGUAGE sql STABLE SECURITY DEFINER AS $$ SELECT board FROM kpis WHERE id = k $$;
 
@@ -183,6 +195,13 @@ BEGIN
         RETURN NEW;
     END IF;
     IF e IS NOT NULL THEN
+        -- raised to a board above its own, from its own (else it would wait on any board)
+        IF (e->>'to', e->>'origin') IS DISTINCT FROM (was->>'to', was->>'origin')
+           AND NOT (e->>'to' ~ '^[0-9]+$' AND (e->>'origin') = NEW.board::text
+                    AND teamboard_above((e->>'to')::bigint, (e->>'origin')::bigint)) THEN
+            RAISE EXCEPTION 'action #% may only be escalated from its board to a board above it',
+                NEW.id USING ERRCODE = 'check_violation';
+        END IF;
         FOREACH pair SLICE 1 IN ARRAY ARRAY[['who', 'at'], ['answered_by', 'answered_at'],
                                             ['taken_by', 'taken_at']] LOOP
             IF coalesce(e->>pair[1], '') <> ''
