@@ -235,6 +235,25 @@ END $$;
 CREATE TRIGGER actions_rights BEFORE INSERT OR UPDATE ON actions FOR EACH ROW
     EXECUTE FUNCTION teamboard_action_rights();
 
+-- KPIs: a leader from above (who leads the KPI's board but is not on it) changes only the goal's
+-- name a KPI carries, when that goal (on the leader's board) is renamed (store/goals.py).
+CREATE FUNCTION teamboard_kpi_rights() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    me text := current_user;
+BEGIN
+    IF teamboard_owns(me) OR teamboard_writes(OLD.board, me) THEN
+        RETURN NEW;
+    END IF;
+    IF (to_jsonb(NEW) - 'goal' - 'who' - 'at') IS DISTINCT FROM (to_jsonb(OLD) - 'goal' - 'who' - 'at')
+       OR NEW.goal IS DISTINCT FROM (SELECT g.name FROM goals g WHERE g.id = NEW.goal_id) THEN
+        PERFORM teamboard_may(me, OLD.board, 'write',
+                              'KPIs (from above, a leader only renames the goals they serve)');
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER kpis_rights BEFORE UPDATE ON kpis FOR EACH ROW
+    EXECUTE FUNCTION teamboard_kpi_rights();
+
 CREATE TRIGGER access_history_append_only BEFORE UPDATE OR DELETE ON access_history FOR EACH ROW
     EXECUTE FUNCTION teamboard_append_only();
 
@@ -291,13 +310,18 @@ BEGIN
     END LOOP;
     -- Updates: the row as it was must be the writer's (USING: else it is not updated at all;
     -- teamboard counts the rows and says so), and as it will be too (WITH CHECK).
-    FOREACH t IN ARRAY ARRAY['goals', 'kpis', 'huddles'] LOOP
+    FOREACH t IN ARRAY ARRAY['goals', 'huddles'] LOOP
         EXECUTE format('GRANT UPDATE ON %I TO PUBLIC', t);
         EXECUTE format('CREATE POLICY teamboard_update ON %I FOR UPDATE '
                        'USING (teamboard_writes(%s, current_user::text)) '
                        'WITH CHECK (teamboard_may(current_user::text, %s, ''write'', %L))',
                        t, board_of->>t, board_of->>t, what->>t);
     END LOOP;
+    GRANT UPDATE ON kpis TO PUBLIC;
+    CREATE POLICY teamboard_update ON kpis FOR UPDATE
+        USING (teamboard_writes(board, current_user::text)
+               OR teamboard_leads(board, current_user::text))
+        WITH CHECK (teamboard_may(current_user::text, board, 'write or lead', 'KPIs'));
     GRANT UPDATE ON actions TO PUBLIC;
     CREATE POLICY teamboard_update ON actions FOR UPDATE
         USING (teamboard_writes(board, current_user::text)

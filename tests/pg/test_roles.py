@@ -354,6 +354,19 @@ def test_the_leader_answers_and_takes_escalations_from_the_teams_below(team: Tea
     # From above, a leader answers and takes over; the team's own work stays the team's.
     assert "Line A" in team.refused("tbbob", "record", "Yield", "1")
     assert "Line A" in team.refused("tbbob", "action", "move", "1", "next")
+    # A goal of the leader's board, served by a team's KPI: renaming it renames it there too.
+    from store import goals
+
+    goals.add_goal(team.store, "Quality first", "Plant")
+    ops.edit_kpi(team.store, "Yield", board="Line A", goal="Quality first")
+    code, _, err = team.teamboard("tbbob", "goal", "edit", "Quality first", "--board", "Plant",
+                                  "--name", "Quality always")  # fmt: skip
+    assert code == 0, err
+    assert team.store.read().kpis[1].goal == "Quality always"
+    assert "Line A" in team.refused("tbbob", "kpi", "edit", "Yield", "--owner", "tbbob")
+    got = team.sql("tbbob", ["UPDATE kpis SET goal = 'pwned' WHERE id = 1",
+                             "UPDATE kpis SET archived = true WHERE id = 1"])  # fmt: skip
+    assert [r.get("state") for r in got] == ["42501", "42501"], got
     code, _, err = team.teamboard("tbmallory", "action", "escalate", "2", "--why", "people")
     assert code == 0, err
     code, _, err = team.teamboard("tbbob", "action", "take", "2")
