@@ -1,5 +1,5 @@
 """A throwaway PostgreSQL cluster for the tests: made as a throwaway OS user, on a unix socket in a
-temp folder, fsync off; stopped (immediately) and removed at the end.
+temp folder, fsync off, peer authentication (`peer`); stopped (immediately) and removed at the end.
 
 `initdb` refuses root, and tests run as root: the cluster runs as `tbpg` (created here, without a
 home, left for the next run). Without root the cluster runs as the current user.
@@ -66,6 +66,18 @@ def _runner() -> list[str]:
     return ["runuser", "-u", PG_USER, "--"]
 
 
+def peer(data: Path, run_as: list[str]) -> None:
+    """Peer authentication on the unix socket, as a real server has it (README, "When to move
+    to PostgreSQL"): an OS login connects as the database role of its own name, and only so.
+    The OS user that runs the tests (root) and the cluster's owner map to the superuser
+    `postgres`, the path the tests' fixtures take."""
+    me = pwd.getpwuid(os.getuid()).pw_name
+    admins = sorted({me, PG_USER if run_as else me})
+    (data / "pg_hba.conf").write_text("local all all peer map=tb\n", encoding="utf-8")
+    lines = [f"tb {name} postgres" for name in admins] + ["tb /^(.*)$ \\1"]
+    (data / "pg_ident.conf").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 @contextmanager
 def cluster(port: int = PORT) -> Iterator[Cluster]:
     """initdb (no sync), start on a socket in a temp folder, yield, stop immediately, remove."""
@@ -89,6 +101,7 @@ def cluster(port: int = PORT) -> Iterator[Cluster]:
     try:
         run(bins["initdb"], "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
             "--locale=C.UTF-8", "--no-sync")  # fmt: skip
+        peer(data, run_as)
         opts = (
             f"-c listen_addresses='' -k {sock} -p {port} -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off"

@@ -73,6 +73,8 @@ class PgStore(Store):
             return psycopg.connect(self.url, application_name="teamboard")
         except psycopg.OperationalError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if "Peer authentication failed" in first:  # roles: store/pg/access.py
+                first += "; over the local socket you are your OS login: leave user= out"
             raise StoreError(f"cannot reach the store at {self.shown}: {first}") from None
 
     def _version(self, conn: psycopg.Connection[Any]) -> int:
@@ -91,7 +93,10 @@ class PgStore(Store):
 
     def exists(self) -> bool:
         with self.connect() as conn:
-            return version_of(conn) is not None
+            try:
+                return version_of(conn) is not None
+            except psycopg.errors.InsufficientPrivilege as exc:  # no access (schema 2)
+                raise self._error(exc, writing=False) from None
 
     def read(self, previous: Snapshot | None = None) -> Snapshot:
         """Every table, in one consistent (REPEATABLE READ) view, as a snapshot."""
@@ -102,7 +107,7 @@ class PgStore(Store):
                 with conn.transaction():
                     self._version(conn)
                     raw = load(conn)
-            except psycopg.OperationalError as exc:
+            except (psycopg.OperationalError, psycopg.errors.InsufficientPrivilege) as exc:
                 raise self._error(exc, writing=False) from None
         reuse = previous.entries_by_id() if previous is not None else None
         return Snapshot.from_raw(raw, self.shown, reuse)
@@ -125,6 +130,10 @@ class PgStore(Store):
         """A driver's error as one line: nothing was written (the transaction rolled back)."""
         detail = (exc.diag.message_primary if exc.diag else None) or str(exc).strip()
         detail = (detail.splitlines() or [type(exc).__name__])[0]
+        if isinstance(exc, psycopg.errors.InsufficientPrivilege):  # roles: store/pg/access.py
+            from .access import refusal
+
+            return refusal(exc, self.shown)
         if isinstance(exc, psycopg.OperationalError):
             done = "; nothing was written" if writing else ""
             return StoreError(f"lost the store at {self.shown} ({detail}){done}")
@@ -239,10 +248,14 @@ def write(
                 params = rows.doc_params(t, doc)
                 sets = [(c, p) for c, p in zip(cols, params, strict=True)
                         if c not in ("id", "who", "at")]  # fmt: skip
-                conn.execute(
+                done = conn.execute(
                     f"UPDATE {t.name} SET {', '.join(f'{c} = %s' for c, _ in sets)} WHERE id = %s",
                     [*(p for _, p in sets), doc["id"]],
                 )
+                if done.rowcount != 1:  # row-level security kept it: not the writer's row
+                    from .access import unchanged
+
+                    raise unchanged(conn, t.name, doc)
                 try:
                     gains = {
                         ch.key: rows.gained(was.get(ch.key, []), doc.get(ch.key, []))
@@ -270,7 +283,11 @@ def write(
                 (last.get("who", ""), last.get("at") or None, last.get("what", "")),
             )
         else:
-            conn.execute(
+            done = conn.execute(
                 "UPDATE meta SET last_who = current_user, last_at = now(), last_what = %s",
                 (last.get("what", ""),),
             )
+            if done.rowcount != 1:  # a role that writes no board (a wall)
+                from .access import unchanged
+
+                raise unchanged(conn, "meta", {})

@@ -12,12 +12,22 @@ from typing import Any
 
 import psycopg
 
-VERSION = 1
-MIGRATIONS: dict[int, str] = {}  # version N: the SQL that takes a store from N-1 to N
+from ..errors import StoreError
+
+VERSION = 2
+
+
+def _sql(name: str) -> str:
+    return files("store.pg").joinpath(name).read_text(encoding="utf-8")
+
+
+# Version N: the SQL that takes a store from N-1 to N. 2: roles (v2_roles.sql: who may write
+# what, enforced by row-level security).
+MIGRATIONS: dict[int, str] = {2: _sql("v2_roles.sql")}
 
 
 def schema_sql() -> str:
-    return files("store.pg").joinpath("schema.sql").read_text(encoding="utf-8")
+    return _sql("schema.sql")
 
 
 def version_of(conn: psycopg.Connection[Any]) -> int | None:
@@ -37,7 +47,19 @@ def apply(conn: psycopg.Connection[Any]) -> None:
 
 
 def upgrade(conn: psycopg.Connection[Any], version: int) -> bool:
-    """Run the migrations after `version`; True when there were any."""
+    """Run the migrations after `version`; True when there were any. Only the tables' owner
+    (or a member of its role) may: anyone else is told who upgrades the store, and how."""
+    if version < VERSION:
+        row = conn.execute(
+            "SELECT pg_has_role(current_user, c.relowner, 'USAGE'), pg_get_userbyid(c.relowner) "
+            "FROM pg_class c WHERE c.oid = 'meta'::regclass"
+        ).fetchone()
+        if row is not None and not row[0]:
+            raise StoreError(
+                f"this store has schema {version} and this teamboard writes schema {VERSION}: "
+                f"its owner ({row[1]}) upgrades it once, with `teamboard access list`; nothing "
+                "was written"
+            )
     for step in range(version + 1, VERSION + 1):
         conn.execute(MIGRATIONS[step])
         conn.execute("UPDATE meta SET schema_version = %s", (step,))

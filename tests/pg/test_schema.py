@@ -8,7 +8,6 @@ import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -95,10 +94,9 @@ def test_who_is_the_database_role_never_a_name_sent(
     store: PgStore, sql: psycopg.Connection[tuple[object, ...]]
 ) -> None:
     sql.execute("CREATE ROLE mallory LOGIN")
-    sql.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO mallory")
-    parts = urlsplit(store.url)
-    as_mallory = urlunsplit(parts._replace(netloc=parts.netloc.replace("postgres@", "mallory@")))
-    with psycopg.connect(as_mallory, autocommit=True) as conn:
+    sql.execute("INSERT INTO access (login, board, kind) VALUES ('mallory', 1, 'member')")
+    with psycopg.connect(store.url, autocommit=True) as conn:  # peer auth: root is postgres
+        conn.execute("SET ROLE mallory")
         conn.execute("SET teamboard.restore = 'on'")  # only the tables' owner may keep a who
         conn.execute(
             "INSERT INTO entries (id, kpi, date, value, who, at) "
@@ -246,19 +244,20 @@ def test_a_change_the_database_refuses_is_one_line_and_writes_nothing(
 def test_the_schema_migrates_on_the_next_write(
     store: PgStore, sql: psycopg.Connection[tuple[object, ...]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A teamboard with schema 2 upgrades a version-1 store under the write lock, once; the
+    """A teamboard with the next schema upgrades a store under the write lock, once; the
     older teamboard then refuses the newer store instead of misreading it."""
     from store.pg import schema as pg_schema
 
-    monkeypatch.setattr(pg_schema, "VERSION", 2)
-    monkeypatch.setitem(pg_schema.MIGRATIONS, 2, "ALTER TABLE boards ADD COLUMN site text")
+    now = pg_schema.VERSION
+    monkeypatch.setattr(pg_schema, "VERSION", now + 1)
+    monkeypatch.setitem(pg_schema.MIGRATIONS, now + 1, "ALTER TABLE boards ADD COLUMN site text")
     store.read()  # a read does not migrate
-    assert sql.execute("SELECT schema_version FROM meta").fetchone() == (1,)
+    assert sql.execute("SELECT schema_version FROM meta").fetchone() == (now,)
     ops.record(store, "OEE", 80.0, DAY, DAY)
-    assert sql.execute("SELECT schema_version FROM meta").fetchone() == (2,)
+    assert sql.execute("SELECT schema_version FROM meta").fetchone() == (now + 1,)
     assert sql.execute("SELECT site FROM boards").fetchall() == [(None,)]
     ops.record(store, "OEE", 81.0, DAY, DAY)  # once only: the column is not added twice
-    monkeypatch.setattr(pg_schema, "VERSION", 1)
+    monkeypatch.setattr(pg_schema, "VERSION", now)
     with pytest.raises(StoreError, match="newer than this teamboard"):
         store.read()
 

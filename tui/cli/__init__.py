@@ -26,6 +26,7 @@ from tui.lean import Guard
 from tui.lean import error_line as error_line
 
 from . import (
+    access,
     actions,
     boards,
     calendar,
@@ -59,7 +60,7 @@ Without a command, teamboard opens the live board (`show`)."""
 # The nouns in the order `teamboard --help` lists them.
 NOUNS = (
     screens, boards, kpis, entries, estimating, actions, status, calendar, transfer, goals, tree,
-    migrate,
+    migrate, access,
 )  # fmt: skip
 
 
