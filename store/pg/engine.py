@@ -25,6 +25,7 @@ from psycopg import sql
 from .. import schema as file_schema
 from ..db import Store, Tx, utcnow
 from ..errors import StoreBusy, StoreError, StoreMissing, StoreReadOnly
+from ..scope import Scope
 from ..snapshot import Snapshot
 from . import rows
 from . import schema as pg_schema
@@ -93,8 +94,8 @@ class PgStore(Store):
         with self.connect() as conn:
             return version_of(conn) is not None
 
-    def read(self, previous: Snapshot | None = None) -> Snapshot:
-        """Every table, in one consistent (REPEATABLE READ) view, as a snapshot."""
+    def read(self, previous: Snapshot | None = None, *, scope: Scope | None = None) -> Snapshot:
+        """Every table (or what `scope` needs), in one consistent (REPEATABLE READ) view."""
         with self.connect() as conn:
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             conn.read_only = True
