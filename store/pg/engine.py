@@ -30,6 +30,7 @@ from ..snapshot import Snapshot
 from . import rows
 from . import schema as pg_schema
 from .schema import apply, upgrade, version_of
+from .scoped import load_scoped
 
 LOCK_KEY = 0x7465616D  # "team": the advisory lock every teamboard writer takes
 
@@ -102,7 +103,10 @@ class PgStore(Store):
             try:
                 with conn.transaction():
                     self._version(conn)
-                    raw = load(conn)
+                    if scope is None or scope.whole:
+                        raw = load(conn)
+                    else:
+                        raw = load_scoped(conn, scope, empty(conn))
             except psycopg.OperationalError as exc:
                 raise self._error(exc, writing=False) from None
         reuse = previous.entries_by_id() if previous is not None else None
@@ -187,15 +191,21 @@ class PgStore(Store):
         conn.execute("SET LOCAL lock_timeout = 0")
 
 
-def load(conn: psycopg.Connection[Any], entries_of: list[int] | None = None) -> dict[str, Any]:
-    """Every row as the documents the file store keeps: `{table: {"id": doc}}`; with
-    `entries_of`, only those KPIs' entries (`record` needs no others)."""
+def empty(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+    """The documents of a store with no rows but its meta (the last change)."""
     raw: dict[str, Any] = {name: {} for name in file_schema.TABLES}
     meta: dict[str, Any] = file_schema.marker()
     row = conn.execute("SELECT last_who, last_at, last_what FROM meta").fetchone()
     if row is not None and row[2] is not None:
         meta["last_change"] = {"who": row[0] or "", "at": rows.iso_at(row[1]), "what": row[2]}
     raw["meta"] = {"1": meta}
+    return raw
+
+
+def load(conn: psycopg.Connection[Any], entries_of: list[int] | None = None) -> dict[str, Any]:
+    """Every row as the documents the file store keeps: `{table: {"id": doc}}`; with
+    `entries_of`, only those KPIs' entries (`record` needs no others)."""
+    raw = empty(conn)
     for t in rows.TABLES:
         table = raw[t.name]
         if entries_of is not None and t.name == "entries":
