@@ -33,6 +33,7 @@ from .schema import apply, upgrade, version_of
 from .scoped import load_scoped
 
 LOCK_KEY = 0x7465616D  # "team": the advisory lock every teamboard writer takes
+BOARD_LOCKS = 0x7462  # "tb": a board's own lock is (BOARD_LOCKS, board id) (two-key advisory)
 
 
 def redact(url: str) -> str:
@@ -164,18 +165,34 @@ class PgStore(Store):
             apply(conn)
         version = self._version(conn)
         self._lock(conn)
+        if version < pg_schema.VERSION:  # another writer may have migrated while this waited
+            version = self._version(conn)
         upgrade(conn, version)
 
-    def _lock(self, conn: psycopg.Connection[Any]) -> None:
-        """The store's write lock, waiting up to `lock_timeout` seconds."""
-        got = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (LOCK_KEY,)).fetchone()
-        if got and got[0]:
-            return
+    def _lock(self, conn: psycopg.Connection[Any], board: int | None = None) -> None:
+        """The store's write lock, waiting up to `lock_timeout` seconds: exclusive for a
+        structural write; shared, plus `board`'s own lock, for a write confined to one board
+        (`record`): writers on different boards then go on at once, and a structural write waits
+        for them all (and they for it)."""
+        store = "" if board is None else "_shared"
+        keys: list[tuple[str, tuple[int, ...]]] = [(store, (LOCK_KEY,))]
+        if board is not None:
+            keys.append(("", (BOARD_LOCKS, board % 2**31)))
+        for kind, key in keys:
+            args = ", ".join(["%s"] * len(key))
+            got = conn.execute(f"SELECT pg_try_advisory_xact_lock{kind}({args})", key).fetchone()
+            if not (got and got[0]):
+                self._wait(conn, f"SELECT pg_advisory_xact_lock{kind}({args})", key)
+
+    def _wait(self, conn: psycopg.Connection[Any], take: str, key: tuple[int, ...]) -> None:
+        """Say whose write holds the lock `key`, then wait for it (a timeout is `StoreBusy`)."""
         if self.on_wait is not None:
+            classid, objid = (key[0] >> 32, key[0] & 0xFFFFFFFF) if len(key) == 1 else key
             holder = conn.execute(
                 "SELECT a.usename FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = %s",
-                (LOCK_KEY,),
+                "WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid() "
+                "AND l.classid = %s AND l.objid = %s AND l.objsubid = %s",
+                (classid, objid, len(key)),
             ).fetchone()
             whose = f"{holder[0]}'s" if holder and holder[0] else "another"
             self.on_wait(f"waiting for {whose} write to {self.shown}")
@@ -183,7 +200,7 @@ class PgStore(Store):
         conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{ms}ms")))
         try:
             with conn.transaction():  # a savepoint: the timeout must not end the transaction
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+                conn.execute(take, key)
         except psycopg.errors.LockNotAvailable:
             raise StoreBusy(
                 f"{self.shown} stayed busy for {self.lock_timeout:g} s; try again"
@@ -268,6 +285,11 @@ def write(
         with conn.cursor() as cur:
             if fresh:
                 cur.executemany(ins, fresh)
+                if t.name == "entries":  # `record` numbers entries from the sequence: move it on
+                    cur.execute(
+                        "SELECT setval('entries_id_seq', greatest((SELECT max(id) FROM entries), "
+                        "(SELECT last_value FROM entries_id_seq)))"
+                    )
             for ch in t.children:
                 if young[ch.key]:
                     cur.executemany(rows.insert_sql(ch)[0], young[ch.key])

@@ -12,12 +12,21 @@ from typing import Any
 
 import psycopg
 
-VERSION = 1
-MIGRATIONS: dict[int, str] = {}  # version N: the SQL that takes a store from N-1 to N
+VERSION = 2
+
+
+def _sql(name: str) -> str:
+    return files("store.pg").joinpath(name).read_text(encoding="utf-8")
 
 
 def schema_sql() -> str:
-    return files("store.pg").joinpath("schema.sql").read_text(encoding="utf-8")
+    return _sql("schema.sql")
+
+
+# Version N: the SQL that takes a store from N-1 to N.
+MIGRATIONS: dict[int, str] = {
+    2: _sql("v2_scale.sql"),  # scale: entry ids from a sequence, the scoped reads' indexes
+}
 
 
 def version_of(conn: psycopg.Connection[Any]) -> int | None:

@@ -16,7 +16,7 @@ import pytest
 from store import ops
 from store.errors import StoreBusy, StoreError, StoreMissing
 from store.pg import is_url, open_store
-from store.pg.engine import LOCK_KEY, PgStore
+from store.pg.engine import BOARD_LOCKS, LOCK_KEY, PgStore
 
 DAY = date(2026, 11, 20)
 
@@ -154,6 +154,33 @@ def test_a_held_lock_makes_a_writer_wait_then_give_up(store: PgStore) -> None:
     assert [e.value for e in store.read().entries[1]] == [80.0]
 
 
+def test_writers_on_different_boards_do_not_wait_for_each_other(store: PgStore) -> None:
+    """`record` takes the store's lock shared and its board's exclusively: a writer holding
+    board 1 keeps another record on board 1 waiting, not one on board 2; a structural write (the
+    general transaction) waits for every record, and a record for it."""
+    ops.add_board(store, "Line 4")
+    ops.add_kpi(store, "Scrap", board="Line 4", target=2.0)
+    said: list[str] = []
+    quick = PgStore(store.url, on_wait=said.append, lock_timeout=0.2)
+    with psycopg.connect(store.url) as holder:  # a record on Line 3 (board 1), mid-transaction
+        holder.execute("SELECT pg_advisory_xact_lock_shared(%s)", (LOCK_KEY,))
+        holder.execute("SELECT pg_advisory_xact_lock(%s, %s)", (BOARD_LOCKS, 1))
+        assert ops.record(quick, "Scrap", 1.0, DAY, DAY).entry.id == 1  # Line 4: no wait
+        assert said == []
+        with pytest.raises(StoreBusy):
+            ops.record(quick, "OEE", 80.0, DAY, DAY)  # Line 3: waits for it, then gives up
+        assert said and "waiting for postgres's write" in said[0]
+        with pytest.raises(StoreBusy):
+            ops.add_board(quick, "Line 5")  # structural: waits for the record
+    with psycopg.connect(store.url) as holder:  # a structural write, mid-transaction
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        with pytest.raises(StoreBusy):
+            ops.record(quick, "Scrap", 2.0, DAY, DAY)
+    snap = store.read()
+    assert 1 not in snap.entries and [e.value for e in snap.entries[2]] == [1.0]
+    assert "Line 5" not in {b.name for b in snap.boards.values()}
+
+
 def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
     s = open_store(f"postgresql://nobody@/teamboard?host={tmp_path}&port=1")
     with pytest.raises(StoreError, match="cannot reach the store") as caught:
@@ -246,45 +273,62 @@ def test_a_change_the_database_refuses_is_one_line_and_writes_nothing(
 def test_the_schema_migrates_on_the_next_write(
     store: PgStore, sql: psycopg.Connection[tuple[object, ...]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A teamboard with schema 2 upgrades a version-1 store under the write lock, once; the
+    """A teamboard with a newer schema upgrades an older store under the write lock, once; the
     older teamboard then refuses the newer store instead of misreading it."""
     from store.pg import schema as pg_schema
 
-    monkeypatch.setattr(pg_schema, "VERSION", 2)
-    monkeypatch.setitem(pg_schema.MIGRATIONS, 2, "ALTER TABLE boards ADD COLUMN site text")
+    now = pg_schema.VERSION
+    monkeypatch.setattr(pg_schema, "VERSION", now + 1)
+    monkeypatch.setitem(pg_schema.MIGRATIONS, now + 1, "ALTER TABLE boards ADD COLUMN site text")
     store.read()  # a read does not migrate
-    assert sql.execute("SELECT schema_version FROM meta").fetchone() == (1,)
+    assert sql.execute("SELECT schema_version FROM meta").fetchone() == (now,)
     ops.record(store, "OEE", 80.0, DAY, DAY)
-    assert sql.execute("SELECT schema_version FROM meta").fetchone() == (2,)
+    assert sql.execute("SELECT schema_version FROM meta").fetchone() == (now + 1,)
     assert sql.execute("SELECT site FROM boards").fetchall() == [(None,)]
     ops.record(store, "OEE", 81.0, DAY, DAY)  # once only: the column is not added twice
-    monkeypatch.setattr(pg_schema, "VERSION", 1)
+    monkeypatch.setattr(pg_schema, "VERSION", now)
     with pytest.raises(StoreError, match="newer than this teamboard"):
         store.read()
 
 
-def test_record_reads_only_its_kpis_entries_and_continues_the_ids(
-    store: PgStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`record` on PostgreSQL loads the entries of the KPI (and its counter-metric) only, and
-    its entry ids continue the whole table's, not that KPI's."""
+def test_a_version_1_store_gains_the_entry_sequence(pg_url: str) -> None:
+    """Schema 2 (store/pg/v2_scale.sql): a version-1 store's next write numbers entries from a
+    sequence that continues its ids, and the general path moves the sequence past its own."""
+    from store.pg.schema import schema_sql
+
+    with psycopg.connect(pg_url) as conn:
+        conn.execute(schema_sql())
+        conn.execute("INSERT INTO meta (id, schema_version) VALUES (1, 1)")
+        conn.execute("INSERT INTO boards (id, name) VALUES (1, 'Line 3')")
+        conn.execute(
+            "INSERT INTO kpis (id, board, name, direction, frequency, kind) "
+            "VALUES (1, 1, 'OEE', 'up', 'daily', 'lagging')"
+        )
+        conn.execute("INSERT INTO targets (kpi, value) VALUES (1, 85)")
+        conn.execute("INSERT INTO entries (id, kpi, date, value) VALUES (41, 1, '2026-11-19', 80)")
+    store = open_store(pg_url)
+    assert ops.record(store, "OEE", 81.0, DAY, DAY).entry.id == 42  # migrates, the long way
+    assert ops.record(store, "OEE", 82.0, DAY, DAY).entry.id == 43  # the lean way: the sequence
+    assert ops.add_note(store, "OEE", "ok").id == 44  # the general path numbers its own
+    assert ops.record(store, "OEE", 83.0, DAY, DAY).entry.id == 45  # and moved the sequence on
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT schema_version FROM meta").fetchone() == (2,)
+
+
+def test_record_reads_only_its_kpis_rows(store: PgStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`record` on PostgreSQL finds the KPI by SQL and loads only its own rows: no whole table
+    (the long way, `load`, is not taken), and entry ids come from the table's sequence."""
     from store.pg import record as pg_record
 
     ops.add_kpi(store, "Scrap", board="Line 3", target=2.0)
     for value in (1.0, 2.0, 3.0):
         ops.record(store, "Scrap", value, DAY, DAY)
-    asked: list[list[int] | None] = []
-    real = pg_record.load  # type: ignore[attr-defined]
 
-    def spy(
-        conn: psycopg.Connection[tuple[object, ...]], entries_of: list[int] | None = None
-    ) -> dict[str, object]:
-        asked.append(entries_of)
-        return real(conn, entries_of)
+    def whole(*_args: object, **_kw: object) -> None:
+        raise AssertionError("record loaded whole tables")
 
-    monkeypatch.setattr(pg_record, "load", spy)
+    monkeypatch.setattr(pg_record, "load", whole)
     done = ops.record(store, "OEE", 80.0, DAY, DAY)
-    assert asked == [[], [1]]  # the small tables, then OEE's entries
     assert done.entry.id == 4
     assert [e.value for e in done.view.history] == [80.0]
     entries = store.read().entries

@@ -1,0 +1,23 @@
+-- teamboard's PostgreSQL schema, version 2 (issue 14, scale): run by schema.py MIGRATIONS[2]
+-- after version 1 (schema.sql). Independent of the other version-2 steps (roles): it adds, and
+-- changes nothing they touch.
+--
+-- Entry ids from a real sequence: `record` writes under its board's lock only (writers on
+-- different boards run at once), so max(id) + 1 would collide. The general transaction still
+-- numbers its new entries itself (it holds the store's lock exclusively) and then moves the
+-- sequence past them (store/pg/engine.py `write`).
+CREATE SEQUENCE entries_id_seq AS bigint OWNED BY entries.id;
+SELECT setval('entries_id_seq', coalesce((SELECT max(id) FROM entries), 0) + 1, false);
+ALTER TABLE entries ALTER COLUMN id SET DEFAULT nextval('entries_id_seq');
+
+-- Scoped reads (store/pg/scoped.py) load a board's rows: every KPI and action of a board (the
+-- version-1 indexes cover the unarchived KPIs and the open actions only), the actions on a KPI
+-- (an action taken over onto the board above keeps its KPI), the escalations to and from a
+-- board, and a KPI by name (`record` resolves it in SQL).
+CREATE INDEX kpis_board ON kpis (board);
+CREATE INDEX kpis_lower_name ON kpis (lower(name)) WHERE NOT archived;
+CREATE INDEX actions_board_all ON actions (board);
+CREATE INDEX actions_kpi ON actions (kpi) WHERE kpi IS NOT NULL;
+CREATE INDEX actions_escalated_to ON actions ((escalation->>'to')) WHERE escalation IS NOT NULL;
+CREATE INDEX actions_escalated_from ON actions ((escalation->>'origin'))
+    WHERE escalation IS NOT NULL;
