@@ -554,7 +554,22 @@ def report(r: dict[str, Any]) -> str:
         f"database; filled by SQL in {r['fill_s']:.1f} s (VACUUM ANALYZE included).",
         "",
     ]
-    rd = r["reads"]
+    for name, err in r.get("errors", {}).items():
+        L += [f"**{name} failed:** {err}", ""]
+    rd = r.get("reads")
+    if rd:
+        L += _reads_md(r, rd, o)
+    w = r.get("writers")
+    if w:
+        L += _writers_md(r, w)
+    p = r.get("processes")
+    if p:
+        L += _processes_md(r, p)
+    return "\n".join(L)
+
+
+def _reads_md(r: dict[str, Any], rd: dict[str, Any], o: dict[str, Any]) -> list[str]:
+    L: list[str] = []
     L += [
         "**Reads** (in one process; median of "
         f"{r['args']['repeats']}; the engine {'honours' if rd['scoped'] else 'IGNORES'} the "
@@ -583,7 +598,11 @@ def report(r: dict[str, Any]) -> str:
             f"| baseline: the file's `Store.read()`, {int(n):,} entries | {int(n):,} | "
             f"{ms(statistics.median(xs))} | {ms(min(xs))} | |"
         )
-    w = r["writers"]
+    return L
+
+
+def _writers_md(r: dict[str, Any], w: dict[str, Any]) -> list[str]:
+    L: list[str] = []
     L += [
         "",
         f"**Concurrent `record`** (`ops.record`, the command's path, each writer a thread "
@@ -618,7 +637,11 @@ def report(r: dict[str, Any]) -> str:
             L.append(f"Failures at {x['writers']} writers: {'; '.join(x['fail_examples'])}")
     if w["lost"]:
         L.append(f"Followers lost their connection: {'; '.join(w['lost'])}")
-    p = r["processes"]
+    return L
+
+
+def _processes_md(r: dict[str, Any], p: dict[str, list[float]]) -> list[str]:
+    L: list[str] = []
     base = statistics.median(p["python -c pass"])
     L += [
         "",
@@ -631,7 +654,7 @@ def report(r: dict[str, Any]) -> str:
     for label, xs in p.items():
         med = statistics.median(xs)
         L.append(f"| {label} | {ms(med)} | {ms(pct(xs, 0.9))} | {med / base:.1f} |")
-    return "\n".join(L)
+    return L
 
 
 def put_between(path: Path, begin: str, end: str, body: str) -> None:
@@ -726,22 +749,36 @@ def main() -> int:
                 "actions": counts["actions"],
             }
             print(f"filled: {counts} in {res['fill_s']:.1f} s", file=sys.stderr)
-            res["reads"] = reads(url, org, today, a.repeats, a.full_read_max)
-            print("reads done", file=sys.stderr)
-            if res["reads"].get("skipped") and a.followers:
-                print("the engine ignores the scope: followers skipped", file=sys.stderr)
-                n_followers = 0
-            else:
-                n_followers = a.followers
+
+            def phase(name: str, run: Any) -> None:
+                """One phase; a failure is reported with the figures, not instead of them."""
+                t = time.perf_counter()
+                try:
+                    res[name] = run()
+                except Exception as exc:
+                    res.setdefault("errors", {})[name] = f"{type(exc).__name__}: {exc}"[:400]
+                print(f"{name}: {time.perf_counter() - t:.0f} s", file=sys.stderr)
+                if a.json:
+                    Path(a.json).write_text(json.dumps(res, indent=1, default=str))
+
+            phase("reads", lambda: reads(url, org, today, a.repeats, a.full_read_max))
+            n_followers = a.followers
+            if res.get("reads", {}).get("skipped"):
+                n_followers = 0  # without scoped reads, 50 full reads per write: not a measure
             levels = [int(x) for x in a.writers.split(",") if x]
-            res["writers"] = writers_and_followers(
-                url, org, today, levels, a.seconds, a.procs, n_followers, a.follower_procs
+            phase(
+                "writers",
+                lambda: writers_and_followers(
+                    url, org, today, levels, a.seconds, a.procs, n_followers, a.follower_procs
+                ),
             )
-            print("writers done", file=sys.stderr)
-            res["processes"] = processes(url, org, files, a.repeats)
+            phase("processes", lambda: processes(url, org, files, a.repeats))
             if a.explain:
-                plans = explain(url, c.url(), "bench", Path(c.sockdir).parent / "log", org, today)
-                put_between(Path(a.explain), EXPLAIN_BEGIN, EXPLAIN_END, explain_md(plans))
+                log = Path(c.sockdir).parent / "log"
+                phase("explain", lambda: explain(url, c.url(), "bench", log, org, today))
+                if "explain" in res:
+                    md = explain_md(res["explain"])
+                    put_between(Path(a.explain), EXPLAIN_BEGIN, EXPLAIN_END, md)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     res["load_after"] = os.getloadavg()
