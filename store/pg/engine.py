@@ -103,11 +103,11 @@ class PgStore(Store):
             conn.read_only = True
             try:
                 with conn.transaction():
-                    self._version(conn)
+                    version = self._version(conn)
                     if scope is None or scope.whole:
-                        raw = load(conn)
+                        raw = load(conn, version=version)
                     else:
-                        raw = load_scoped(conn, scope, empty(conn))
+                        raw = load_scoped(conn, scope, empty(conn, version))
             except psycopg.OperationalError as exc:
                 raise self._error(exc, writing=False) from None
         reuse = previous.entries_by_id() if previous is not None else None
@@ -208,21 +208,31 @@ class PgStore(Store):
         conn.execute("SET LOCAL lock_timeout = 0")
 
 
-def empty(conn: psycopg.Connection[Any]) -> dict[str, Any]:
-    """The documents of a store with no rows but its meta (the last change)."""
+def empty(conn: psycopg.Connection[Any], version: int | None = None) -> dict[str, Any]:
+    """The documents of a store with no rows but its meta (the last change: meta's, or from
+    schema 2 on, a board's last `record` when newer)."""
     raw: dict[str, Any] = {name: {} for name in file_schema.TABLES}
     meta: dict[str, Any] = file_schema.marker()
-    row = conn.execute("SELECT last_who, last_at, last_what FROM meta").fetchone()
+    if (version if version is not None else pg_schema.VERSION) >= 2:
+        row = conn.execute(
+            "SELECT who, at, what FROM (SELECT last_who AS who, last_at AS at, last_what AS what, "
+            "coalesce(last_n, 0) AS n FROM meta UNION ALL (SELECT who, at, what, n "
+            "FROM board_changes ORDER BY n DESC LIMIT 1)) AS c ORDER BY n DESC LIMIT 1"
+        ).fetchone()
+    else:
+        row = conn.execute("SELECT last_who, last_at, last_what FROM meta").fetchone()
     if row is not None and row[2] is not None:
         meta["last_change"] = {"who": row[0] or "", "at": rows.iso_at(row[1]), "what": row[2]}
     raw["meta"] = {"1": meta}
     return raw
 
 
-def load(conn: psycopg.Connection[Any], entries_of: list[int] | None = None) -> dict[str, Any]:
+def load(
+    conn: psycopg.Connection[Any], entries_of: list[int] | None = None, version: int | None = None
+) -> dict[str, Any]:
     """Every row as the documents the file store keeps: `{table: {"id": doc}}`; with
     `entries_of`, only those KPIs' entries (`record` needs no others)."""
-    raw = empty(conn)
+    raw = empty(conn, version)
     for t in rows.TABLES:
         table = raw[t.name]
         if entries_of is not None and t.name == "entries":
@@ -299,11 +309,13 @@ def write(
     if last and last != before.get("meta", {}).get("1", {}).get("last_change"):
         if keep_who:
             conn.execute(
-                "UPDATE meta SET last_who = %s, last_at = coalesce(%s, now()), last_what = %s",
+                "UPDATE meta SET last_who = %s, last_at = coalesce(%s, now()), last_what = %s, "
+                "last_n = nextval('last_change_seq')",
                 (last.get("who", ""), last.get("at") or None, last.get("what", "")),
             )
         else:
             conn.execute(
-                "UPDATE meta SET last_who = current_user, last_at = now(), last_what = %s",
+                "UPDATE meta SET last_who = current_user, last_at = now(), last_what = %s, "
+                "last_n = nextval('last_change_seq')",
                 (last.get("what", ""),),
             )

@@ -199,9 +199,11 @@ def _write(
     ins, _ = rows.insert_sql(t)
     with conn.pipeline():
         conn.execute(ins, rows.doc_params(t, doc))
-        conn.execute(
-            "UPDATE meta SET last_who = current_user, last_at = now(), last_what = %s",
-            (f"recorded {k.name} = {value:g}",),
+        conn.execute(  # the board's last change (v2_scale.sql: no row every writer updates)
+            "INSERT INTO board_changes (board, n, who, at, what) VALUES "
+            "(%s, nextval('last_change_seq'), current_user, now(), %s) ON CONFLICT (board) DO "
+            "UPDATE SET n = excluded.n, who = excluded.who, at = excluded.at, what = excluded.what",
+            (b_id, f"recorded {k.name} = {value:g}"),
         )
     entry = codec.decode_entry(doc)
     mine[k_id].append(entry)

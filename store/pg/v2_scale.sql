@@ -21,3 +21,18 @@ CREATE INDEX actions_kpi ON actions (kpi) WHERE kpi IS NOT NULL;
 CREATE INDEX actions_escalated_to ON actions ((escalation->>'to')) WHERE escalation IS NOT NULL;
 CREATE INDEX actions_escalated_from ON actions ((escalation->>'origin'))
     WHERE escalation IS NOT NULL;
+
+-- The store's last change (the board's header) without one row every writer updates: `record`
+-- keeps its board's last change here (no notify: the entry notifies its board; meta's row would
+-- notify every follower of every board, and serialise writers on one row lock). The general
+-- transaction still writes meta's; the newer of the two (by `n`) is the store's last change.
+CREATE SEQUENCE last_change_seq AS bigint;
+ALTER TABLE meta ADD COLUMN last_n bigint;
+CREATE TABLE board_changes (
+    board bigint PRIMARY KEY REFERENCES boards (id) DEFERRABLE INITIALLY DEFERRED,
+    n bigint NOT NULL,
+    who text NOT NULL,
+    at timestamptz NOT NULL,
+    what text NOT NULL
+);
+CREATE INDEX board_changes_n ON board_changes (n);

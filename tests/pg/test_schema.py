@@ -17,6 +17,7 @@ from store import ops
 from store.errors import StoreBusy, StoreError, StoreMissing
 from store.pg import is_url, open_store
 from store.pg.engine import BOARD_LOCKS, LOCK_KEY, PgStore
+from store.scope import Scope
 
 DAY = date(2026, 11, 20)
 
@@ -124,8 +125,23 @@ def test_every_write_notifies_its_board(
             got.append(note.payload)
             if "2" in got:
                 break
-    assert got[0] == "1"  # record: the entry's board (and the store's last change)
-    assert got[-1] == "2"  # psql: the action's board
+    assert got == ["1", "2"]  # record: the entry's board only; psql: the action's board
+
+
+def test_the_last_change_is_a_records_or_the_general_paths_whichever_is_newer(
+    store: PgStore,
+) -> None:
+    """`record` keeps its board's last change (board_changes), not meta's row: no follower of
+    another board wakes for it, and writers do not queue on one row; the header reads the newer."""
+    ops.record(store, "OEE", 80.0, DAY, DAY)
+    last = store.read().last_change
+    assert last is not None and (last.who, last.what) == ("postgres", "recorded OEE = 80")
+    ops.add_board(store, "Line 4")
+    last = store.read().last_change
+    assert last is not None and "Line 4" in last.what
+    ops.record(store, "OEE", 81.0, DAY, DAY)
+    last = store.read(scope=Scope.of({"Line 4"})).last_change  # a scoped read says the same
+    assert last is not None and last.what == "recorded OEE = 81"
 
 
 def test_no_store_yet_and_a_newer_schema_are_refused(pg_url: str) -> None:
