@@ -150,6 +150,14 @@ def fill(conn: Any, org: Org) -> dict[str, int]:
             "SELECT id, 'stage', NULL, '\"plan\"', 'plan', %s, %s FROM actions ORDER BY id",
             (WHO, at),
         )
+        # Ids the fill gave itself: a table whose ids come from a sequence (entries, from
+        # schema 2) continues after them.
+        for t in ("boards", "kpis", "entries", "actions"):
+            conn.execute(
+                "SELECT setval(s, (SELECT coalesce(max(id), 0) + 1 FROM " + t + "), false) "
+                "FROM pg_get_serial_sequence(%s, 'id') s WHERE s IS NOT NULL",
+                (t,),
+            )
         conn.execute(
             "UPDATE meta SET last_who = %s, last_at = %s, last_what = %s",
             (WHO, at, f"bench fill: {org.boards} boards"),
