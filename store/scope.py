@@ -81,14 +81,14 @@ class Scope:
         reads again when the boards or screens it shows need more.)"""
         if self.whole:
             return True
-        mine = self._ids(snap)
+        mine = self.ids(snap)
         if want.boards is None:
             if self.boards is not None:
                 return False
             wanted: set[int] = set()
         else:
-            wanted = Scope(boards=want.boards)._ids(snap) or set()
-            if mine is not None and any(not self._under(b, mine, snap) for b in wanted):
+            wanted = Scope(boards=want.boards).ids(snap) or set()
+            if mine is not None and any(not self.under(b, mine, snap) for b in wanted):
                 return False
         if self.periods is None and self.since is None:  # this read kept every entry
             return True
@@ -106,7 +106,7 @@ class Scope:
             need |= {k.id for k in snap.kpis.values() if k.board in wanted}
         return need <= kept
 
-    def _ids(self, snap: Snapshot) -> set[int] | None:
+    def ids(self, snap: Snapshot) -> set[int] | None:
         """The ids of the boards named (None: every board)."""
         if self.boards is None:
             return None
@@ -115,7 +115,7 @@ class Scope:
         return ids | {b.id for b in snap.boards.values() if b.name.casefold() in names}
 
     @staticmethod
-    def _under(board: int, roots: set[int], snap: Snapshot) -> bool:
+    def under(board: int, roots: set[int], snap: Snapshot) -> bool:
         """Is `board` one of `roots` or below one of them?"""
         seen: set[int] = set()
         node: int | None = board
