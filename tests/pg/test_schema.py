@@ -256,19 +256,6 @@ def test_concurrent_writers_all_land_with_their_own_ids(store: PgStore) -> None:
     assert len({e.id for e in entries}) == 24
 
 
-def test_serve_says_it_needs_a_file_on_a_database(
-    store: PgStore, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from tui.cli import main
-
-    for argv in (["serve"],):
-        capsys.readouterr()
-        code = main(["--store", store.url, *argv], today=DAY)
-        err = capsys.readouterr().err
-        assert code == 2, argv
-        assert "postgresql" in err and len(err.strip().splitlines()) == 1
-
-
 def test_a_change_the_database_refuses_is_one_line_and_writes_nothing(
     store: PgStore, sql: psycopg.Connection[tuple[object, ...]], capsys: pytest.CaptureFixture[str]
 ) -> None:
