@@ -565,7 +565,33 @@ def report(r: dict[str, Any]) -> str:
     p = r.get("processes")
     if p:
         L += _processes_md(r, p)
+    L += _goals_md(r)
     return "\n".join(L)
+
+
+def _goals_md(r: dict[str, Any]) -> list[str]:
+    """Issue 14's goals against this run's figures (met / not met; no judgement of the load)."""
+    out: list[str] = []
+
+    def mark(ok: bool) -> str:
+        return "met" if ok else "**not met**"
+
+    levels = r.get("writers", {}).get("levels", [])
+    if levels:
+        top = levels[-1]
+        failed = sum(x["failed"] for x in levels)
+        out.append(f"- 0 failed writes at every level: {failed} failed: {mark(failed == 0)}")
+        ok = top["tile_p50"] <= 0.1 and top["tile_p99"] <= 0.5
+        out.append(
+            f"- write → tile at {top['writers']} writers, p50 ≤ 100 ms and p99 ≤ 500 ms: "
+            f"{ms(top['tile_p50'])} / {ms(top['tile_p99'])}: {mark(ok)}"
+        )
+    p = r.get("processes", {})
+    xs = p.get("teamboard record, PostgreSQL")
+    if xs:
+        med = statistics.median(xs)
+        out.append(f"- `teamboard record` from a shell ≤ 300 ms: {ms(med)}: {mark(med <= 0.3)}")
+    return ["", "Goals (issue 14) in this run:", "", *out] if out else []
 
 
 def _reads_md(r: dict[str, Any], rd: dict[str, Any], o: dict[str, Any]) -> list[str]:
