@@ -163,8 +163,15 @@ def follower_proc(cfg: dict[str, Any]) -> None:
         async def one(board: int) -> None:
             nonlocal ready
             wake = asyncio.Event()
+            pending: list[float | None] = [None]  # when the first unread notification came
+
+            def changed() -> None:
+                if pending[0] is None:
+                    pending[0] = time.time()
+                wake.set()
+
             listen = asyncio.create_task(
-                follow_pg(cfg["url"], wake.set, stop, lost=lost.append, boards=lambda: {board})
+                follow_pg(cfg["url"], changed, stop, lost=lost.append, boards=lambda: {board})
             )
             known: dict[int, float] | None = None
             while not stop.is_set():
@@ -176,6 +183,8 @@ def follower_proc(cfg: dict[str, Any]) -> None:
                 if stop.is_set():
                     break
                 wake.clear()
+                t_wake, pending[0] = pending[0], None
+                t_start = time.time()
                 t0 = time.perf_counter()
                 vals = await loop.run_in_executor(pool, tiles, board)
                 now = time.time()
@@ -188,7 +197,7 @@ def follower_proc(cfg: dict[str, Any]) -> None:
                     continue
                 for k, v in vals.items():
                     if known.get(k) != v:
-                        seen.append([board, v, now])
+                        seen.append([board, v, now, t_wake, t_start])
                 known = vals
             await listen
 
@@ -395,11 +404,19 @@ def writers_and_followers(
             time.sleep(2.0)  # let the followers' last reads land before the next level
     finally:
         results = [finish(p) for p in fprocs]
-    seen = {(s[0], s[1]): s[2] for r in results for s in r["seen"]}
+    seen = {(s[0], s[1]): s[2:] for r in results for s in r["seen"]}
     follower_reads = [x for r in results for x in r["reads"]]
     for lvl_i, lvl in enumerate(res["levels"], start=1):
         mine = [w for w in writes if w[0] == lvl_i and w[2] in followed]
-        lat = [seen[(w[2], w[3])] - w[4] for w in mine if (w[2], w[3]) in seen]
+        hits = [(seen[(w[2], w[3])], w[4]) for w in mine if (w[2], w[3]) in seen]
+        lat = [s[0] - done for s, done in hits]
+        # the parts: notified (the follower's loop got the notification − record returned),
+        # queued (behind the follower's read in progress), read (scoped read + views)
+        lvl["parts_p50"] = [
+            pct([s[1] - done for s, done in hits if s[1] is not None], 0.5),
+            pct([s[2] - s[1] for s, _ in hits if s[1] is not None], 0.5),
+            pct([s[0] - s[2] for s, _ in hits], 0.5),
+        ]
         lvl["tile_writes"], lvl["tile_seen"] = len(mine), len(lat)
         lvl["tile_p50"], lvl["tile_p99"] = pct(lat, 0.5), pct(lat, 0.99)
         lvl["tile_max"] = max(lat, default=float("nan"))
@@ -651,6 +668,16 @@ def _writers_md(r: dict[str, Any], w: dict[str, Any]) -> list[str]:
             f"| {x['tile_seen']} / {x['tile_writes']} | {ms(x['tile_p50'])} | "
             f"{ms(x['tile_p99'])} | {ms(x['tile_max'])} |"
         )
+    L += [
+        "",
+        "Write → tile in parts (p50): the follower's loop had the notification (− record "
+        "returned; negative: before the writer's COMMIT reply reached it) / waited for its read "
+        "in progress / its scoped read + views:",
+        "",
+    ]
+    for x in w["levels"]:
+        a, b, c = x.get("parts_p50", [float("nan")] * 3)
+        L.append(f"- {x['writers']} writers: {ms(a)} / {ms(b)} / {ms(c)}")
     fr = w["follower_reads"]
     L += [
         "",
