@@ -48,7 +48,7 @@ def wanted(app: TeamboardApp) -> Scope | None:
             full |= {k.id for k in snap.kpis_of(app.board_id, archived=True)}
         return Scope.of(None, periods=periods, full=full)
     # No board known yet (the first read, none named): the boards alone, to pick the first.
-    return Scope.of(boards, periods=periods, full=full, own_history=True)
+    return Scope.of(boards, periods=periods, full=full, own_history=not app.wall)
 
 
 def followed(snap: Snapshot, scope: Scope | None) -> set[int] | None:

@@ -17,10 +17,7 @@ import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import psycopg
-from psycopg import sql
+from typing import TYPE_CHECKING, Any
 
 from .. import schema as file_schema
 from ..db import Store, Tx, utcnow
@@ -32,8 +29,23 @@ from . import schema as pg_schema
 from .schema import apply, upgrade, version_of
 from .scoped import load_scoped
 
+if TYPE_CHECKING:
+    import psycopg
+
 LOCK_KEY = 0x7465616D  # "team": the advisory lock every teamboard writer takes
 BOARD_LOCKS = 0x7462  # "tb": a board's own lock is (BOARD_LOCKS, board id) (two-key advisory)
+
+
+def driver() -> Any:
+    """psycopg, imported when first needed (~230 ms): `record`'s quick path never needs it.
+    Missing (or without libpq): the one-line error `store.pg.open_store` gives."""
+    try:
+        import psycopg
+    except ImportError as exc:
+        from . import no_driver
+
+        raise no_driver(exc) from None
+    return psycopg
 
 
 def redact(url: str) -> str:
@@ -72,9 +84,11 @@ class PgStore(Store):
         return self.shown
 
     def connect(self) -> psycopg.Connection[Any]:
+        pg = driver()
         try:
-            return psycopg.connect(self.url, application_name="teamboard")
-        except psycopg.OperationalError as exc:
+            conn: psycopg.Connection[Any] = pg.connect(self.url, application_name="teamboard")
+            return conn
+        except pg.OperationalError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise StoreError(f"cannot reach the store at {self.shown}: {first}") from None
 
@@ -99,7 +113,8 @@ class PgStore(Store):
     def read(self, previous: Snapshot | None = None, *, scope: Scope | None = None) -> Snapshot:
         """Every table (or what `scope` needs), in one consistent (REPEATABLE READ) view."""
         with self.connect() as conn:
-            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            pg = driver()
+            conn.isolation_level = pg.IsolationLevel.REPEATABLE_READ
             conn.read_only = True
             try:
                 with conn.transaction():
@@ -108,7 +123,7 @@ class PgStore(Store):
                         raw = load(conn, version=version)
                     else:
                         raw = load_scoped(conn, scope, empty(conn, version))
-            except psycopg.OperationalError as exc:
+            except pg.OperationalError as exc:
                 raise self._error(exc, writing=False) from None
         reuse = previous.entries_by_id() if previous is not None else None
         return Snapshot.from_raw(raw, self.shown, reuse)
@@ -121,17 +136,18 @@ class PgStore(Store):
         without the schema gets it (`teamboard init`), and rows keep the who and when they carry
         (the demo, restore), which the database allows only to the tables' owner.
         """
+        pg = driver()
         try:
             with self._transaction(create) as tx:
                 yield tx
-        except psycopg.Error as exc:  # the server went away, or refused what no check foresaw
+        except pg.Error as exc:  # the server went away, or refused what no check foresaw
             raise self._error(exc) from None
 
     def _error(self, exc: psycopg.Error, writing: bool = True) -> StoreError:
         """A driver's error as one line: nothing was written (the transaction rolled back)."""
         detail = (exc.diag.message_primary if exc.diag else None) or str(exc).strip()
         detail = (detail.splitlines() or [type(exc).__name__])[0]
-        if isinstance(exc, psycopg.OperationalError):
+        if isinstance(exc, driver().OperationalError):
             done = "; nothing was written" if writing else ""
             return StoreError(f"lost the store at {self.shown} ({detail}){done}")
         return StoreError(f"the database refused the change ({detail}); nothing was written")
@@ -196,12 +212,14 @@ class PgStore(Store):
             ).fetchone()
             whose = f"{holder[0]}'s" if holder and holder[0] else "another"
             self.on_wait(f"waiting for {whose} write to {self.shown}")
+        from psycopg import errors, sql
+
         ms = max(1, int(self.lock_timeout * 1000))
         conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{ms}ms")))
         try:
             with conn.transaction():  # a savepoint: the timeout must not end the transaction
                 conn.execute(take, key)
-        except psycopg.errors.LockNotAvailable:
+        except errors.LockNotAvailable:
             raise StoreBusy(
                 f"{self.shown} stayed busy for {self.lock_timeout:g} s; try again"
             ) from None

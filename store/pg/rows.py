@@ -156,7 +156,7 @@ def select_sql(t: Table | Child, where: str = "", join: str = "") -> str:
     if isinstance(t, Child):
         return (f"SELECT {t.parent_col}, {', '.join(cols)} FROM {t.table}{join}{cond} "
                 f"ORDER BY {t.order}")  # fmt: skip
-    more = ["extra"] if t.extra else []
+    more = ["nullif(extra, '{}'::jsonb)"] if t.extra else []  # most are empty: nothing to parse
     more += [t.whole] if t.whole else []
     return f"SELECT {', '.join(cols + more)} FROM {t.name}{join}{cond} ORDER BY id"
 
@@ -166,7 +166,7 @@ def row_doc(cols: Sequence[Col], row: Sequence[Any], t: Table | None = None) -> 
     doc: Doc = {}
     if t is not None and t.whole:
         doc.update(row[len(cols)])
-    if t is not None and t.extra:
+    if t is not None and t.extra and row[len(cols)] is not None:
         doc.update(row[len(cols)])
     for c, value in zip(cols, row, strict=False):
         if c.omit and value == c.absent:

@@ -8,9 +8,10 @@ inside the writer's transaction, and a store newer than this teamboard is refuse
 from __future__ import annotations
 
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
+if TYPE_CHECKING:
+    import psycopg
 
 VERSION = 2
 

@@ -11,9 +11,10 @@ entry from `since` on.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
+if TYPE_CHECKING:
+    import psycopg
 
 from ..scope import Scope
 from . import rows
@@ -196,7 +197,10 @@ def entries(
         # (a backward walk of its index), or `since` if earlier; every day for the `full` ones.
         cut = (
             "WITH w AS (SELECT w0.k, CASE WHEN w0.k = ANY(%(full)s) THEN '-infinity'::date "
-            "ELSE least(%(since)s::date, CASE WHEN %(n)s::int IS NULL THEN NULL ELSE ("
+            "ELSE least(%(since)s::date, CASE WHEN %(n)s::int IS NULL THEN NULL "
+            # A daily KPI's periods are its days: a short backward walk of the index.
+            "WHEN w0.f = 'daily' THEN (SELECT min(p) FROM (SELECT DISTINCT e.date AS p "
+            "FROM entries e WHERE e.kpi = w0.k ORDER BY p DESC LIMIT %(n)s) AS s) ELSE ("
             f"SELECT min(p) FROM (SELECT DISTINCT {_PERIOD} AS p FROM entries e "
             "WHERE e.kpi = w0.k ORDER BY p DESC LIMIT %(n)s) AS s) END) END AS s "
             "FROM unnest(%(ids)s::bigint[], %(freqs)s::text[]) AS w0(k, f)) "

@@ -229,6 +229,24 @@ def test_the_driver_loads_only_for_postgresql(tmp_path: Path, pg_url: str) -> No
     assert loads_driver(pg_url) == "True"
 
 
+def test_record_on_a_database_imports_no_driver(store: PgStore) -> None:
+    """`teamboard record` goes the lean way on libpq through ctypes (store/pg/libpq.py): psycopg
+    (~230 ms to import) stays unloaded, and the answer is the usual one."""
+    probe = (
+        "import sys\n"
+        "from datetime import date\n"
+        "from tui.cli import main\n"
+        "code = main(['--store', sys.argv[1], 'record', 'OEE', '2'], today=date(2026, 11, 20))\n"
+        "print(code, 'psycopg' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, store.url], capture_output=True, text=True, check=True
+    )
+    *said, last = done.stdout.strip().splitlines()
+    assert last == "0 False" and "OEE 2" in said[0], done.stdout + done.stderr
+    assert [e.value for e in store.read().entries[1]] == [2.0]
+
+
 def test_concurrent_writers_all_land_with_their_own_ids(store: PgStore) -> None:
     """Writers on their own connections take turns under the store's lock: none fails, no id is
     given twice, every value is kept."""
