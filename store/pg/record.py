@@ -261,15 +261,17 @@ def _read(
     documents of the KPI (and its counter-metric), open actions, estimates, explanations and
     recent entries."""
     kp, ac, en = rows.BY_NAME["kpis"], rows.BY_NAME["actions"], rows.BY_NAME["entries"]
-    mine = f"(id = {k_id} OR id = (SELECT counter FROM kpis WHERE id = {k_id}))"
+    mine = f"id IN ({k_id}, (SELECT counter FROM kpis WHERE id = {k_id}))"
     open_acts = f"kpi = {k_id} AND stage <> 'done'"
     period = ("CASE w.f WHEN 'weekly' THEN date_trunc('week', x.date)::date "
               "WHEN 'monthly' THEN date_trunc('month', x.date)::date ELSE x.date END")  # fmt: skip
     # Each KPI's first day wanted: the start of its VIEW_PERIODS-th latest period with entries.
-    cut = (f"JOIN (SELECT w.k, (SELECT min(p) FROM (SELECT DISTINCT {period} AS p FROM entries x "
-           f"WHERE x.kpi = w.k ORDER BY p DESC LIMIT {VIEW_PERIODS}) AS s) AS s "
+    # Its own from the day recorded too, if earlier (what it supersedes): one range per KPI.
+    cut = (f"JOIN (SELECT w.k, least(CASE WHEN w.k = {k_id} THEN %s::date END, (SELECT min(p) "
+           f"FROM (SELECT DISTINCT {period} AS p FROM entries x WHERE x.kpi = w.k "
+           f"ORDER BY p DESC LIMIT {VIEW_PERIODS}) AS s)) AS s "
            f"FROM (SELECT id AS k, frequency AS f FROM kpis WHERE {mine}) AS w) AS w "
-           "ON kpi = w.k")  # fmt: skip
+           "ON kpi = w.k AND date >= w.s")  # fmt: skip
     parts = [
         _as_json(kp, mine),
         _as_json(kp.children[0], f"kpi IN (SELECT id FROM kpis WHERE {mine})"),
@@ -277,7 +279,7 @@ def _read(
         _as_json(ac.children[0], f"action IN (SELECT id FROM actions WHERE {open_acts})"),
         _as_json(rows.BY_NAME["estimates"], f"kpi = {k_id}"),
         _as_json(rows.BY_NAME["explanations"], f"kpi = {k_id}"),
-        _as_json(en, f"date >= w.s OR (kpi = {k_id} AND date = %s)", cut),
+        _as_json(en, "", cut),
     ]
     got = run(
         f"SELECT current_user, nextval('entries_id_seq'), {_AT}, "
