@@ -157,18 +157,28 @@ class PgStore(Store):
         from tinydb import TinyDB
 
         from ..memory import MemoryStorage
+        from .lazy import PgTx, fetcher
 
         with self.connect() as conn, conn.transaction():
             self._begin_write(conn, create)
-            if create:
+            if create:  # a new store (init, the demo, restore, migrate): everything, as it is
                 conn.execute("SET LOCAL teamboard.restore = 'on'")
-            raw = load(conn)
+                raw = load(conn)
+            else:  # every table but the entries: the snapshot reads them as asked (lazy.py)
+                raw = load(conn, entries_of=[])
+                top = conn.execute("SELECT coalesce(max(id), 0) FROM entries").fetchone()
+                raw["meta"]["1"]["seq"] = {"entries": int(top[0]) if top else 0}
             before = copy.deepcopy(raw)
             storage = MemoryStorage(raw)
             db = TinyDB(storage=lambda: storage)
-            who = conn.execute("SELECT current_user").fetchone()
-            tx = Tx(db=db, storage=storage, raw=raw, path=self.path,
-                    who=str(who[0]) if who else "", at=utcnow())  # fmt: skip
+            got = conn.execute("SELECT current_user").fetchone()
+            who, at = (str(got[0]) if got else ""), utcnow()
+            tx: Tx
+            if create:
+                tx = Tx(db=db, storage=storage, raw=raw, path=self.path, who=who, at=at)
+            else:
+                tx = PgTx(db=db, storage=storage, raw=raw, path=self.path, who=who, at=at,
+                          fetch=fetcher(conn))  # fmt: skip
             yield tx
             write(conn, before, storage.data, keep_who=create)
 

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -354,6 +355,45 @@ def test_record_reads_only_its_kpis_rows(store: PgStore, monkeypatch: pytest.Mon
     assert [e.value for e in done.view.history] == [80.0]
     entries = store.read().entries
     assert [e.id for e in entries[1]] == [4] and [e.id for e in entries[2]] == [1, 2, 3]
+
+
+def test_the_general_transaction_reads_only_the_entries_asked_for(
+    store: PgStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write through the general transaction reads no entry table (store/pg/lazy.py): a note
+    reads its KPI's entries, a new board none; a CSV import, which walks them all, reads all."""
+    from store.pg import lazy
+
+    ops.add_kpi(store, "Scrap", board="Line 3", target=2.0)
+    for value in (1.0, 2.0):
+        ops.record(store, "Scrap", value, DAY, DAY)
+    ops.record(store, "OEE", 80.0, DAY, DAY)
+    asked: list[list[int] | None] = []
+    real = lazy.fetcher
+
+    def spy(conn: object) -> lazy.Fetch:
+        fetch = real(conn)
+
+        def counted(kpis: list[int] | None) -> dict[int, list[Any]]:
+            asked.append(kpis)
+            return fetch(kpis)
+
+        return counted
+
+    monkeypatch.setattr(lazy, "fetcher", spy)
+    noted = ops.add_note(store, "OEE", "fixed")
+    assert asked == [[1]] and (noted.value, noted.note, noted.id) == (80.0, "fixed", 4)
+    ops.add_board(store, "Line 4")
+    assert asked == [[1]]
+    assert ops.add_note(store, "Scrap", "ok").id == 5  # ids go on from the table's
+    assert [e.id for e in store.read().entries[2]] == [1, 2, 5]
+    from store.csvio import import_csv
+
+    csv = "board,kpi,date,value,note\nLine 3,OEE,2026-11-20,80,fixed\nLine 3,OEE,2026-11-19,70,\n"
+    report = import_csv(store, csv, DAY)
+    assert None in asked  # an import walks every entry: it read them all
+    assert report.entries == 1 and report.skipped == [2]  # today's noted 80 is there already
+    assert [e.value for e in store.read().entries[1]] == [80.0, 80.0, 70.0]
 
 
 def test_a_read_only_store_refuses_every_write_before_the_lock(store: PgStore) -> None:
