@@ -337,6 +337,7 @@ def writers_and_followers(
     procs: int,
     n_followers: int,
     follower_procs: int,
+    pause: float = 10.0,
 ) -> dict[str, Any]:
     followed = org.teams[: min(n_followers, len(org.teams))]
     fprocs = []
@@ -401,7 +402,9 @@ def writers_and_followers(
                 }
             )
             writes += [[phase, *g] for g in got if not g[5]]
-            time.sleep(2.0)  # let the followers' last reads land before the next level
+            # Let the followers' last reads land: the next level's first writes to the same
+            # boards would otherwise replace values before anyone read them.
+            time.sleep(pause)
     finally:
         results = [finish(p) for p in fprocs]
     seen = {(s[0], s[1]): s[2:] for r in results for s in r["seen"]}
@@ -653,7 +656,8 @@ def _writers_md(r: dict[str, Any], w: dict[str, Any]) -> list[str]:
         f"{r['args']['seconds']:g} s per level) **and write → tile** ({w['followers']} "
         f"followers in {w['follower_procs']} processes, `follow_pg(boards=…)` + a scoped read "
         "+ the board's views on each notification; latency = follower holds the value − the "
-        "writer's `record` returned; no drawing):",
+        "writer's `record` returned; no drawing; a followed write not seen was committed but "
+        "replaced on its KPI by a later one before its follower read):",
         "",
     ]
     L += [
