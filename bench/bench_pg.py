@@ -1,7 +1,7 @@
 """Issue 14's 1,000-board benchmark: teamboard on PostgreSQL, each figure next to its baseline
 from the same run.
 
-    .venv/bin/python bench/bench_pg.py                      # the full size (about 10 minutes)
+    .venv/bin/python bench/bench_pg.py                      # the full size (3-5 minutes here)
     .venv/bin/python bench/bench_pg.py --boards 100 --days 90 --seconds 5   # a quick check
 
 Starts a throwaway cluster (tests/pg_cluster.py: runs as OS user tbpg, fsync, synchronous_commit
