@@ -139,6 +139,8 @@ class TeamboardApp(App[int]):
         self._read_scope: Scope | None = None
         self._whole_boards: set[int] | None = None
         self._followed: set[int] | None = None
+        self.pending_board: int | None = None
+        """The board to show once a read holds it (a database; `show_board`)."""
         self._moment: datetime | None = None  # the instant the views are built for
         self._until: datetime | None = None  # the next moment they change with no write
         self._time_timer: Timer | None = None
@@ -323,6 +325,11 @@ class TeamboardApp(App[int]):
         self._read_scope = self._scopes.pop(message.generation, None)
         self._whole_boards = shown.whole_boards(self._last_read, self._read_scope)
         self._followed = shown.followed(self._last_read, self._read_scope)
+        pending = self.pending_board
+        if pending is not None and (pending not in snap.boards or self.holds(pending)):
+            self.pending_board = None
+            if pending in snap.boards:
+                self.board_id = pending
         if self.as_of is None:  # a write may bring a new due time: the next change is afresh
             self._set_moment(timekeeping.aware(self.now()))
         if self.board_id not in snap.boards:
@@ -478,12 +485,20 @@ class TeamboardApp(App[int]):
 
     def cycle_board(self, step: int) -> None:
         order = self.boards_in_order()
-        if len(order) < 2 or self.board_id is None:
+        here = self.pending_board if self.pending_board is not None else self.board_id
+        if len(order) < 2 or here is None:
             return
-        i = order.index(self.board_id) if self.board_id in order else 0
+        i = order.index(here) if here in order else 0
         self.show_board(order[(i + step) % len(order)])
 
     def show_board(self, board_id: int) -> None:
+        """Show `board_id`; on a database whose last read does not hold it, read it first and
+        keep the board on screen until it comes (a wall never shows "Loading…" between two)."""
+        if not self.holds(board_id):
+            self.pending_board = board_id
+            self.request_reload()
+            return
+        self.pending_board = None
         self.board_id = board_id
         self.data_changed.publish(None)
         self.rescope()

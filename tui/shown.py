@@ -39,7 +39,9 @@ def wanted(app: TeamboardApp) -> Scope | None:
             full.add(screen.kpi_id)
         elif isinstance(screen, HuddleScreen) and screen.board_id is not None:
             boards.add(screen.board_id)
-    if app.board_id is not None:
+    if app.pending_board is not None:  # the board about to be shown, not the one shown
+        boards.add(app.pending_board)
+    elif app.board_id is not None:
         boards.add(app.board_id)
     elif app.board_name:
         boards.add(app.board_name)

@@ -50,7 +50,9 @@ async def test_a_board_reads_and_follows_only_its_boards(pg_url: str) -> None:
         assert app.reloads == before + 1  # Line 9's write woke nothing
         # Another board: read, then shown, with the views a full read gives.
         app.show_board(line9)
+        assert app.board_id != line9 and app.views() is not None  # Line 3 stays until it comes
         await until(pilot, lambda: shows(app, "50.5"), timeout=10, what="Line 9's tiles")
+        assert app.board_id == line9 and app.pending_board is None
         full = store.read()
         views = app.views()
         assert views is not None and views.kpis == tuple(full.views(line9, TODAY, app.moment()))
