@@ -10,7 +10,7 @@ entry from `since` on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -48,7 +48,10 @@ def fetch(conn: psycopg.Connection[Any], table: str, where: str, params: Any = (
 
 
 def fetch_later(
-    conn: psycopg.Connection[Any], table: str, where: str, params: Sequence[Any] = ()
+    conn: psycopg.Connection[Any],
+    table: str,
+    where: str,
+    params: Sequence[Any] | Mapping[str, Any] = (),
 ) -> Callable[[], Docs]:
     """`fetch`, sent now and read when called: in a pipeline, several tables in one round
     trip (the child rows are selected by the same condition, not by the ids found)."""
@@ -132,51 +135,58 @@ def load_scoped(conn: psycopg.Connection[Any], scope: Scope, raw: Raw) -> Raw:
 
 
 def _load_boards(conn: psycopg.Connection[Any], raw: Raw, shown: list[int], up: list[int]) -> None:
-    """The rows of the boards `shown` (and what they reach) into `raw`."""
-    kpis = fetch(conn, "kpis", "board = ANY(%s)", (shown,))
-    k_ids = [int(k) for k in kpis]
-    actions = fetch(
-        conn, "actions",
-        "board = ANY(%(b)s) OR kpi = ANY(%(k)s) OR (escalation IS NOT NULL AND "
-        "(escalation->>'to' = ANY(%(t)s) OR escalation->>'origin' = ANY(%(t)s)))",
-        {"b": shown, "k": k_ids, "t": [str(b) for b in shown]},
-    )  # fmt: skip
+    """The rows of the boards `shown` (and what they reach) into `raw`: one pipelined round trip
+    for the boards' own rows, more only for what they name elsewhere (rare)."""
+    p = {"b": shown, "t": [str(b) for b in shown], "u": up}
+    mine = "SELECT id FROM kpis WHERE board = ANY(%(b)s)"
+    acts = (f"board = ANY(%(b)s) OR kpi IN ({mine}) OR (escalation IS NOT NULL AND "
+            "(escalation->>'to' = ANY(%(t)s) OR escalation->>'origin' = ANY(%(t)s)))")  # fmt: skip
+    aims = "board = ANY(%(u)s) OR id IN (SELECT goal_id FROM kpis WHERE board = ANY(%(b)s))"
+    logged = (f"(tbl = 'boards' AND ref = ANY(%(b)s)) OR (tbl = 'kpis' AND ref IN ({mine})) "
+              f"OR (tbl = 'actions' AND ref IN (SELECT id FROM actions WHERE {acts})) "
+              f"OR (tbl = 'goals' AND ref IN (SELECT id FROM goals WHERE {aims}))")  # fmt: skip
+    with conn.pipeline():
+        later = {
+            "kpis": fetch_later(conn, "kpis", "board = ANY(%(b)s)", p),
+            "actions": fetch_later(conn, "actions", acts, p),
+            "goals": fetch_later(conn, "goals", aims, p),
+            "reviews": fetch_later(conn, "reviews", "board = ANY(%(b)s)", p),
+            "huddles": fetch_later(conn, "huddles", "board_id = ANY(%(b)s)", p),
+            "estimates": fetch_later(conn, "estimates", f"kpi IN ({mine})", p),
+            "explanations": fetch_later(conn, "explanations", f"kpi IN ({mine})", p),
+            "changes": fetch_later(conn, "changes", logged, p),
+        }
+        got = {name: read() for name, read in later.items()}
+    raw.update(got)
+    kpis, actions, goals = got["kpis"], got["actions"], got["goals"]
     # KPIs elsewhere that these name (counter-metrics, an action's KPI), and theirs in turn.
+    more_k: list[int] = []
     want = {a["kpi"] for a in actions.values() if a.get("kpi") is not None}
     while True:
         want |= {k["counter"] for k in kpis.values() if k.get("counter") is not None}
         missing = sorted(i for i in want if str(i) not in kpis)
-        if not missing:
-            break
-        got = fetch(conn, "kpis", "id = ANY(%s)", (missing,))
-        if not got:
-            break  # named but absent: the snapshot's checks say so, as a full read would
-        kpis.update(got)
-    goals = fetch(
-        conn, "goals", "board = ANY(%s) OR id = ANY(%s)",
-        (up, sorted({k["goal_id"] for k in kpis.values() if k.get("goal_id") is not None})),
-    )  # fmt: skip
+        found = fetch(conn, "kpis", "id = ANY(%s)", (missing,)) if missing else {}
+        if not found:
+            break  # none, or named but absent: the snapshot's checks say so, as a full read would
+        kpis.update(found)
+        more_k += [int(i) for i in found]
+    # The goals those serve, and every goal above a loaded one.
+    more_g: list[int] = []
     while True:
-        missing = sorted(
-            {g["parent"] for g in goals.values() if g.get("parent") is not None}
-            - {int(i) for i in goals}
-        )
-        got = fetch(conn, "goals", "id = ANY(%s)", (missing,)) if missing else {}
-        if not got:
+        named = {k["goal_id"] for k in kpis.values() if k.get("goal_id") is not None}
+        named |= {g["parent"] for g in goals.values() if g.get("parent") is not None}
+        missing = sorted(named - {int(i) for i in goals})
+        found = fetch(conn, "goals", "id = ANY(%s)", (missing,)) if missing else {}
+        if not found:
             break
-        goals.update(got)
-    k_ids = [int(k) for k in kpis]
-    raw["kpis"], raw["actions"], raw["goals"] = kpis, actions, goals
-    raw["reviews"] = fetch(conn, "reviews", "board = ANY(%s)", (shown,))
-    raw["huddles"] = fetch(conn, "huddles", "board_id = ANY(%s)", (shown,))
-    raw["estimates"] = fetch(conn, "estimates", "kpi = ANY(%s)", (k_ids,))
-    raw["explanations"] = fetch(conn, "explanations", "kpi = ANY(%s)", (k_ids,))
-    raw["changes"] = fetch(
-        conn, "changes",
-        "(tbl = 'boards' AND ref = ANY(%s)) OR (tbl = 'kpis' AND ref = ANY(%s)) "
-        "OR (tbl = 'actions' AND ref = ANY(%s)) OR (tbl = 'goals' AND ref = ANY(%s))",
-        (shown, k_ids, [int(i) for i in actions], [int(i) for i in goals]),
-    )  # fmt: skip
+        goals.update(found)
+        more_g += [int(i) for i in found]
+    if more_k:
+        raw["estimates"].update(fetch(conn, "estimates", "kpi = ANY(%s)", (more_k,)))
+        raw["explanations"].update(fetch(conn, "explanations", "kpi = ANY(%s)", (more_k,)))
+    if more_k or more_g:
+        more = "(tbl = 'kpis' AND ref = ANY(%s)) OR (tbl = 'goals' AND ref = ANY(%s))"
+        raw["changes"].update(fetch(conn, "changes", more, (more_k, more_g)))
 
 
 def entries(
