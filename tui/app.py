@@ -341,6 +341,7 @@ class TeamboardApp(App[int]):
 
     @on(StoreFailed)
     def _store_failed(self, message: StoreFailed) -> None:
+        self._scopes.pop(message.generation, None)
         if self._current(message.generation):
             self._failed(message.error, message.missing)
 
