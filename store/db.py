@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # TinyDB is imported by the transaction that uses it (start-u
     from tinydb import TinyDB
 
     from .memory import MemoryStorage
+    from .scope import Scope
 
 ENV = "TEAMBOARD_STORE"
 
@@ -164,12 +165,17 @@ class Store:
         if self._refused is not None:
             raise self._refused
 
-    def read(self, previous: Snapshot | None = None) -> Snapshot:
+    def read(self, previous: Snapshot | None = None, *, scope: Scope | None = None) -> Snapshot:
         """The store now, without the lock. Raises a `StoreError` for anything that is not a
         readable teamboard store (missing, broken, foreign, not a regular file).
 
         With the `previous` snapshot, unchanged entries are reused rather than rebuilt, and the
         read goes through `via` when one is set (the board's loader process, `tui.loader`).
+
+        `scope` (`store.scope.Scope`: the boards shown, since when) is what the caller will look
+        at: a database store loads only that (see store/scope.py for what a scoped snapshot
+        holds; its views of a board in scope equal a full read's). The file parses the whole
+        file anyway and ignores it: its snapshot is always the whole store. None: everything.
         """
         if previous is not None and self.via is not None:
             return self.via(previous)

@@ -79,8 +79,10 @@ def peer(data: Path, run_as: list[str]) -> None:
 
 
 @contextmanager
-def cluster(port: int = PORT) -> Iterator[Cluster]:
-    """initdb (no sync), start on a socket in a temp folder, yield, stop immediately, remove."""
+def cluster(port: int = PORT, settings: dict[str, str] | None = None) -> Iterator[Cluster]:
+    """initdb (no sync), start on a socket in a temp folder, yield, stop immediately, remove.
+    `settings`: more server settings (`-c name=value`), e.g. bench/bench_pg.py's
+    max_connections."""
     bins = binaries()
     run_as = _runner()
     top = Path(tempfile.mkdtemp(prefix="tbpg-"))
@@ -106,6 +108,7 @@ def cluster(port: int = PORT) -> Iterator[Cluster]:
             f"-c listen_addresses='' -k {sock} -p {port} -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off"
         )
+        opts += "".join(f" -c {k}={v}" for k, v in (settings or {}).items())
         run(bins["pg_ctl"], "-D", str(data), "-w", "-l", str(top / "log"), "-o", opts, "start")
         try:
             yield Cluster(str(sock), port)

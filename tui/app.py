@@ -32,10 +32,11 @@ from store import asof, pg, present
 from store.db import Store
 from store.errors import StoreError
 from store.rules import BoardView, KpiView
+from store.scope import Scope
 from store.snapshot import Snapshot
 from store.validate import printable
 
-from . import flows, timekeeping
+from . import flows, shown, timekeeping
 from .board_screen import BoardScreen
 from .commands import BoardCommands
 from .detail_screen import DetailScreen
@@ -132,6 +133,14 @@ class TeamboardApp(App[int]):
         """The day whose end the board shows (`--as-of`); None: live, following the clock."""
         self.time_check_s = timekeeping.CHECK_S
         self._last_read: Snapshot | None = None  # the last read (what the next one reuses)
+        # A database reads what is shown (tui/shown.py): each read's scope, the scope of the
+        # snapshot in hand, the boards whose views it holds whole and those it follows.
+        self._scopes: dict[int, Scope | None] = {}
+        self._read_scope: Scope | None = None
+        self._whole_boards: set[int] | None = None
+        self._followed: set[int] | None = None
+        self.pending_board: int | None = None
+        """The board to show once a read holds it (a database; `show_board`)."""
         self._moment: datetime | None = None  # the instant the views are built for
         self._until: datetime | None = None  # the next moment they change with no write
         self._time_timer: Timer | None = None
@@ -213,7 +222,8 @@ class TeamboardApp(App[int]):
             # Lost: read now, so the banner says why while the last good data stays.
             url = getattr(self.store, "url")  # noqa: B009
             lost = lambda _why: self.request_reload()  # noqa: E731
-            await follow_pg(url, self.request_reload, self._stop, lost=lost)
+            boards = lambda: self._followed  # noqa: E731  (the boards the last read loaded)
+            await follow_pg(url, self.request_reload, self._stop, lost=lost, boards=boards)
             return
         await follow_store(self.store.path, self.request_reload, self._stop, poll=self.poll)
 
@@ -224,18 +234,19 @@ class TeamboardApp(App[int]):
             return
         self._loading = True
         self._generation += 1
+        self._scopes[self._generation] = scope = shown.wanted(self)
         self._slow = self.set_timer(SLOW_READ_S, self._read_is_slow)
         # A daemon thread, not a worker: a read that blocks for good (a FIFO, a hung network
         # mount) must not keep `q` from ending the process, as the executor's threads would.
         threading.Thread(
-            target=self._load, args=(self._generation,), name="teamboard-read", daemon=True
+            target=self._load, args=(self._generation, scope), name="teamboard-read", daemon=True
         ).start()
 
-    def _load(self, generation: int) -> None:
+    def _load(self, generation: int, scope: Scope | None = None) -> None:
         """Read the store (in its own thread) and post what happened to the app."""
         message: StoreLoaded | StoreFailed
         try:
-            read = self._read(self._last_read)
+            read = self._read(self._last_read, scope)
             # An as-of board shows the store as it stood then (built here, off the UI thread).
             shown = read if self.as_of is None else asof.as_of(read, self.as_of)
             message = StoreLoaded(shown, generation, read)
@@ -251,9 +262,12 @@ class TeamboardApp(App[int]):
         with contextlib.suppress(RuntimeError):  # the app ended while this read was blocked
             self.post_message(message)
 
-    def _read(self, previous: Snapshot | None) -> Snapshot:
+    def _read(self, previous: Snapshot | None, scope: Scope | None = None) -> Snapshot:
         """The first read here (the first paint need not wait for a process to start); later
-        ones through the loader process (`Store.via`), which this starts meanwhile."""
+        ones through the loader process (`Store.via`), which this starts meanwhile. A database
+        reads `scope`, what is shown (`tui.shown`)."""
+        if scope is not None:
+            return self.store.read(previous=previous, scope=scope)
         snap = self.store.read(previous=previous)
         if self.loader is not None and self.store.via is None:
             self.store.via = self.loader.read  # it starts the process if `_start_loader` has not
@@ -308,6 +322,14 @@ class TeamboardApp(App[int]):
             self.set_timer(0.5, self._start_loader)
         self.snapshot = snap
         self._last_read = message.read or snap
+        self._read_scope = self._scopes.pop(message.generation, None)
+        self._whole_boards = shown.whole_boards(self._last_read, self._read_scope)
+        self._followed = shown.followed(self._last_read, self._read_scope)
+        pending = self.pending_board
+        if pending is not None and (pending not in snap.boards or self.holds(pending)):
+            self.pending_board = None
+            if pending in snap.boards:
+                self.board_id = pending
         if self.as_of is None:  # a write may bring a new due time: the next change is afresh
             self._set_moment(timekeeping.aware(self.now()))
         if self.board_id not in snap.boards:
@@ -315,9 +337,11 @@ class TeamboardApp(App[int]):
         self._failing_since = None
         self.banner = None
         self._loaded()
+        self.rescope()
 
     @on(StoreFailed)
     def _store_failed(self, message: StoreFailed) -> None:
+        self._scopes.pop(message.generation, None)
         if self._current(message.generation):
             self._failed(message.error, message.missing)
 
@@ -361,6 +385,8 @@ class TeamboardApp(App[int]):
             )
         if self.snapshot is None:
             return "Loading…" if self.banner is None else self.banner
+        if self.board_id is not None and not self.holds(self.board_id):
+            return "Loading…"  # a database: the board just shown is on its way
         return (
             f"The store {path} has no board yet. Add one:\n"
             f"  teamboard --store {path} board add NAME"
@@ -460,14 +486,36 @@ class TeamboardApp(App[int]):
 
     def cycle_board(self, step: int) -> None:
         order = self.boards_in_order()
-        if len(order) < 2 or self.board_id is None:
+        here = self.pending_board if self.pending_board is not None else self.board_id
+        if len(order) < 2 or here is None:
             return
-        i = order.index(self.board_id) if self.board_id in order else 0
+        i = order.index(here) if here in order else 0
         self.show_board(order[(i + step) % len(order)])
 
     def show_board(self, board_id: int) -> None:
+        """Show `board_id`; on a database whose last read does not hold it, read it first and
+        keep the board on screen until it comes (a wall never shows "Loading…" between two)."""
+        if not self.holds(board_id):
+            self.pending_board = board_id
+            self.request_reload()
+            return
+        self.pending_board = None
         self.board_id = board_id
         self.data_changed.publish(None)
+        self.rescope()
+
+    def rescope(self) -> None:
+        """A database: read again when what is shown needs rows the last read left out (another
+        board, the tree, a KPI's whole history). A file: never (it was read whole)."""
+        want = shown.wanted(self)
+        have, read = self._read_scope, self._last_read
+        if want and have and read is not None and not have.covers(want, read):
+            self.request_reload()
+
+    def holds(self, board_id: int) -> bool:
+        """Does the snapshot hold all that `board_id`'s views read? (Not yet, on a database,
+        right after the board on screen changed: its read is on the way.)"""
+        return self._whole_boards is None or board_id in self._whole_boards
 
     # --- views: the rules run once per board per load (and per day) ----------------------
 
@@ -476,6 +524,8 @@ class TeamboardApp(App[int]):
         snap = self.snapshot
         board_id = self.board_id if board_id is None else board_id
         if snap is None or board_id is None or board_id not in snap.boards:
+            return None
+        if not self.holds(board_id):
             return None
         return self._views.board(snap, board_id, self.view_day(), self.moment())
 
@@ -492,6 +542,8 @@ class TeamboardApp(App[int]):
         board_id = self.board_id if board_id is None else board_id
         if snap is None or board_id is None or board_id not in snap.boards:
             return None
+        if not self.holds(board_id):
+            return None
         return self._views.tiers(snap, board_id, self.view_day(), self.moment())
 
     def settled(self) -> bool:
@@ -503,6 +555,7 @@ class TeamboardApp(App[int]):
 
     def open_detail(self, kpi_id: int) -> None:
         self.push_screen(DetailScreen(kpi_id))
+        self.rescope()
 
     def action_help(self) -> None:
         """`?`: every key of the screen on top, and the legend."""
@@ -521,10 +574,12 @@ class TeamboardApp(App[int]):
             return
         if self.board_id is not None:
             self.push_screen(HuddleScreen(self.board_id, self.huddle_minutes))
+            self.rescope()
 
     def open_tree(self) -> None:
         if not isinstance(self.screen, TreeScreen):
             self.push_screen(TreeScreen())
+            self.rescope()
 
     def review_board(self) -> None:
         flows.review(self, self.board_id)

@@ -59,11 +59,14 @@ HEADERS = {
     ),
 }
 
+STORE_ENV = "TEAMBOARD_SERVE_STORE"  # a database's URL, for each tab's app
+
+
 @dataclass(frozen=True)
 class Served:
     """What each browser tab's app shows, as `teamboard show` would take it."""
 
-    store: Path
+    store: Path | str  # a file's path, or a database's URL (given to the apps by environment)
     board: str | None = None
     wall: bool = False
     rotate: float = 0.0
@@ -73,7 +76,16 @@ class Served:
     def command(self) -> str:
         """The shell command textual-serve runs per tab (every part quoted); `exec`, so the app
         is the server's own child, which it can end, and which ends with it."""
-        argv = [sys.executable, "-m", "tui.serve_child", "--store", str(self.store)]
+        from store import pg
+
+        if isinstance(self.store, str) and pg.is_url(self.store):
+            # Not on the command line, where `ps` shows every user its password: the tab's app
+            # finds it in its environment (textual-serve passes the server's on; only this user
+            # can read a process's environment).
+            os.environ[STORE_ENV] = self.store
+            argv = [sys.executable, "-m", "tui.serve_child", "--store-from-env"]
+        else:
+            argv = [sys.executable, "-m", "tui.serve_child", "--store", str(self.store)]
         argv += ["--parent", str(os.getpid())]
         if self.board is not None:
             argv += ["--board", self.board]

@@ -14,11 +14,24 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tui.app import TeamboardApp
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    app = app_of(argv)
+    app.run()
+    return int(app.return_code or 0)
+
+
+def app_of(argv: Sequence[str] | None = None) -> TeamboardApp:
+    """The tab's app, as the server's command line asks for it."""
     p = argparse.ArgumentParser(prog="python -m tui.serve_child")
-    p.add_argument("--store", required=True)
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--store")
+    where.add_argument("--store-from-env", action="store_true", help="a database's URL")
     p.add_argument("--board")
     p.add_argument("--wall", action="store_true")
     p.add_argument("--rotate", type=float, default=0.0)
@@ -30,12 +43,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if a.parent is not None:
         end_with(a.parent)
     from tui.app import TeamboardApp
+    from tui.serve import STORE_ENV
 
-    app = TeamboardApp(
-        Path(a.store), a.board, wall=a.wall, rotate=a.rotate, poll=a.poll, read_only=a.read_only
+    store: Path | str = os.environ.get(STORE_ENV, "") if a.store_from_env else Path(a.store)
+    return TeamboardApp(
+        store, a.board, wall=a.wall, rotate=a.rotate, poll=a.poll, read_only=a.read_only
     )
-    app.run()
-    return int(app.return_code or 0)
 
 
 def end_with(parent: int) -> None:

@@ -1,4 +1,4 @@
-"""Who may write what in a PostgreSQL store (schema version 2, v2_roles.sql), as the owner
+"""Who may write what in a PostgreSQL store (schema version 3, v3_roles.sql), as the owner
 manages it (`teamboard access grant | revoke | list`), and a refusal as one line that says what
 was refused and which command would allow it.
 
@@ -54,7 +54,7 @@ def _fix(login: str, board: str | None, kind: str) -> str:
 
 def refusal(exc: psycopg.Error, shown: str) -> Refused:
     """An insufficient_privilege error as one line: what was refused, whom to ask, which
-    command. v2_roles.sql's checks put the particulars in the error's DETAIL as JSON."""
+    command. v3_roles.sql's checks put the particulars in the error's DETAIL as JSON."""
     diag = exc.diag
     message = (diag.message_primary or str(exc)).strip().splitlines()[0]
     owner = (diag.message_hint or "").strip() or "its owner"

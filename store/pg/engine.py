@@ -17,20 +17,35 @@ import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import psycopg
-from psycopg import sql
+from typing import TYPE_CHECKING, Any
 
 from .. import schema as file_schema
 from ..db import Store, Tx, utcnow
 from ..errors import StoreBusy, StoreError, StoreMissing, StoreReadOnly
+from ..scope import Scope
 from ..snapshot import Snapshot
 from . import rows
 from . import schema as pg_schema
 from .schema import apply, upgrade, version_of
+from .scoped import load_scoped
+
+if TYPE_CHECKING:
+    import psycopg
 
 LOCK_KEY = 0x7465616D  # "team": the advisory lock every teamboard writer takes
+BOARD_LOCKS = 0x7462  # "tb": a board's own lock is (BOARD_LOCKS, board id) (two-key advisory)
+
+
+def driver() -> Any:
+    """psycopg, imported when first needed (~230 ms): `record`'s quick path never needs it.
+    Missing (or without libpq): the one-line error `store.pg.open_store` gives."""
+    try:
+        import psycopg
+    except ImportError as exc:
+        from . import no_driver
+
+        raise no_driver(exc) from None
+    return psycopg
 
 
 def redact(url: str) -> str:
@@ -69,9 +84,11 @@ class PgStore(Store):
         return self.shown
 
     def connect(self) -> psycopg.Connection[Any]:
+        pg = driver()
         try:
-            return psycopg.connect(self.url, application_name="teamboard")
-        except psycopg.OperationalError as exc:
+            conn: psycopg.Connection[Any] = pg.connect(self.url, application_name="teamboard")
+            return conn
+        except pg.OperationalError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             if "Peer authentication failed" in first:  # roles: store/pg/access.py
                 first += "; over the local socket you are your OS login: leave user= out"
@@ -95,19 +112,23 @@ class PgStore(Store):
         with self.connect() as conn:
             try:
                 return version_of(conn) is not None
-            except psycopg.errors.InsufficientPrivilege as exc:  # no access (schema 2)
+            except driver().errors.InsufficientPrivilege as exc:  # no access (schema 3)
                 raise self._error(exc, writing=False) from None
 
-    def read(self, previous: Snapshot | None = None) -> Snapshot:
-        """Every table, in one consistent (REPEATABLE READ) view, as a snapshot."""
+    def read(self, previous: Snapshot | None = None, *, scope: Scope | None = None) -> Snapshot:
+        """Every table (or what `scope` needs), in one consistent (REPEATABLE READ) view."""
         with self.connect() as conn:
-            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            pg = driver()
+            conn.isolation_level = pg.IsolationLevel.REPEATABLE_READ
             conn.read_only = True
             try:
                 with conn.transaction():
-                    self._version(conn)
-                    raw = load(conn)
-            except (psycopg.OperationalError, psycopg.errors.InsufficientPrivilege) as exc:
+                    version = self._version(conn)
+                    if scope is None or scope.whole:
+                        raw = load(conn, version=version)
+                    else:
+                        raw = load_scoped(conn, scope, empty(conn, version))
+            except (pg.OperationalError, pg.errors.InsufficientPrivilege) as exc:
                 raise self._error(exc, writing=False) from None
         reuse = previous.entries_by_id() if previous is not None else None
         return Snapshot.from_raw(raw, self.shown, reuse)
@@ -120,21 +141,23 @@ class PgStore(Store):
         without the schema gets it (`teamboard init`), and rows keep the who and when they carry
         (the demo, restore), which the database allows only to the tables' owner.
         """
+        pg = driver()
         try:
             with self._transaction(create) as tx:
                 yield tx
-        except psycopg.Error as exc:  # the server went away, or refused what no check foresaw
+        except pg.Error as exc:  # the server went away, or refused what no check foresaw
             raise self._error(exc) from None
 
     def _error(self, exc: psycopg.Error, writing: bool = True) -> StoreError:
         """A driver's error as one line: nothing was written (the transaction rolled back)."""
         detail = (exc.diag.message_primary if exc.diag else None) or str(exc).strip()
         detail = (detail.splitlines() or [type(exc).__name__])[0]
-        if isinstance(exc, psycopg.errors.InsufficientPrivilege):  # roles: store/pg/access.py
+        pg = driver()
+        if isinstance(exc, pg.errors.InsufficientPrivilege):  # roles: store/pg/access.py
             from .access import refusal
 
             return refusal(exc, self.shown)
-        if isinstance(exc, psycopg.OperationalError):
+        if isinstance(exc, pg.OperationalError):
             done = "; nothing was written" if writing else ""
             return StoreError(f"lost the store at {self.shown} ({detail}){done}")
         return StoreError(f"the database refused the change ({detail}); nothing was written")
@@ -144,18 +167,28 @@ class PgStore(Store):
         from tinydb import TinyDB
 
         from ..memory import MemoryStorage
+        from .lazy import PgTx, fetcher
 
         with self.connect() as conn, conn.transaction():
             self._begin_write(conn, create)
-            if create:
+            if create:  # a new store (init, the demo, restore, migrate): everything, as it is
                 conn.execute("SET LOCAL teamboard.restore = 'on'")
-            raw = load(conn)
+                raw = load(conn)
+            else:  # every table but the entries: the snapshot reads them as asked (lazy.py)
+                raw = load(conn, entries_of=[])
+                top = conn.execute("SELECT coalesce(max(id), 0) FROM entries").fetchone()
+                raw["meta"]["1"]["seq"] = {"entries": int(top[0]) if top else 0}
             before = copy.deepcopy(raw)
             storage = MemoryStorage(raw)
             db = TinyDB(storage=lambda: storage)
-            who = conn.execute("SELECT current_user").fetchone()
-            tx = Tx(db=db, storage=storage, raw=raw, path=self.path,
-                    who=str(who[0]) if who else "", at=utcnow())  # fmt: skip
+            got = conn.execute("SELECT current_user").fetchone()
+            who, at = (str(got[0]) if got else ""), utcnow()
+            tx: Tx
+            if create:
+                tx = Tx(db=db, storage=storage, raw=raw, path=self.path, who=who, at=at)
+            else:
+                tx = PgTx(db=db, storage=storage, raw=raw, path=self.path, who=who, at=at,
+                          fetch=fetcher(conn))  # fmt: skip
             yield tx
             write(conn, before, storage.data, keep_who=create)
 
@@ -168,42 +201,76 @@ class PgStore(Store):
             apply(conn)
         version = self._version(conn)
         self._lock(conn)
+        if version < pg_schema.VERSION:  # another writer may have migrated while this waited
+            version = self._version(conn)
         upgrade(conn, version)
 
-    def _lock(self, conn: psycopg.Connection[Any]) -> None:
-        """The store's write lock, waiting up to `lock_timeout` seconds."""
-        got = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (LOCK_KEY,)).fetchone()
-        if got and got[0]:
-            return
+    def _lock(self, conn: psycopg.Connection[Any], board: int | None = None) -> None:
+        """The store's write lock, waiting up to `lock_timeout` seconds: exclusive for a
+        structural write; shared, plus `board`'s own lock, for a write confined to one board
+        (`record`): writers on different boards then go on at once, and a structural write waits
+        for them all (and they for it)."""
+        store = "" if board is None else "_shared"
+        keys: list[tuple[str, tuple[int, ...]]] = [(store, (LOCK_KEY,))]
+        if board is not None:
+            keys.append(("", (BOARD_LOCKS, board % 2**31)))
+        for kind, key in keys:
+            args = ", ".join(["%s"] * len(key))
+            got = conn.execute(f"SELECT pg_try_advisory_xact_lock{kind}({args})", key).fetchone()
+            if not (got and got[0]):
+                self._wait(conn, f"SELECT pg_advisory_xact_lock{kind}({args})", key)
+
+    def _wait(self, conn: psycopg.Connection[Any], take: str, key: tuple[int, ...]) -> None:
+        """Say whose write holds the lock `key`, then wait for it (a timeout is `StoreBusy`)."""
         if self.on_wait is not None:
+            classid, objid = (key[0] >> 32, key[0] & 0xFFFFFFFF) if len(key) == 1 else key
             holder = conn.execute(
                 "SELECT a.usename FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = %s",
-                (LOCK_KEY,),
+                "WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid() "
+                "AND l.classid = %s AND l.objid = %s AND l.objsubid = %s",
+                (classid, objid, len(key)),
             ).fetchone()
             whose = f"{holder[0]}'s" if holder and holder[0] else "another"
             self.on_wait(f"waiting for {whose} write to {self.shown}")
+        from psycopg import errors, sql
+
         ms = max(1, int(self.lock_timeout * 1000))
         conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{ms}ms")))
         try:
             with conn.transaction():  # a savepoint: the timeout must not end the transaction
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
-        except psycopg.errors.LockNotAvailable:
+                conn.execute(take, key)
+        except errors.LockNotAvailable:
             raise StoreBusy(
                 f"{self.shown} stayed busy for {self.lock_timeout:g} s; try again"
             ) from None
         conn.execute("SET LOCAL lock_timeout = 0")
 
 
-def load(conn: psycopg.Connection[Any], entries_of: list[int] | None = None) -> dict[str, Any]:
-    """Every row as the documents the file store keeps: `{table: {"id": doc}}`; with
-    `entries_of`, only those KPIs' entries (`record` needs no others)."""
+def empty(conn: psycopg.Connection[Any], version: int | None = None) -> dict[str, Any]:
+    """The documents of a store with no rows but its meta (the last change: meta's, or from
+    schema 2 on, a board's last `record` when newer)."""
     raw: dict[str, Any] = {name: {} for name in file_schema.TABLES}
     meta: dict[str, Any] = file_schema.marker()
-    row = conn.execute("SELECT last_who, last_at, last_what FROM meta").fetchone()
+    if (version if version is not None else pg_schema.VERSION) >= 2:
+        row = conn.execute(
+            "SELECT who, at, what FROM (SELECT last_who AS who, last_at AS at, last_what AS what, "
+            "coalesce(last_n, 0) AS n FROM meta UNION ALL (SELECT who, at, what, n "
+            "FROM board_changes ORDER BY n DESC LIMIT 1)) AS c ORDER BY n DESC LIMIT 1"
+        ).fetchone()
+    else:
+        row = conn.execute("SELECT last_who, last_at, last_what FROM meta").fetchone()
     if row is not None and row[2] is not None:
         meta["last_change"] = {"who": row[0] or "", "at": rows.iso_at(row[1]), "what": row[2]}
     raw["meta"] = {"1": meta}
+    return raw
+
+
+def load(
+    conn: psycopg.Connection[Any], entries_of: list[int] | None = None, version: int | None = None
+) -> dict[str, Any]:
+    """Every row as the documents the file store keeps: `{table: {"id": doc}}`; with
+    `entries_of`, only those KPIs' entries (`record` needs no others)."""
+    raw = empty(conn, version)
     for t in rows.TABLES:
         table = raw[t.name]
         if entries_of is not None and t.name == "entries":
@@ -270,6 +337,11 @@ def write(
         with conn.cursor() as cur:
             if fresh:
                 cur.executemany(ins, fresh)
+                if t.name == "entries":  # `record` numbers entries from the sequence: move it on
+                    cur.execute(
+                        "SELECT setval('entries_id_seq', greatest((SELECT max(id) FROM entries), "
+                        "(SELECT last_value FROM entries_id_seq)))"
+                    )
             for ch in t.children:
                 if young[ch.key]:
                     cur.executemany(rows.insert_sql(ch)[0], young[ch.key])
@@ -279,12 +351,14 @@ def write(
     if last and last != before.get("meta", {}).get("1", {}).get("last_change"):
         if keep_who:
             conn.execute(
-                "UPDATE meta SET last_who = %s, last_at = coalesce(%s, now()), last_what = %s",
+                "UPDATE meta SET last_who = %s, last_at = coalesce(%s, now()), last_what = %s, "
+                "last_n = nextval('last_change_seq')",
                 (last.get("who", ""), last.get("at") or None, last.get("what", "")),
             )
         else:
             done = conn.execute(
-                "UPDATE meta SET last_who = current_user, last_at = now(), last_what = %s",
+                "UPDATE meta SET last_who = current_user, last_at = now(), last_what = %s, "
+                "last_n = nextval('last_change_seq')",
                 (last.get("what", ""),),
             )
             if done.rowcount != 1:  # a role that writes no board (a wall)

@@ -34,8 +34,7 @@ def documents(store: Store) -> dict[str, Any]:
 
         assert isinstance(store, PgStore)
         with store.connect() as conn, conn.transaction():
-            store._version(conn)
-            raw = load(conn)
+            raw = load(conn, version=store._version(conn))
     Snapshot.from_raw(copy.deepcopy(raw), str(store))  # refuses a broken source, naming it
     return raw
 

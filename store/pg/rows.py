@@ -147,15 +147,18 @@ def _selected(c: Col) -> str:
     return c.col
 
 
-def select_sql(t: Table | Child, where: str = "") -> str:
-    """The SELECT of a table's rows (`where`: an SQL condition on them, e.g. `kpi = ANY(%s)`)."""
+def select_sql(t: Table | Child, where: str = "", join: str = "") -> str:
+    """The SELECT of a table's rows (`where`: an SQL condition on them, e.g. `kpi = ANY(%s)`;
+    `join`: a JOIN clause after the table, whose columns must not shadow the table's)."""
     cols = [_selected(c) for c in t.cols]
     cond = f" WHERE {where}" if where else ""
+    join = f" {join}" if join else ""
     if isinstance(t, Child):
-        return f"SELECT {t.parent_col}, {', '.join(cols)} FROM {t.table}{cond} ORDER BY {t.order}"
-    more = ["extra"] if t.extra else []
+        return (f"SELECT {t.parent_col}, {', '.join(cols)} FROM {t.table}{join}{cond} "
+                f"ORDER BY {t.order}")  # fmt: skip
+    more = ["nullif(extra, '{}'::jsonb)"] if t.extra else []  # most are empty: nothing to parse
     more += [t.whole] if t.whole else []
-    return f"SELECT {', '.join(cols + more)} FROM {t.name}{cond} ORDER BY id"
+    return f"SELECT {', '.join(cols + more)} FROM {t.name}{join}{cond} ORDER BY id"
 
 
 def row_doc(cols: Sequence[Col], row: Sequence[Any], t: Table | None = None) -> Doc:
@@ -163,7 +166,7 @@ def row_doc(cols: Sequence[Col], row: Sequence[Any], t: Table | None = None) -> 
     doc: Doc = {}
     if t is not None and t.whole:
         doc.update(row[len(cols)])
-    if t is not None and t.extra:
+    if t is not None and t.extra and row[len(cols)] is not None:
         doc.update(row[len(cols)])
     for c, value in zip(cols, row, strict=False):
         if c.omit and value == c.absent:

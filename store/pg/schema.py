@@ -8,26 +8,30 @@ inside the writer's transaction, and a store newer than this teamboard is refuse
 from __future__ import annotations
 
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
+if TYPE_CHECKING:
+    import psycopg
 
 from ..errors import StoreError
 
-VERSION = 2
+VERSION = 3
 
 
 def _sql(name: str) -> str:
     return files("store.pg").joinpath(name).read_text(encoding="utf-8")
 
 
-# Version N: the SQL that takes a store from N-1 to N. 2: roles (v2_roles.sql: who may write
-# what, enforced by row-level security).
-MIGRATIONS: dict[int, str] = {2: _sql("v2_roles.sql")}
-
-
 def schema_sql() -> str:
     return _sql("schema.sql")
+
+
+
+# Version N: the SQL that takes a store from N-1 to N.
+MIGRATIONS: dict[int, str] = {
+    2: _sql("v2_scale.sql"),  # scale: entry ids from a sequence, the scoped reads' indexes
+    3: _sql("v3_roles.sql"),  # roles: who may write what, enforced by row-level security
+}
 
 
 def version_of(conn: psycopg.Connection[Any]) -> int | None:

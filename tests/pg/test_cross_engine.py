@@ -43,6 +43,9 @@ SCRIPT: tuple[tuple[str, ...], ...] = (
 )  # fmt: skip
 READS: tuple[tuple[str, ...], ...] = (
     ("status", "--all", "--json"),
+    ("status", "--json"),  # one board: a database reads it scoped (store/scope.py)
+    ("status", "Assembly", "--json"),
+    ("status", "Line 4", "--json"),
     ("board", "list", "--json"),
     ("kpi", "list", "--archived", "--json"),
     ("action", "list", "--json"),

@@ -1,4 +1,4 @@
-"""Who may write what, enforced by the database (schema 2, store/pg/v2_roles.sql), tried by real
+"""Who may write what, enforced by the database (schema 3, store/pg/v3_roles.sql), tried by real
 OS users over peer authentication: tbalice is a member of Line A, tbmallory of Line M, tbbob a
 leader of Plant (above both). Every process here runs as that login (`runuser`), so who it is
 comes from the socket, never from a name it sends. Mallory tries to break in through teamboard

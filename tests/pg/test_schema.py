@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -15,7 +16,8 @@ import pytest
 from store import ops
 from store.errors import StoreBusy, StoreError, StoreMissing
 from store.pg import is_url, open_store
-from store.pg.engine import LOCK_KEY, PgStore
+from store.pg.engine import BOARD_LOCKS, LOCK_KEY, PgStore
+from store.scope import Scope
 
 DAY = date(2026, 11, 20)
 
@@ -122,8 +124,23 @@ def test_every_write_notifies_its_board(
             got.append(note.payload)
             if "2" in got:
                 break
-    assert got[0] == "1"  # record: the entry's board (and the store's last change)
-    assert got[-1] == "2"  # psql: the action's board
+    assert got == ["1", "2"]  # record: the entry's board only; psql: the action's board
+
+
+def test_the_last_change_is_a_records_or_the_general_paths_whichever_is_newer(
+    store: PgStore,
+) -> None:
+    """`record` keeps its board's last change (board_changes), not meta's row: no follower of
+    another board wakes for it, and writers do not queue on one row; the header reads the newer."""
+    ops.record(store, "OEE", 80.0, DAY, DAY)
+    last = store.read().last_change
+    assert last is not None and (last.who, last.what) == ("postgres", "recorded OEE = 80")
+    ops.add_board(store, "Line 4")
+    last = store.read().last_change
+    assert last is not None and "Line 4" in last.what
+    ops.record(store, "OEE", 81.0, DAY, DAY)
+    last = store.read(scope=Scope.of({"Line 4"})).last_change  # a scoped read says the same
+    assert last is not None and last.what == "recorded OEE = 81"
 
 
 def test_no_store_yet_and_a_newer_schema_are_refused(pg_url: str) -> None:
@@ -150,6 +167,33 @@ def test_a_held_lock_makes_a_writer_wait_then_give_up(store: PgStore) -> None:
     assert 1 not in store.read().entries  # nothing was written
     ops.record(waiting, "OEE", 80.0, DAY, DAY)  # the lock is free again
     assert [e.value for e in store.read().entries[1]] == [80.0]
+
+
+def test_writers_on_different_boards_do_not_wait_for_each_other(store: PgStore) -> None:
+    """`record` takes the store's lock shared and its board's exclusively: a writer holding
+    board 1 keeps another record on board 1 waiting, not one on board 2; a structural write (the
+    general transaction) waits for every record, and a record for it."""
+    ops.add_board(store, "Line 4")
+    ops.add_kpi(store, "Scrap", board="Line 4", target=2.0)
+    said: list[str] = []
+    quick = PgStore(store.url, on_wait=said.append, lock_timeout=0.2)
+    with psycopg.connect(store.url) as holder:  # a record on Line 3 (board 1), mid-transaction
+        holder.execute("SELECT pg_advisory_xact_lock_shared(%s)", (LOCK_KEY,))
+        holder.execute("SELECT pg_advisory_xact_lock(%s, %s)", (BOARD_LOCKS, 1))
+        assert ops.record(quick, "Scrap", 1.0, DAY, DAY).entry.id == 1  # Line 4: no wait
+        assert said == []
+        with pytest.raises(StoreBusy):
+            ops.record(quick, "OEE", 80.0, DAY, DAY)  # Line 3: waits for it, then gives up
+        assert said and "waiting for postgres's write" in said[0]
+        with pytest.raises(StoreBusy):
+            ops.add_board(quick, "Line 5")  # structural: waits for the record
+    with psycopg.connect(store.url) as holder:  # a structural write, mid-transaction
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        with pytest.raises(StoreBusy):
+            ops.record(quick, "Scrap", 2.0, DAY, DAY)
+    snap = store.read()
+    assert 1 not in snap.entries and [e.value for e in snap.entries[2]] == [1.0]
+    assert "Line 5" not in {b.name for b in snap.boards.values()}
 
 
 def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
@@ -184,6 +228,24 @@ def test_the_driver_loads_only_for_postgresql(tmp_path: Path, pg_url: str) -> No
     assert loads_driver(pg_url) == "True"
 
 
+def test_record_on_a_database_imports_no_driver(store: PgStore) -> None:
+    """`teamboard record` goes the lean way on libpq through ctypes (store/pg/libpq.py): psycopg
+    (~230 ms to import) stays unloaded, and the answer is the usual one."""
+    probe = (
+        "import sys\n"
+        "from datetime import date\n"
+        "from tui.cli import main\n"
+        "code = main(['--store', sys.argv[1], 'record', 'OEE', '2'], today=date(2026, 11, 20))\n"
+        "print(code, 'psycopg' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, store.url], capture_output=True, text=True, check=True
+    )
+    *said, last = done.stdout.strip().splitlines()
+    assert last == "0 False" and "OEE 2" in said[0], done.stdout + done.stderr
+    assert [e.value for e in store.read().entries[1]] == [2.0]
+
+
 def test_concurrent_writers_all_land_with_their_own_ids(store: PgStore) -> None:
     """Writers on their own connections take turns under the store's lock: none fails, no id is
     given twice, every value is kept."""
@@ -209,19 +271,6 @@ def test_concurrent_writers_all_land_with_their_own_ids(store: PgStore) -> None:
     assert sorted(e.value for e in entries) == sorted(float(n * 10 + i) for n in range(6)
                                                       for i in range(4))  # fmt: skip
     assert len({e.id for e in entries}) == 24
-
-
-def test_serve_says_it_needs_a_file_on_a_database(
-    store: PgStore, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from tui.cli import main
-
-    for argv in (["serve"],):
-        capsys.readouterr()
-        code = main(["--store", store.url, *argv], today=DAY)
-        err = capsys.readouterr().err
-        assert code == 2, argv
-        assert "postgresql" in err and len(err.strip().splitlines()) == 1
 
 
 def test_a_change_the_database_refuses_is_one_line_and_writes_nothing(
@@ -262,32 +311,87 @@ def test_the_schema_migrates_on_the_next_write(
         store.read()
 
 
-def test_record_reads_only_its_kpis_entries_and_continues_the_ids(
-    store: PgStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`record` on PostgreSQL loads the entries of the KPI (and its counter-metric) only, and
-    its entry ids continue the whole table's, not that KPI's."""
+def test_a_version_1_store_gains_the_entry_sequence(pg_url: str) -> None:
+    """Schema 2 (store/pg/v2_scale.sql): a version-1 store's next write numbers entries from a
+    sequence that continues its ids, and the general path moves the sequence past its own."""
+    from store.pg.schema import schema_sql
+
+    with psycopg.connect(pg_url) as conn:
+        conn.execute(schema_sql())
+        conn.execute("INSERT INTO meta (id, schema_version) VALUES (1, 1)")
+        conn.execute("INSERT INTO boards (id, name) VALUES (1, 'Line 3')")
+        conn.execute(
+            "INSERT INTO kpis (id, board, name, direction, frequency, kind) "
+            "VALUES (1, 1, 'OEE', 'up', 'daily', 'lagging')"
+        )
+        conn.execute("INSERT INTO targets (kpi, value) VALUES (1, 85)")
+        conn.execute("INSERT INTO entries (id, kpi, date, value) VALUES (41, 1, '2026-11-19', 80)")
+    store = open_store(pg_url)
+    assert ops.record(store, "OEE", 81.0, DAY, DAY).entry.id == 42  # migrates, the long way
+    assert ops.record(store, "OEE", 82.0, DAY, DAY).entry.id == 43  # the lean way: the sequence
+    assert ops.add_note(store, "OEE", "ok").id == 44  # the general path numbers its own
+    assert ops.record(store, "OEE", 83.0, DAY, DAY).entry.id == 45  # and moved the sequence on
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT schema_version FROM meta").fetchone() == (2,)
+
+
+def test_record_reads_only_its_kpis_rows(store: PgStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`record` on PostgreSQL finds the KPI by SQL and loads only its own rows: no whole table
+    (the long way, `load`, is not taken), and entry ids come from the table's sequence."""
     from store.pg import record as pg_record
 
     ops.add_kpi(store, "Scrap", board="Line 3", target=2.0)
     for value in (1.0, 2.0, 3.0):
         ops.record(store, "Scrap", value, DAY, DAY)
-    asked: list[list[int] | None] = []
-    real = pg_record.load  # type: ignore[attr-defined]
 
-    def spy(
-        conn: psycopg.Connection[tuple[object, ...]], entries_of: list[int] | None = None
-    ) -> dict[str, object]:
-        asked.append(entries_of)
-        return real(conn, entries_of)
+    def whole(*_args: object, **_kw: object) -> None:
+        raise AssertionError("record loaded whole tables")
 
-    monkeypatch.setattr(pg_record, "load", spy)
+    monkeypatch.setattr(pg_record, "load", whole)
     done = ops.record(store, "OEE", 80.0, DAY, DAY)
-    assert asked == [[], [1]]  # the small tables, then OEE's entries
     assert done.entry.id == 4
     assert [e.value for e in done.view.history] == [80.0]
     entries = store.read().entries
     assert [e.id for e in entries[1]] == [4] and [e.id for e in entries[2]] == [1, 2, 3]
+
+
+def test_the_general_transaction_reads_only_the_entries_asked_for(
+    store: PgStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write through the general transaction reads no entry table (store/pg/lazy.py): a note
+    reads its KPI's entries, a new board none; a CSV import, which walks them all, reads all."""
+    from store.pg import lazy
+
+    ops.add_kpi(store, "Scrap", board="Line 3", target=2.0)
+    for value in (1.0, 2.0):
+        ops.record(store, "Scrap", value, DAY, DAY)
+    ops.record(store, "OEE", 80.0, DAY, DAY)
+    asked: list[list[int] | None] = []
+    real = lazy.fetcher
+
+    def spy(conn: object) -> lazy.Fetch:
+        fetch = real(conn)
+
+        def counted(kpis: list[int] | None) -> dict[int, list[Any]]:
+            asked.append(kpis)
+            return fetch(kpis)
+
+        return counted
+
+    monkeypatch.setattr(lazy, "fetcher", spy)
+    noted = ops.add_note(store, "OEE", "fixed")
+    assert asked == [[1]] and (noted.value, noted.note, noted.id) == (80.0, "fixed", 4)
+    ops.add_board(store, "Line 4")
+    assert asked == [[1]]
+    assert ops.add_note(store, "Scrap", "ok").id == 5  # ids go on from the table's
+    assert [e.id for e in store.read().entries[2]] == [1, 2, 5]
+    from store.csvio import import_csv
+
+    csv = "board,kpi,date,value,note\nLine 3,OEE,2026-11-20,80,fixed\nLine 3,OEE,2026-11-19,70,\n"
+    report = import_csv(store, csv, DAY)
+    assert None in asked  # an import walks every entry: it read them all
+    assert report.entries == 1 and report.skipped == [2]  # today's noted 80 is there already
+    assert [e.value for e in store.read().entries[1]] == [80.0, 80.0, 70.0]
 
 
 def test_a_read_only_store_refuses_every_write_before_the_lock(store: PgStore) -> None:

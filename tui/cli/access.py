@@ -1,5 +1,5 @@
 """`teamboard access grant | revoke | list`: who may write what in a PostgreSQL store (issue 14),
-which the database enforces (store/pg/v2_roles.sql). Run by the store's owner; on a file store,
+which the database enforces (store/pg/v3_roles.sql). Run by the store's owner; on a file store,
 access is the file system's (its group and mode), and the command says so."""
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from store import pg, validate
 from store.db import ENV, Store, default_path
 from store.errors import BadInput
 from store.model import Direction, Frequency, Kind, Stage
+from store.scope import Scope
 from store.snapshot import Snapshot
 from tui.launch import NEGATIVE_NUMBER
 from tui.lean import WAIT_DEFAULT as WAIT_DEFAULT
@@ -95,8 +96,10 @@ class Ctx:
             return self.today
         return validate.day(text, self.today, what, future_ok=future_ok)
 
-    def snapshot(self) -> Snapshot:
-        return self.store.read()
+    def snapshot(self, scope: Scope | None = None) -> Snapshot:
+        """The store now; with `scope` (the boards a command shows), a database reads only
+        those (store/scope.py); a file reads itself whole either way."""
+        return self.store.read() if scope is None else self.store.read(scope=scope)
 
     def as_of(self) -> date | None:
         """`--as-of DATE`: the past day to show the board as it stood at its end (None: live)."""
@@ -111,14 +114,17 @@ class Ctx:
             )
         return day
 
-    def moment(self, boards: bool = True) -> tuple[Snapshot, date, datetime, date | None]:
+    def moment(
+        self, boards: bool = True, scope: Scope | None = None
+    ) -> tuple[Snapshot, date, datetime, date | None]:
         """The store to show, the day and instant to evaluate it for, and the as-of day: the
-        live store now, or (with --as-of) as it stood at the end of that day."""
+        live store now (`scope`: only what it needs), or (with --as-of) as it stood at the end
+        of that day (read whole: the past is rebuilt from every change)."""
         from store.asof import as_of
         from store.fresh import end_of
 
         day = self.as_of()
-        snap = self.snapshot()
+        snap = self.snapshot(scope if day is None else None)
         if day is None:
             return snap, self.today, self.now, None
         past = as_of(snap, day)

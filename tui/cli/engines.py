@@ -1,13 +1,13 @@
 """What the command line does differently for a store that is not a file (PostgreSQL, issue 14):
 `init` refuses a database that has a store already; the app follows a database by its URL
-(`--as-of` too, read-only); `serve`, not ready there yet, says so in one line."""
+(`--as-of` and `serve` too: `app_store`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from store import ops
-from store.errors import BadInput, StoreError
+from store.errors import StoreError
 
 from .base import Ctx
 
@@ -34,15 +34,6 @@ def init(ctx: Ctx) -> int:
         ctx.print(f"created an empty store at {shown}")
     ctx.print(f"next: teamboard {ctx.store_flag()}board add NAME")
     return 0
-
-
-def refuse_screen(ctx: Ctx, command: str) -> None:
-    """The live screens follow a file; on another engine they say so (exit 2)."""
-    if not is_file(ctx):
-        raise BadInput(
-            f"`teamboard {command}` follows a store file; on {ctx.store.engine} it is not "
-            "ready yet: use `teamboard status` (or `export`) for now"
-        )
 
 
 def app_store(ctx: Ctx) -> Path | str:

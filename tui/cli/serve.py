@@ -113,16 +113,18 @@ def url(bound: Bound, token: str | None) -> str:
 
 
 def cmd_serve(ctx: Ctx) -> int:
-    from .engines import refuse_screen
+    from store.scope import Scope
 
-    refuse_screen(ctx, "serve")
+    from .engines import app_store
+
     a = ctx.args
     port = validate.whole(a.port, "--port", 0, 65535)
     rotate = validate.number(a.rotate, "--rotate") if a.rotate is not None else 0.0
     if not 0 <= rotate <= WAIT_MAX:
         raise BadInput("--rotate takes seconds from 0 (no rotation) to 86400 (a day)")
     token = token_of(a.token)
-    snap = ctx.snapshot()  # the store opens, and the board exists, before anything listens
+    # The store opens, and the board exists, before anything listens (a database: its boards).
+    snap = ctx.store.read(scope=Scope.of(()))
     board = snap.board_named(a.board).name if a.board else None
     bound = bind(a.host, port)
     if token is None and not bound.loopback:
@@ -131,7 +133,7 @@ def cmd_serve(ctx: Ctx) -> int:
         token = secrets.token_urlsafe(18)
     mode = "with edits allowed" if a.allow_edits else "read-only"
     reach = "this machine only" if bound.loopback else "anyone with the token"
-    ctx.print(f"teamboard: serving {ctx.store.path} {mode} to {reach} at")
+    ctx.print(f"teamboard: serving {ctx.store} {mode} to {reach} at")
     ctx.print(f"  {url(bound, token)}")
     ctx.print("open it in a browser (fontsize=N in its query scales the text); Ctrl+C stops")
     ctx.out.flush()
@@ -139,7 +141,7 @@ def cmd_serve(ctx: Ctx) -> int:
     from tui.serve import Served, serve  # aiohttp and textual-serve load only here
 
     served = Served(
-        store=ctx.store.path,
+        store=app_store(ctx),
         board=board,
         wall=a.wall,
         rotate=rotate,

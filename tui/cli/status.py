@@ -23,6 +23,7 @@ from store.present import (
     with_unit,
 )
 from store.rules import Flag, KpiView
+from store.scope import Scope
 
 from .actions import action_rows
 from .base import Ctx, Sub, as_of_opt, command, json_flag, quote
@@ -63,9 +64,19 @@ def kpi_rows(views: Sequence[KpiView], ctx: Ctx) -> list[list[Cell]]:
     return rows
 
 
+def one_board(ctx: Ctx, board: str | None) -> Scope | None:
+    """What showing one board reads: on a database, that board and those below it (the first
+    board, when none is named, found from the boards alone); a file is read whole anyway."""
+    if ctx.store.engine == "file":
+        return None
+    if board is None:
+        return Scope.of({ctx.snapshot(Scope.of(())).default_board().id})
+    return Scope.of({board})
+
+
 def cmd_status(ctx: Ctx) -> int:
     a = ctx.args
-    snap, today, now, past = ctx.moment()
+    snap, today, now, past = ctx.moment(scope=None if a.all else one_board(ctx, a.board))
     if a.all:
         boards = [b for b, _ in board_tree(snap)]
     else:

@@ -1,4 +1,4 @@
--- teamboard's PostgreSQL schema, version 2 (roles): who may write what, enforced by the database.
+-- teamboard's PostgreSQL schema, version 3 (roles): who may write what, enforced by the database.
 --
 -- Who a client is, is its database role (current_user); with peer authentication over the unix
 -- socket, that is the OS login. The `access` table says what each role may do, per board:
@@ -264,7 +264,7 @@ DECLARE
     everything text[] := ARRAY['meta', 'boards', 'goals', 'kpis', 'targets', 'entries',
                                'actions', 'action_history', 'reviews', 'estimates',
                                'explanations', 'huddles', 'changes', 'access',
-                               'access_history'];
+                               'access_history', 'board_changes'];
     -- the row's board, as SQL over the row's columns; and what it takes to insert one
     board_of jsonb := jsonb_build_object(
         'goals', 'board', 'kpis', 'board', 'actions', 'board', 'reviews', 'board',
@@ -272,14 +272,15 @@ DECLARE
         'targets', 'teamboard_kpi_board(kpi)', 'entries', 'teamboard_kpi_board(kpi)',
         'estimates', 'teamboard_kpi_board(kpi)', 'explanations', 'teamboard_kpi_board(kpi)',
         'action_history', 'teamboard_action_board(action)',
-        'changes', 'teamboard_ref_board(tbl, ref)', 'boards', 'id');
+        'changes', 'teamboard_ref_board(tbl, ref)', 'boards', 'id', 'board_changes', 'board');
     need jsonb := jsonb_build_object(
         'reviews', 'lead', 'action_history', 'write or lead', 'boards', 'owner');
     what jsonb := jsonb_build_object(
         'goals', 'goals', 'kpis', 'KPIs', 'actions', 'actions', 'reviews', 'a review',
         'huddles', 'huddle minutes', 'targets', 'targets', 'entries', 'entries',
         'estimates', 'plans', 'explanations', 'explanations', 'action_history',
-        'an action''s history', 'changes', 'the change log', 'boards', 'boards');
+        'an action''s history', 'changes', 'the change log', 'boards', 'boards',
+        'board_changes', 'entries');
 BEGIN
     -- Definer helpers and triggers read only the owner's tables, never a temporary table or a
     -- function someone else put first on the search path.
@@ -302,7 +303,7 @@ BEGIN
 
     FOREACH t IN ARRAY ARRAY['boards', 'goals', 'kpis', 'targets', 'entries', 'actions',
                              'action_history', 'reviews', 'estimates', 'explanations',
-                             'huddles', 'changes'] LOOP
+                             'huddles', 'changes', 'board_changes'] LOOP
         EXECUTE format('GRANT INSERT ON %I TO PUBLIC', t);
         EXECUTE format('CREATE POLICY teamboard_insert ON %I FOR INSERT '
                        'WITH CHECK (teamboard_may(current_user::text, %s, %L, %L))',
@@ -310,7 +311,7 @@ BEGIN
     END LOOP;
     -- Updates: the row as it was must be the writer's (USING: else it is not updated at all;
     -- teamboard counts the rows and says so), and as it will be too (WITH CHECK).
-    FOREACH t IN ARRAY ARRAY['goals', 'huddles'] LOOP
+    FOREACH t IN ARRAY ARRAY['goals', 'huddles', 'board_changes'] LOOP
         EXECUTE format('GRANT UPDATE ON %I TO PUBLIC', t);
         EXECUTE format('CREATE POLICY teamboard_update ON %I FOR UPDATE '
                        'USING (teamboard_writes(%s, current_user::text)) '
@@ -327,9 +328,10 @@ BEGIN
         USING (teamboard_writes(board, current_user::text)
                OR teamboard_leads(board, current_user::text))
         WITH CHECK (teamboard_may(current_user::text, board, 'write or lead', 'actions'));
-    GRANT UPDATE (last_who, last_at, last_what) ON meta TO PUBLIC;
+    GRANT UPDATE (last_who, last_at, last_what, last_n) ON meta TO PUBLIC;
     CREATE POLICY teamboard_update ON meta FOR UPDATE
         USING (teamboard_writes_any(current_user::text))
         WITH CHECK (teamboard_writes_any(current_user::text));
-    GRANT USAGE ON SEQUENCE targets_id_seq, action_history_id_seq TO PUBLIC;
+    GRANT USAGE ON SEQUENCE targets_id_seq, action_history_id_seq, entries_id_seq,
+        last_change_seq TO PUBLIC;
 END $$;
