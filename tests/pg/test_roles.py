@@ -137,7 +137,7 @@ def state(store: PgStore) -> list[Any]:
     """Everything a refused write must leave as it was: every table's rows, and the grants."""
     tables = ["meta", "boards", "goals", "kpis", "targets", "entries", "actions",
               "action_history", "reviews", "estimates", "explanations", "huddles", "changes",
-              "access", "access_history"]  # fmt: skip
+              "access", "access_history", "board_changes"]  # fmt: skip
     with psycopg.connect(store.url) as conn:
         return [
             conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
@@ -280,6 +280,11 @@ def test_mallory_cannot_break_in_with_raw_sql(team: Team) -> None:
         "INSERT INTO reviews (id, board, note) VALUES (92, 2, 'fine')",
         # the definer helper asked about someone else (it would name their board)
         "SELECT teamboard_may('tbbob', 2, 'write', 'x')",
+        # Alice's board's last change (the header), and the ids everyone's records take
+        "INSERT INTO board_changes (board, n, who, at, what) "
+        "VALUES (2, 999, 'tbalice', now(), 'pwned')",
+        "UPDATE board_changes SET what = 'pwned'",
+        "ALTER SEQUENCE entries_id_seq RESTART WITH 1",
     ])  # fmt: skip
     for r in got:
         assert "state" in r or r["rows"] == 0, r
@@ -297,8 +302,10 @@ def test_mallory_cannot_break_in_with_raw_sql(team: Team) -> None:
         "INSERT INTO public.entries (id, kpi, date, value, who, at) "
         "VALUES (94, 2, '2026-11-20', 5, 'tbalice', '2020-01-01')",
         "UPDATE public.meta SET last_who = 'tbalice', last_at = '2020-01-01', last_what = 'x'",
+        "INSERT INTO public.board_changes (board, n, who, at, what) "
+        "VALUES (3, 7, 'tbalice', '2020-01-01', 'x')",
     ])  # fmt: skip
-    assert [r.get("state") for r in got] == [None, None, None, None, "42501", None, None], got
+    assert [r.get("state") for r in got] == [None, None, None, None, "42501", None, None, None], got
     with psycopg.connect(team.store.url) as conn:
         row = conn.execute("SELECT who, at > now() - interval '1 hour' FROM entries "
                            "WHERE id = 94").fetchone()  # fmt: skip
@@ -306,6 +313,9 @@ def test_mallory_cannot_break_in_with_raw_sql(team: Team) -> None:
         assert conn.execute("SELECT count(*) FROM entries WHERE id = 93").fetchone() == (0,)
         meta = conn.execute("SELECT last_who, last_at > now() - interval '1 hour' FROM meta")
         assert meta.fetchone() == ("tbmallory", True)
+        change = conn.execute("SELECT who, at > now() - interval '1 hour' FROM board_changes "
+                              "WHERE board = 3").fetchone()  # fmt: skip
+        assert change == ("tbmallory", True)
 
 
 def test_a_wall_only_reads(team: Team) -> None:
@@ -410,7 +420,7 @@ def test_on_a_file_access_is_the_file_systems(
 
 
 def test_a_schema_1_store_is_upgraded_by_its_owner_only(
-    pg_url: str, pg_cluster: object, logins: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+    pg_url: str, pg_cluster: object, logins: tuple[str, ...]
 ) -> None:
     """A store made before the roles: its writers are told to ask the owner, whose `access
     list` upgrades it; then the grants decide."""
@@ -420,17 +430,21 @@ def test_a_schema_1_store_is_upgraded_by_its_owner_only(
     from tui.cli import main
 
     assert isinstance(pg_cluster, Cluster)
-    monkeypatch.setattr(pg_schema, "VERSION", 1)
+    with psycopg.connect(pg_url) as conn:  # a store that a teamboard of schema 1 made
+        conn.execute(pg_schema.schema_sql())
+        conn.execute("INSERT INTO meta (id, schema_version) VALUES (1, 1)")
+        conn.execute("INSERT INTO boards (id, name) VALUES (1, 'Line A')")
+        conn.execute(
+            "INSERT INTO kpis (id, board, name, direction, frequency, kind) "
+            "VALUES (1, 1, 'Yield', 'up', 'daily', 'lagging')"
+        )
+        conn.execute("INSERT INTO targets (kpi, value) VALUES (1, 98)")
     s = open_store(pg_url)
     assert isinstance(s, PgStore)
-    ops.init(s)
-    ops.add_board(s, "Line A")
-    ops.add_kpi(s, "Yield", board="Line A", target=98.0)
     with psycopg.connect(pg_url, autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'tbalice'").fetchone() is None:
             conn.execute("CREATE ROLE tbalice LOGIN")
         conn.execute("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO tbalice")
-    monkeypatch.undo()
     db = urlsplit(pg_url).path.lstrip("/")
     team = Team(s, f"postgresql:///{db}?host={pg_cluster.sockdir}&port={pg_cluster.port}")
     err = team.refused("tbalice", "record", "Yield", "97")
