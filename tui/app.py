@@ -35,7 +35,7 @@ from store.rules import BoardView, KpiView
 from store.snapshot import Snapshot
 from store.validate import printable
 
-from . import flows, timekeeping
+from . import flows, prepare, timekeeping
 from .board_screen import BoardScreen
 from .commands import BoardCommands
 from .detail_screen import DetailScreen
@@ -235,10 +235,13 @@ class TeamboardApp(App[int]):
         """Read the store (in its own thread) and post what happened to the app."""
         message: StoreLoaded | StoreFailed
         try:
-            read = self._read(self._last_read)
+            loader = self.loader
+            big = self._last_read is None or (loader is not None and loader.whole_next())
+            with prepare.quiet_collector(big):
+                read = self._read(self._last_read)
             # An as-of board shows the store as it stood then (built here, off the UI thread).
             shown = read if self.as_of is None else asof.as_of(read, self.as_of)
-            message = StoreLoaded(shown, generation, read)
+            message = StoreLoaded(shown, generation, read, self._prepare(shown))
         except StoreError as exc:
             missing = self.store_missing()
             message = StoreFailed(str(exc), missing=missing, generation=generation)
@@ -250,6 +253,34 @@ class TeamboardApp(App[int]):
             )
         with contextlib.suppress(RuntimeError):  # the app ended while this read was blocked
             self.post_message(message)
+
+    def _prepare(self, snap: Snapshot) -> prepare.Prepared | None:
+        """The shown board's views, built here in the reading thread (`tui.prepare`)."""
+        live = self.as_of is None
+        try:
+            moment = timekeeping.aware(self.now()) if live else self.moment()
+            board = prepare.board_to_show(snap, self.board_id, self.board_name)
+        except Exception:  # the UI thread meets it again, as before
+            return None
+        return prepare.prepare(snap, board, moment, live)
+
+    def _take_prepared(self, snap: Snapshot, ready: prepare.Prepared | None) -> None:
+        """Use the moment and views the reading thread built when they are still right for
+        what is shown; else the views are built on first use, as before."""
+        if ready is not None and ready.snapshot is not snap:
+            ready = None
+        if self.as_of is None:  # a write may bring a new due time: the next change is afresh
+            now = timekeeping.aware(self.now())
+            if ready is None or timekeeping.stale(ready.moment, ready.until, now):
+                self._set_moment(now)
+            else:
+                self._moment, self._until = ready.moment, ready.until
+                self._schedule(now)
+        if self.board_id not in snap.boards:
+            self.board_id = self._pick_board(snap)
+        if ready is not None and ready.board_id == self.board_id and ready.moment == self.moment():
+            self._views.prime(snap, ready.board_id, self.view_day(), self.moment(),
+                              ready.view, ready.tiers)  # fmt: skip
 
     def _read(self, previous: Snapshot | None) -> Snapshot:
         """The first read here (the first paint need not wait for a process to start); later
@@ -308,10 +339,7 @@ class TeamboardApp(App[int]):
             self.set_timer(0.5, self._start_loader)
         self.snapshot = snap
         self._last_read = message.read or snap
-        if self.as_of is None:  # a write may bring a new due time: the next change is afresh
-            self._set_moment(timekeeping.aware(self.now()))
-        if self.board_id not in snap.boards:
-            self.board_id = self._pick_board(snap)
+        self._take_prepared(snap, message.prepared)
         self._failing_since = None
         self.banner = None
         self._loaded()
