@@ -75,10 +75,10 @@ async def wait_for(cond: object, timeout: float, step: float = 0.002) -> float:
     return time.time()
 
 
-SLOW: list[tuple[float, float, str]] = []  # (start, seconds, what): UI-thread calls > 5 ms
+SLOW: list[tuple[float, float, str]] = []  # (start, seconds, what): calls timed
 
 
-def timed(owner: type, name: str) -> None:
+def timed(owner: type, name: str, least: float = 0.005) -> None:
     """Wrap owner.name so each call over 5 ms is noted (sync and async methods)."""
     import inspect
 
@@ -90,7 +90,7 @@ def timed(owner: type, name: str) -> None:
             try:
                 return await fn(*a, **k)
             finally:
-                if (d := time.perf_counter() - t) > 0.005:
+                if (d := time.perf_counter() - t) >= least:
                     SLOW.append((t, d, label + " (async, wall)"))
         setattr(owner, name, wrapper_async)
         return
@@ -100,7 +100,7 @@ def timed(owner: type, name: str) -> None:
         try:
             return fn(*a, **k)
         finally:
-            if (d := time.perf_counter() - t) > 0.005:
+            if (d := time.perf_counter() - t) >= least:
                 SLOW.append((t, d, label))
     setattr(owner, name, wrapper)
 
@@ -111,13 +111,15 @@ def instrument() -> None:
     from tui.board_screen import BoardScreen
 
     timed(Screen, "_refresh_layout")
+    timed(Screen, "_on_timer_update")
     timed(BoardScreen, "refresh_board")
     timed(TeamboardApp, "_store_loaded")
-    for extra in sys.argv[4:]:
-        mod, _, attr = extra.rpartition(".")
-        modname, _, cls = mod.rpartition(".")
-        import importlib
-        timed(getattr(importlib.import_module(modname), cls), attr)
+    from tui.loader import Loader
+
+    timed(TeamboardApp, "request_reload", 0)
+    timed(TeamboardApp, "_read", 0)
+    timed(Loader, "_ask", 0)
+    timed(TeamboardApp, "_prepare", 0)
 
 
 async def main() -> None:
@@ -157,6 +159,7 @@ async def main() -> None:
             writer.stdin.write(f"{1000.0 + i}\n".encode())
             await writer.stdin.drain()
             _, t1 = map(float, (await writer.stdout.readline()).split())
+            t1_pc = t1 - (time.time() - time.perf_counter())  # the write's end, perf_counter
             shown = await seen
             await wait_for(lambda: not app._loading, 900, 0.005)
             await asyncio.sleep(0.1)
@@ -166,12 +169,14 @@ async def main() -> None:
             gaps = sorted(((b - a, a - w0) for a, b in itertools.pairwise(pts)), reverse=True)
             gcs = [(round((t - w0) * 1000), round(d * 1000, 1), g)
                    for t, d, g in collections if w0 <= t <= w1 and d > 0.002]
+            print(f"   written at {1000 * (t1_pc - w0):.0f} ms, shown at "
+                  f"{1000 * (shown - t1 + t1_pc - w0):.0f} ms")
             print(f"write {i}: write→tile {1000 * (shown - t1):.0f} ms; gaps (ms, at ms): "
                   + ", ".join(f"{1000 * g:.0f}@{1000 * at:.0f}" for g, at in gaps[:6]))
             print(f"   collections >2 ms (at ms, ms, gen): {gcs}")
             slow = [(round((t - w0) * 1000), round(d * 1000, 1), what)
                     for t, d, what in SLOW if w0 <= t <= w1]
-            print(f"   UI calls >5 ms (at ms, ms, what): {slow}")
+            print(f"   calls (at ms, ms, what): {slow}")
     writer.stdin.close()
     await writer.wait()
     out = io.StringIO()
