@@ -43,7 +43,7 @@ from .follow import follow_store
 from .help_screen import HelpScreen, key_rows
 from .huddle_screen import HuddleScreen
 from .loader import Loader
-from .messages import StoreFailed, StoreLoaded
+from .messages import StoreFailed, StoreLoaded, ViewsReady
 from .read_only import ReadOnlyStore, refusal, writes
 from .themes import WALL
 from .tier_lines import TierView
@@ -135,6 +135,7 @@ class TeamboardApp(App[int]):
         self._moment: datetime | None = None  # the instant the views are built for
         self._until: datetime | None = None  # the next moment they change with no write
         self._time_timer: Timer | None = None
+        self._views_pending = 0  # views being built in a thread for a change of time
         self.register_theme(WALL)
         if wall:
             self.theme = WALL.name
@@ -170,9 +171,42 @@ class TeamboardApp(App[int]):
         if timekeeping.stale(self._moment, self._until, now):
             self._set_moment(now)
             if self.snapshot is not None:
-                self.data_changed.publish(None)
+                self._views_in_thread(self.snapshot)
         else:
             self._schedule(now)
+
+    def _views_in_thread(self, snap: Snapshot) -> None:
+        """The shown board's views at the new moment, built off the UI thread (`ViewsReady`
+        redraws); anything drawn before then builds them itself, as before."""
+        board, moment = self.board_id, self.moment()
+        self._views_pending += 1
+
+        def build() -> None:
+            ready = prepare.prepare(snap, board, moment, live=False)
+            with contextlib.suppress(RuntimeError):  # the app ended meanwhile
+                self.post_message(ViewsReady(ready))
+
+        threading.Thread(target=build, name="teamboard-views", daemon=True).start()
+
+    @on(ViewsReady)
+    def _views_ready(self, message: ViewsReady) -> None:
+        self._views_pending -= 1
+        ready, snap = message.prepared, self.snapshot
+        if snap is None:
+            return
+        self._prime(snap, ready)
+        self.data_changed.publish(None)
+
+    def _prime(self, snap: Snapshot, ready: prepare.Prepared | None) -> None:
+        """Take views built in a thread when they are for what is shown now."""
+        if (
+            ready is not None
+            and ready.snapshot is snap
+            and ready.board_id == self.board_id
+            and ready.moment == self.moment()
+        ):
+            self._views.prime(snap, ready.board_id, self.view_day(), self.moment(),
+                              ready.view, ready.tiers)  # fmt: skip
 
     def _set_moment(self, now: datetime) -> None:
         """Build the views for `now` from here on, and wait for their next change."""
@@ -278,9 +312,7 @@ class TeamboardApp(App[int]):
                 self._schedule(now)
         if self.board_id not in snap.boards:
             self.board_id = self._pick_board(snap)
-        if ready is not None and ready.board_id == self.board_id and ready.moment == self.moment():
-            self._views.prime(snap, ready.board_id, self.view_day(), self.moment(),
-                              ready.view, ready.tiers)  # fmt: skip
+        self._prime(snap, ready)
 
     def _read(self, previous: Snapshot | None) -> Snapshot:
         """The first read here (the first paint need not wait for a process to start); later
@@ -525,7 +557,12 @@ class TeamboardApp(App[int]):
     def settled(self) -> bool:
         """No read running or due, and no write in flight: what a test waits on before it
         looks, with a deadline."""
-        return not self._loading and not self._again and not flows.pending(self)
+        return (
+            not self._loading
+            and not self._again
+            and not self._views_pending
+            and not flows.pending(self)
+        )
 
     # --- screens ---------------------------------------------------------------------------
 

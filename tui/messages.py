@@ -28,3 +28,11 @@ class StoreFailed(Message):
     error: str
     missing: bool = False
     generation: int = 0
+
+
+@dataclass
+class ViewsReady(Message):
+    """The shown board's views at a new moment (midnight, a due time), built in a thread;
+    None when building them failed (the screens then build them, as before)."""
+
+    prepared: Prepared | None
