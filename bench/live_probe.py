@@ -111,6 +111,7 @@ async def main() -> None:
             return max((cpu[b] - cpu[a] for a, b in itertools.pairwise(j)), default=0.0)
 
         app.set_interval(0.005, beat)
+        await asyncio.sleep(1.5)  # the first paint's own layouts settle, the loader starts
         i0 = time.perf_counter()
         await asyncio.sleep(2.0)  # two ticks of the board's 1 s clock
         idle = [b for b in beats if b >= i0]
