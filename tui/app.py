@@ -136,6 +136,9 @@ class TeamboardApp(App[int]):
         self._until: datetime | None = None  # the next moment they change with no write
         self._time_timer: Timer | None = None
         self._views_pending = 0  # views being built in a thread for a change of time
+        self.views_thread_from = prepare.THREAD_FROM
+        """A store this big builds a change of time's views in a thread (`tui.prepare`)."""
+        self.views_prepared = 0  # views taken ready-made from a thread: a test checks the path
         self.register_theme(WALL)
         if wall:
             self.theme = WALL.name
@@ -170,8 +173,10 @@ class TeamboardApp(App[int]):
         now = timekeeping.aware(self.now())
         if timekeeping.stale(self._moment, self._until, now):
             self._set_moment(now)
-            if self.snapshot is not None:
+            if self.snapshot is not None and self.snapshot.entry_count >= self.views_thread_from:
                 self._views_in_thread(self.snapshot)
+            elif self.snapshot is not None:
+                self.data_changed.publish(None)
         else:
             self._schedule(now)
 
@@ -207,6 +212,7 @@ class TeamboardApp(App[int]):
         ):
             self._views.prime(snap, ready.board_id, self.view_day(), self.moment(),
                               ready.view, ready.tiers)  # fmt: skip
+            self.views_prepared += 1
 
     def _set_moment(self, now: datetime) -> None:
         """Build the views for `now` from here on, and wait for their next change."""

@@ -27,6 +27,10 @@ from store.snapshot import Snapshot
 from . import timekeeping
 from .tier_lines import TierView, tier_view
 
+THREAD_FROM = 20_000
+"""Entries from which a change of time builds the views in a thread: below, the UI thread
+builds them in a few milliseconds, sooner than a thread's round trip."""
+
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
