@@ -212,8 +212,10 @@ def rollup(
     snap: Snapshot, board_id: int, today: date, now: datetime | None = None
 ) -> list[BoardSummary]:
     """One summary per direct child board, in the order they were added."""
-    views = board_views(snap, today, now)
     kids = sorted(snap.children(board_id), key=_bid)
+    if not kids:  # a board with no team below: nothing to evaluate
+        return []
+    views = board_views(snap, today, now)
     return [summarize(snap, c.id, today, now, views) for c in kids]
 
 

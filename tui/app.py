@@ -36,7 +36,7 @@ from store.scope import Scope
 from store.snapshot import Snapshot
 from store.validate import printable
 
-from . import flows, shown, timekeeping
+from . import flows, prepare, shown, timekeeping
 from .board_screen import BoardScreen
 from .commands import BoardCommands
 from .detail_screen import DetailScreen
@@ -44,7 +44,7 @@ from .follow import follow_store
 from .help_screen import HelpScreen, key_rows
 from .huddle_screen import HuddleScreen
 from .loader import Loader
-from .messages import StoreFailed, StoreLoaded
+from .messages import StoreFailed, StoreLoaded, ViewsReady
 from .read_only import ReadOnlyStore, refusal, writes
 from .themes import WALL
 from .tier_lines import TierView
@@ -144,6 +144,10 @@ class TeamboardApp(App[int]):
         self._moment: datetime | None = None  # the instant the views are built for
         self._until: datetime | None = None  # the next moment they change with no write
         self._time_timer: Timer | None = None
+        self._views_pending = 0  # views being built in a thread for a change of time
+        self.views_thread_from = prepare.THREAD_FROM
+        """A store this big builds a change of time's views in a thread (`tui.prepare`)."""
+        self.views_prepared = 0  # views taken ready-made from a thread: a test checks the path
         self.register_theme(WALL)
         if wall:
             self.theme = WALL.name
@@ -178,10 +182,46 @@ class TeamboardApp(App[int]):
         now = timekeeping.aware(self.now())
         if timekeeping.stale(self._moment, self._until, now):
             self._set_moment(now)
-            if self.snapshot is not None:
+            if self.snapshot is not None and self.snapshot.entry_count >= self.views_thread_from:
+                self._views_in_thread(self.snapshot)
+            elif self.snapshot is not None:
                 self.data_changed.publish(None)
         else:
             self._schedule(now)
+
+    def _views_in_thread(self, snap: Snapshot) -> None:
+        """The shown board's views at the new moment, built off the UI thread (`ViewsReady`
+        redraws); anything drawn before then builds them itself, as before."""
+        board, moment = self.board_id, self.moment()
+        self._views_pending += 1
+
+        def build() -> None:
+            ready = prepare.prepare(snap, board, moment, live=False)
+            with contextlib.suppress(RuntimeError):  # the app ended meanwhile
+                self.post_message(ViewsReady(ready))
+
+        threading.Thread(target=build, name="teamboard-views", daemon=True).start()
+
+    @on(ViewsReady)
+    def _views_ready(self, message: ViewsReady) -> None:
+        self._views_pending -= 1
+        ready, snap = message.prepared, self.snapshot
+        if snap is None:
+            return
+        self._prime(snap, ready)
+        self.data_changed.publish(None)
+
+    def _prime(self, snap: Snapshot, ready: prepare.Prepared | None) -> None:
+        """Take views built in a thread when they are for what is shown now."""
+        if (
+            ready is not None
+            and ready.snapshot is snap
+            and ready.board_id == self.board_id
+            and ready.moment == self.moment()
+        ):
+            self._views.prime(snap, ready.board_id, self.view_day(), self.moment(),
+                              ready.view, ready.tiers)  # fmt: skip
+            self.views_prepared += 1
 
     def _set_moment(self, now: datetime) -> None:
         """Build the views for `now` from here on, and wait for their next change."""
@@ -246,10 +286,13 @@ class TeamboardApp(App[int]):
         """Read the store (in its own thread) and post what happened to the app."""
         message: StoreLoaded | StoreFailed
         try:
-            read = self._read(self._last_read, scope)
+            loader = self.loader
+            big = self._last_read is None or (loader is not None and loader.whole_next())
+            with prepare.quiet_collector(big):
+                read = self._read(self._last_read, scope)
             # An as-of board shows the store as it stood then (built here, off the UI thread).
             shown = read if self.as_of is None else asof.as_of(read, self.as_of)
-            message = StoreLoaded(shown, generation, read)
+            message = StoreLoaded(shown, generation, read, self._prepare(shown))
         except StoreError as exc:
             missing = self.store_missing()
             message = StoreFailed(str(exc), missing=missing, generation=generation)
@@ -261,6 +304,32 @@ class TeamboardApp(App[int]):
             )
         with contextlib.suppress(RuntimeError):  # the app ended while this read was blocked
             self.post_message(message)
+
+    def _prepare(self, snap: Snapshot) -> prepare.Prepared | None:
+        """The shown board's views, built here in the reading thread (`tui.prepare`)."""
+        live = self.as_of is None
+        try:
+            moment = timekeeping.aware(self.now()) if live else self.moment()
+            board = prepare.board_to_show(snap, self.board_id, self.board_name)
+        except Exception:  # the UI thread meets it again, as before
+            return None
+        return prepare.prepare(snap, board, moment, live)
+
+    def _take_prepared(self, snap: Snapshot, ready: prepare.Prepared | None) -> None:
+        """Use the moment and views the reading thread built when they are still right for
+        what is shown; else the views are built on first use, as before."""
+        if ready is not None and ready.snapshot is not snap:
+            ready = None
+        if self.as_of is None:  # a write may bring a new due time: the next change is afresh
+            now = timekeeping.aware(self.now())
+            if ready is None or timekeeping.stale(ready.moment, ready.until, now):
+                self._set_moment(now)
+            else:
+                self._moment, self._until = ready.moment, ready.until
+                self._schedule(now)
+        if self.board_id not in snap.boards:
+            self.board_id = self._pick_board(snap)
+        self._prime(snap, ready)
 
     def _read(self, previous: Snapshot | None, scope: Scope | None = None) -> Snapshot:
         """The first read here (the first paint need not wait for a process to start); later
@@ -330,10 +399,7 @@ class TeamboardApp(App[int]):
             self.pending_board = None
             if pending in snap.boards:
                 self.board_id = pending
-        if self.as_of is None:  # a write may bring a new due time: the next change is afresh
-            self._set_moment(timekeeping.aware(self.now()))
-        if self.board_id not in snap.boards:
-            self.board_id = self._pick_board(snap)
+        self._take_prepared(snap, message.prepared)
         self._failing_since = None
         self.banner = None
         self._loaded()
@@ -549,7 +615,12 @@ class TeamboardApp(App[int]):
     def settled(self) -> bool:
         """No read running or due, and no write in flight: what a test waits on before it
         looks, with a deadline."""
-        return not self._loading and not self._again and not flows.pending(self)
+        return (
+            not self._loading
+            and not self._again
+            and not self._views_pending
+            and not flows.pending(self)
+        )
 
     # --- screens ---------------------------------------------------------------------------
 

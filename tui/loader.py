@@ -53,6 +53,11 @@ class Loader:
     def wanted() -> bool:
         return os.environ.get(ENV, "1") != "0"
 
+    def whole_next(self) -> bool:
+        """Will the next answer be the whole store (no process yet, or a new one)? Then it
+        makes an object per entry at once (`tui.prepare.quiet_collector`)."""
+        return self._snapshot is None
+
     def start(self) -> None:
         """Start the process now (its start-up then overlaps the app's)."""
         with self._lock, contextlib.suppress(LoaderGone, OSError):  # then a read starts it

@@ -8,6 +8,8 @@ from textual.message import Message
 
 from store.snapshot import Snapshot
 
+from .prepare import Prepared
+
 
 @dataclass
 class StoreLoaded(Message):
@@ -16,6 +18,7 @@ class StoreLoaded(Message):
     snapshot: Snapshot
     generation: int = 0  # which read: the app drops results of reads it gave up on
     read: Snapshot | None = None  # the whole store, when `snapshot` is it as of a past day
+    prepared: Prepared | None = None  # the shown board's views, built in the reading thread
 
 
 @dataclass
@@ -25,3 +28,11 @@ class StoreFailed(Message):
     error: str
     missing: bool = False
     generation: int = 0
+
+
+@dataclass
+class ViewsReady(Message):
+    """The shown board's views at a new moment (midnight, a due time), built in a thread;
+    None when building them failed (the screens then build them, as before)."""
+
+    prepared: Prepared | None

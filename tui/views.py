@@ -38,6 +38,23 @@ class Views:
             self._boards[board_id] = view
         return view
 
+    def prime(
+        self,
+        snap: Snapshot,
+        board_id: int,
+        today: date,
+        now: datetime | None,
+        view: BoardView,
+        tiers: TierView,
+    ) -> None:
+        """Take a board's views built elsewhere (the reading thread: `tui.prepare`) for this
+        snapshot and moment, as if `board` and `tiers` had built them."""
+        if snap is not self._snapshot or today != self._today or now != self._now:
+            self._snapshot, self._today, self._now = snap, today, now
+            self._boards, self._tiers = {}, {}
+        self._boards[board_id] = view
+        self._tiers[board_id] = tiers
+
     def kpi(
         self, snap: Snapshot, kpi_id: int | None, today: date, now: datetime | None = None
     ) -> KpiView | None:

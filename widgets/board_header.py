@@ -56,7 +56,8 @@ class BoardHeader(Vertical):
 
     data: reactive[HeaderData | None] = reactive(None, init=False)
     change: reactive[Change | None] = reactive(None, init=False)
-    now: reactive[datetime | None] = reactive(None, init=False)
+    now: reactive[datetime | None] = reactive(None, init=False, repaint=False)
+    """Set every second; the labels it changes redraw themselves (no repaint of the header)."""
     as_of: reactive[str | None] = reactive(None, init=False)
     """`as of Tue 31 Dec 2013 · read-only`: shown where the clock is, so a past board is never
     taken for live."""
@@ -64,6 +65,10 @@ class BoardHeader(Vertical):
     title_label = getters.query_one(".title", Label)
     changed_label = getters.query_one(".changed", Label)
     clock_label = getters.query_one(".clock", Label)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._drawn: dict[str, str] = {}  # the time labels' texts as last drawn
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -108,15 +113,19 @@ class BoardHeader(Vertical):
         self._draw_time()
 
     def _draw_time(self) -> None:
-        """What changes with time only: the clock and "changed N min ago"."""
+        """What changes with time only: the clock and "changed N min ago". Asked every second,
+        it touches a label only when its text changes (about once a minute): an update of an
+        auto-sized label lays the whole screen out again, a stall of its own."""
         now = self.now
         if now is None:
             return
         change = self.change
         text = f"changed {since(change.at, now)} by {change.who}" if change else ""
-        self.changed_label.update(literal(text))
-        if self.as_of is not None:
-            self.clock_label.update(literal(self.as_of))
-        else:
-            self.clock_label.update(now.strftime("%a %-d %b %H:%M"))
+        if text != self._drawn.get("changed"):
+            self._drawn["changed"] = text
+            self.changed_label.update(literal(text))
+        clock = self.as_of if self.as_of is not None else now.strftime("%a %-d %b %H:%M")
+        if clock != self._drawn.get("clock"):
+            self._drawn["clock"] = clock
+            self.clock_label.update(literal(clock) if self.as_of is not None else clock)
         self.clock_label.set_class(self.as_of is not None, "-as-of")

@@ -124,6 +124,27 @@ def test_the_reader_appends_only_new_entries_and_the_delta_names_them(
     assert (removed, [e.id for e in added]) == ([], [done.entry.id])
 
 
+def test_an_id_appended_by_one_read_and_used_again_by_the_next_is_the_same_error(
+    demo_store: Store,
+) -> None:
+    """The reader keeps the ids it has seen across appends: an entry appended in the last read
+    whose id a hand edit then uses again is refused as `Store.read` refuses it."""
+    reader = Reader(demo_store)
+    reader.read()
+    ops.record(demo_store, "Scrap cost", 6.0, TODAY, TODAY)
+    reader.read()  # an append: its id joins those already seen
+    raw = orjson.loads(demo_store.path.read_bytes())
+    entries = raw["entries"]
+    last = list(entries.values())[-1]
+    entries[str(int(max(entries, key=int)) + 1)] = dict(last)  # the same "id" again
+    hand_edit(demo_store.path, raw)
+    with pytest.raises(StoreError) as here:
+        demo_store.read()
+    with pytest.raises(StoreError) as there:
+        reader.read()
+    assert str(there.value) == str(here.value)
+
+
 @pytest.mark.anyio
 async def test_the_board_follows_writes_through_the_loader_and_after_it_is_killed(
     demo_store: Store,
