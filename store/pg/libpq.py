@@ -80,6 +80,11 @@ class Conn:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def alive(self) -> bool:
+        """Is the connection still up? After a failed COMMIT: the server answered (and rolled
+        back) when it is; when it is not, the COMMIT may or may not have happened."""
+        return bool(self.conn) and self.lib.PQstatus(self.conn) == 0  # CONNECTION_OK
+
     def close(self) -> None:
         if getattr(self, "conn", None):
             self.lib.PQfinish(self.conn)

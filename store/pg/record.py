@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import codec
 from ..db import Store, utcnow
-from ..errors import StoreReadOnly
+from ..errors import StoreError, StoreReadOnly
 from ..fastpath import Recorded, Ref, _Fallback, _record
 from ..rules import view_kpis
 from ..scope import VIEW_PERIODS
@@ -105,12 +105,22 @@ def _quick(store: PgStore, *args: Any) -> Recorded | None:
             run("BEGIN", ())
             try:
                 done = _steps(run, None, *args)
-                run("COMMIT", ())
-                return done
             except BaseException:
                 with contextlib.suppress(libpq.Unsure):
                     run("ROLLBACK", ())
                 raise
+            try:
+                run("COMMIT", ())
+            except libpq.Unsure:
+                if c.alive():  # the server refused it and rolled back: psycopg says why
+                    return None
+                # Lost at the COMMIT itself: it may have happened, so trying again could
+                # record the value twice. Say so instead.
+                raise StoreError(
+                    f"lost the store at {store.shown} while saving: the value may or may not "
+                    "be recorded; look with `teamboard history` before recording it again"
+                ) from None
+            return done
     except libpq.Unsure:
         return None
 

@@ -246,6 +246,33 @@ def test_record_on_a_database_imports_no_driver(store: PgStore) -> None:
     assert [e.value for e in store.read().entries[1]] == [2.0]
 
 
+@pytest.mark.parametrize("alive", [True, False], ids=["refused", "lost"])
+def test_a_failed_commit_on_libpq_never_records_twice(
+    store: PgStore, monkeypatch: pytest.MonkeyPatch, alive: bool
+) -> None:
+    """The COMMIT of the libpq way fails. When the server answered (it rolled back), psycopg's
+    way records the value once; when the connection was lost at the COMMIT, which may have
+    happened, the record says so instead of trying again (the value could land twice)."""
+    from store.pg import libpq
+
+    query = libpq.Conn.query
+
+    def commit_fails(self: libpq.Conn, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        if sql == "COMMIT":
+            query(self, "ROLLBACK")
+            raise libpq.Unsure("the server said no")
+        return query(self, sql, params)
+
+    monkeypatch.setattr(libpq.Conn, "query", commit_fails)
+    monkeypatch.setattr(libpq.Conn, "alive", lambda self: alive)
+    if alive:
+        ops.record(store, "OEE", 3.0, DAY, DAY)
+    else:
+        with pytest.raises(StoreError, match="may or may not be recorded"):
+            ops.record(store, "OEE", 3.0, DAY, DAY)
+    assert [e.value for e in store.read().entries.get(1, [])] == ([3.0] if alive else [])
+
+
 def test_concurrent_writers_all_land_with_their_own_ids(store: PgStore) -> None:
     """Writers on their own connections take turns under the store's lock: none fails, no id is
     given twice, every value is kept."""
