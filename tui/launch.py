@@ -19,9 +19,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
 
-# What argparse (`tui.cli.base.Parser`) reads as a value although it starts with "-": a
-# negative number (`-3` days ago, `-1e3`, `-inf`); the same pattern, from here.
-NEGATIVE_NUMBER = r"^-(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?%?|inf|infinity|nan)$"
 _GLOBAL = {"--store": "store", "--wait": "wait"}  # before the command, as argparse takes them
 _RECORD = {"--board": "board", "--date": "date", "--plan": "plan", "--note": "note"}
 
@@ -40,6 +37,8 @@ def plain_record(argv: Sequence[str]) -> dict[str, str] | None:
             return True
         if negative is None:
             import re
+
+            from tui.lean import NEGATIVE_NUMBER  # the store's modules: a record loads them
 
             negative = re.compile(NEGATIVE_NUMBER, re.ASCII | re.IGNORECASE)
         return negative.match(token) is not None

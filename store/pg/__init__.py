@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..db import Store
-    from ..errors import StoreError
 
 SCHEMES = ("postgresql://", "postgres://")
 
@@ -34,20 +33,9 @@ def open_store(
     except ValueError:  # in sys.modules without a spec (a test's stand-in)
         found = "psycopg" in sys.modules and sys.modules["psycopg"] is not None
     if not found:
+        from .refusals import no_driver
+
         raise no_driver(ImportError(name="psycopg"))
     from .engine import PgStore  # psycopg itself loads when first used (`engine.driver`)
 
     return PgStore(url, on_wait=on_wait, lock_timeout=lock_timeout, refuse=refuse)
-
-
-def no_driver(exc: ImportError) -> StoreError:
-    """The one-line error for psycopg missing, or present without libpq ("no pq wrapper
-    available"); another import error is re-raised as it is."""
-    from ..errors import StoreError
-
-    if exc.name in ("psycopg", "psycopg_binary", "psycopg_c") or "pq wrapper" in str(exc):
-        return StoreError(
-            "a PostgreSQL store needs the driver and libpq: pip install 'teamboard[pg]' "
-            "(and the system's libpq, e.g. Debian's libpq5)"
-        )
-    raise exc

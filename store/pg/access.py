@@ -12,32 +12,21 @@ takes CREATEROLE.
 
 from __future__ import annotations
 
-import json
 import re
-import shlex
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
-from ..errors import BadInput, StoreReadOnly
+from ..errors import BadInput
 from ..snapshot import Snapshot
 from . import schema as pg_schema
 from .engine import PgStore, load
+from .refusals import Refused, refusal, unchanged
 
 KINDS = ("member", "leader", "wall")
 LOGIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,62}")
-WHAT = {  # a table, as a refusal names what was refused
-    "boards": "boards", "goals": "goals", "kpis": "KPIs", "actions": "actions",
-    "huddles": "huddle minutes", "meta": "the store's last change",
-}  # fmt: skip
-
-
-class Refused(StoreReadOnly):
-    """The database refused a write (or a read) for lack of rights; nothing was written."""
-
-
 @dataclass(frozen=True)
 class Grant:
     login: str
@@ -45,65 +34,6 @@ class Grant:
     board: str | None  # the board's name; None for a wall (it reads every board)
     who: str
     at: str
-
-
-def _fix(login: str, board: str | None, kind: str) -> str:
-    where = f" --board {shlex.quote(board)}" if board is not None else ""
-    return f"teamboard access grant {login}{where} --as {kind}"
-
-
-def refusal(exc: psycopg.Error, shown: str) -> Refused:
-    """An insufficient_privilege error as one line: what was refused, whom to ask, which
-    command. v3_roles.sql's checks put the particulars in the error's DETAIL as JSON."""
-    diag = exc.diag
-    message = (diag.message_primary or str(exc)).strip().splitlines()[0]
-    owner = (diag.message_hint or "").strip() or "its owner"
-    try:
-        detail: dict[str, Any] = json.loads(diag.message_detail or "")
-    except ValueError:
-        detail = {}
-    login, board, kind = detail.get("login"), detail.get("board"), detail.get("as")
-    if not isinstance(login, str):
-        return Refused(
-            f"the database refused it ({message}): only the store's owner may do that; "
-            "nothing was written"
-        )
-    if detail.get("what") == "read":
-        return Refused(
-            f"{login} has no access to the store at {shown}: ask its owner ({owner}) for it: "
-            f"`{_fix(login, None, 'wall')}` to read, or `--board BOARD --as member` to write"
-        )
-    if kind == "owner" or board is None:
-        return Refused(
-            f"{login} may not add or change {detail.get('what', 'that')}: only the store's "
-            f"owner ({owner}) does; nothing was written"
-        )
-    need = "leader" if kind == "leader" else "member"
-    return Refused(
-        f"{login} may not write {detail.get('what', 'that')} on board {board}; nothing was "
-        f"written. Ask the store's owner ({owner}) for it: `{_fix(login, board, need)}`"
-    )
-
-
-def unchanged(conn: psycopg.Connection[Any], table: str, doc: dict[str, Any]) -> Refused:
-    """An UPDATE the row-level security let through to no row: the row is not the writer's."""
-    row = conn.execute(
-        "SELECT current_user, pg_get_userbyid(c.relowner) FROM pg_class c "
-        "WHERE c.oid = 'meta'::regclass"
-    ).fetchone()
-    login, owner = (str(row[0]), str(row[1])) if row else ("you", "its owner")
-    board_id = doc.get("board_id") if table == "huddles" else doc.get("board")
-    name = conn.execute("SELECT name FROM boards WHERE id = %s", (board_id,)).fetchone()
-    what = WHAT.get(table, table)
-    if name is None:
-        return Refused(
-            f"{login} may not change {what}: only the store's owner ({owner}) does, or a member "
-            "of a board; nothing was written"
-        )
-    return Refused(
-        f"{login} may not change {what} on board {name[0]}; nothing was written. Ask the "
-        f"store's owner ({owner}) for it: `{_fix(login, str(name[0]), 'member')}`"
-    )
 
 
 # --- the owner's command ------------------------------------------------------------------

@@ -42,7 +42,7 @@ def driver() -> Any:
     try:
         import psycopg
     except ImportError as exc:
-        from . import no_driver
+        from .refusals import no_driver
 
         raise no_driver(exc) from None
     return psycopg
@@ -154,7 +154,7 @@ class PgStore(Store):
         detail = (detail.splitlines() or [type(exc).__name__])[0]
         pg = driver()
         if isinstance(exc, pg.errors.InsufficientPrivilege):  # roles: store/pg/access.py
-            from .access import refusal
+            from .refusals import refusal
 
             return refusal(exc, self.shown)
         if isinstance(exc, pg.OperationalError):
@@ -320,7 +320,7 @@ def write(
                     [*(p for _, p in sets), doc["id"]],
                 )
                 if done.rowcount != 1:  # row-level security kept it: not the writer's row
-                    from .access import unchanged
+                    from .refusals import unchanged
 
                     raise unchanged(conn, t.name, doc)
                 try:
@@ -362,6 +362,6 @@ def write(
                 (last.get("what", ""),),
             )
             if done.rowcount != 1:  # a role that writes no board (a wall)
-                from .access import unchanged
+                from .refusals import unchanged
 
                 raise unchanged(conn, "meta", {})

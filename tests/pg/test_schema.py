@@ -17,6 +17,7 @@ from store import ops
 from store.errors import StoreBusy, StoreError, StoreMissing
 from store.pg import is_url, open_store
 from store.pg.engine import BOARD_LOCKS, LOCK_KEY, PgStore
+from store.pg.schema import VERSION
 from store.scope import Scope
 
 DAY = date(2026, 11, 20)
@@ -359,7 +360,7 @@ def test_a_version_1_store_gains_the_entry_sequence(pg_url: str) -> None:
     assert ops.add_note(store, "OEE", "ok").id == 44  # the general path numbers its own
     assert ops.record(store, "OEE", 83.0, DAY, DAY).entry.id == 45  # and moved the sequence on
     with psycopg.connect(pg_url) as conn:
-        assert conn.execute("SELECT schema_version FROM meta").fetchone() == (2,)
+        assert conn.execute("SELECT schema_version FROM meta").fetchone() == (VERSION,)
 
 
 def test_record_reads_only_its_kpis_rows(store: PgStore, monkeypatch: pytest.MonkeyPatch) -> None:

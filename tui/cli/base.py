@@ -22,13 +22,12 @@ from store.errors import BadInput
 from store.model import Direction, Frequency, Kind, Stage
 from store.scope import Scope
 from store.snapshot import Snapshot
-from tui.launch import NEGATIVE_NUMBER
+from tui.lean import NEGATIVE_NUMBER, wait_seconds
 from tui.lean import WAIT_DEFAULT as WAIT_DEFAULT
 from tui.lean import WAIT_ENV as WAIT_ENV
 from tui.lean import WAIT_MAX as WAIT_MAX
 from tui.lean import quote as quote
 from tui.lean import store_flag as store_flag
-from tui.lean import wait_seconds
 
 from . import output
 from .output import Painter
