@@ -1,6 +1,6 @@
 """Who may write what in a PostgreSQL store (schema version 3, v3_roles.sql), as the owner
-manages it (`teamboard access grant | revoke | list`), and a refusal as one line that says what
-was refused and which command would allow it.
+manages it (`teamboard access grant | revoke | list`). A refusal's one line, which says what was
+refused and which command would allow it, is `store.pg.refusals`'.
 
 The database enforces the rights (row-level security); this module only asks for them and words
 them. Grants are per board: a member writes its board, a leader is a member of its board and
@@ -23,7 +23,7 @@ from ..errors import BadInput
 from ..snapshot import Snapshot
 from . import schema as pg_schema
 from .engine import PgStore, load
-from .refusals import Refused, refusal, unchanged
+from .refusals import Refused
 
 KINDS = ("member", "leader", "wall")
 LOGIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,62}")
@@ -171,4 +171,4 @@ def grants(store: PgStore) -> tuple[str, list[Grant]]:
     return (str(owner[0]) if owner else ""), out
 
 
-__all__ = ["KINDS", "Grant", "Refused", "grant", "grants", "refusal", "revoke", "unchanged"]
+__all__ = ["KINDS", "Grant", "Refused", "grant", "grants", "revoke"]
