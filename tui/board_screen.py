@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 TILE_WIDTH = 34  # narrowest tile that keeps "target 1,250 min · −12.5 (−8.4%)" on a line
 WALL_TILE_WIDTH = 44
 WALL_GUTTER = 1  # columns between wall tiles (board.tcss)
+SHORT_ROWS = 36  # below this (a laptop: 24-35 rows), the escalations get a few rows (board.tcss)
 WALL_FRAME_W, WALL_FRAME_H = 4, 2  # a wall tile's border and padding (wall_tile.py)
 
 
@@ -98,6 +99,8 @@ class BoardScreen(Screen[None]):
             self.header.as_of = f"{present.as_of_text(self.app.as_of)} · read-only"
 
     def on_resize(self) -> None:
+        # A laptop's few rows go to the tiles first: the escalations then scroll in less room.
+        self.set_class(self.size.height < SHORT_ROWS, "-short")
         self._reflow()
         self.call_after_refresh(self._reflow)  # again with the grid's new size
 
