@@ -15,6 +15,7 @@ Also here: the garbage collector around the big loads (`quiet_collector`).
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -76,8 +77,18 @@ def prepare(
     return Prepared(snap, board_id, moment, until, view, tiers)
 
 
+QUIET_MAX_S = 120.0
+"""The longest the collector stays off for loads: past it, a load that still runs is hung (a
+stalled network mount) and the app, which may run for weeks, collects again meanwhile. A whole
+load of 1,000,000 entries takes seconds, even under load."""
+
+_quiet = threading.Lock()
+_quiet_loads = 0  # big loads running now, in any thread (a hung one and its successor)
+_quiet_restore = False  # the collector was on when the first of them began
+
+
 @contextmanager
-def quiet_collector(big: bool) -> Iterator[None]:
+def quiet_collector(big: bool, max_s: float = QUIET_MAX_S) -> Iterator[None]:
     """Around a load that makes many objects at once (the first, or a loader's whole answer):
     no collection while they are made, then `gc.freeze()` on what is alive.
 
@@ -87,15 +98,35 @@ def quiet_collector(big: bool) -> Iterator[None]:
     objects are never walked again; an entry holds no reference cycles, so it is still freed
     by its reference count when a later snapshot drops it. Only a cycle alive at that moment
     and dropped later stays until exit (a load freezes a handful of times in an app's life).
+
+    Loads may overlap (one blocked for good, the next given its turn): the collector comes
+    back when the last of them ends, or after `max_s` whatever is still running.
     """
+    global _quiet_loads, _quiet_restore
     if not big:
         yield
         return
-    enabled = gc.isenabled()
-    gc.disable()
+    with _quiet:
+        if _quiet_loads == 0:
+            _quiet_restore = gc.isenabled()
+            gc.disable()
+        _quiet_loads += 1
+    guard = threading.Timer(max_s, _collect_again)
+    guard.daemon = True
+    guard.start()
     try:
         yield
     finally:
+        guard.cancel()
         gc.freeze()
-        if enabled:
+        with _quiet:
+            _quiet_loads -= 1
+            if _quiet_loads == 0 and _quiet_restore:
+                gc.enable()
+
+
+def _collect_again() -> None:
+    """A big load has run for `QUIET_MAX_S`: collect again, as before it began."""
+    with _quiet:
+        if _quiet_loads and _quiet_restore:
             gc.enable()
