@@ -132,6 +132,10 @@ class PgStore(Store):
         try:
             conn = self._reader() if mine else self._read_conn()
             try:
+                if mine and scope is not None and not scope.whole:
+                    again = self._again(conn, scope, previous)
+                    if again is not None:
+                        return again
                 with conn.transaction():
                     version = self._version(conn)
                     if scope is None or scope.whole:
@@ -181,19 +185,35 @@ class PgStore(Store):
         with self._reading:
             self._drop_reader()
 
+    def _again(
+        self, conn: psycopg.Connection[Any], scope: Scope, previous: Snapshot | None
+    ) -> Snapshot | None:
+        """What changed since `previous`, when this store's last read gave it with the same
+        scope (store/pg/follow.py: its own transaction, two round trips); None: read in full."""
+        from . import follow
+
+        kept, self._kept = self._kept, None
+        if kept is None or kept.snap is not previous or kept.scope != scope:
+            return None
+        pg = driver()
+        try:
+            again = follow.reread(conn, kept)
+        except (pg.OperationalError, pg.errors.InsufficientPrivilege):
+            raise
+        except pg.Error:  # the schema changed under it (the full read says how)
+            return None
+        if again is None:
+            return None
+        self._kept = again[1]
+        return again[0]
+
     def _scoped(
         self, conn: psycopg.Connection[Any], version: int, scope: Scope, previous: Snapshot | None
     ) -> Snapshot:
-        """A scoped read: what changed since `previous` when this store's last read gave it
-        with the same scope (store/pg/follow.py), else the rows the scope needs."""
+        """A scoped read: the rows the scope needs, and what the next read needs to tell what
+        changed (`_kept`)."""
         from . import follow
 
-        kept = self._kept
-        if kept is not None and previous is not None and kept.snap is previous:
-            again = follow.reread(conn, kept, version) if kept.scope == scope else None
-            if again is not None:
-                self._kept = again[1]
-                return again[0]
         self._kept = None
         log: scoped.Log = []
         raw = load_scoped(conn, scope, empty(conn, version), log)

@@ -127,15 +127,14 @@ def keep(
     return Kept(snap, scope, version, log, prints, kpis, full, bounds, got)
 
 
-def reread(conn: psycopg.Connection[Any], kept: Kept, version: int) -> tuple[Snapshot, Kept] | None:
-    """The snapshot now from `kept`, in `conn`'s transaction and one round trip; None when the
-    structure changed (the caller reads in full, in the same transaction)."""
+def reread(conn: psycopg.Connection[Any], kept: Kept) -> tuple[Snapshot, Kept] | None:
+    """The snapshot now from `kept`, in a transaction of its own and two round trips (the
+    statements, the COMMIT); None when the structure changed (the caller reads in full)."""
     from .engine import empty
 
-    if version != kept.version:
-        return None
     ids = sorted(kept.kpis)
-    with conn.pipeline():
+    with conn.pipeline(), conn.transaction():
+        version = conn.execute("SELECT schema_version FROM meta WHERE id = 1")
         curs = [conn.execute(sql, params) for sql, params in kept.checks]
         tok = tokens(conn, kept.bounds) if ids else None
         if ids:  # the entries of the KPIs whose token changed (the tokens again, in SQL)
@@ -146,10 +145,13 @@ def reread(conn: psycopg.Connection[Any], kept: Kept, version: int) -> tuple[Sna
                        "tn": [kept.tokens.get(k, (0, 0))[0] for k in ids],
                        "ts": [kept.tokens.get(k, (0, 0))[1] for k in ids]}  # fmt: skip
             ent = conn.execute(sql, params)
-        meta = empty(conn, version)["meta"]["1"]  # its fetch sends them all: one round trip
+        meta = empty(conn, kept.version)["meta"]["1"]  # its fetch sends them all
+        got = version.fetchone()
         prints = [c.fetchone() for c in curs]
         now = read_tokens(tok) if tok is not None else {}
         docs = scoped.entry_docs(ent) if ids else {}
+    if got is None or int(got[0]) != kept.version:
+        return None
     if prints != kept.prints:
         return None
     changed = [k for k in ids if now.get(k) != kept.tokens.get(k)]
