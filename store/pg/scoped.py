@@ -70,7 +70,7 @@ def fetch_later(
     main = conn.execute(rows.select_sql(t, where), params)
     kids = []
     for ch in t.children:
-        cond = f"{ch.parent_col} IN (SELECT id FROM {table} WHERE {where})"
+        cond = f"{ch.parent_col} = ANY(ARRAY(SELECT id FROM {table} WHERE {where}))"
         kids.append((ch, conn.execute(rows.select_sql(ch, cond), params)))
         if log is not None:
             log.append((_print_sql(ch, cond), params))
@@ -175,13 +175,21 @@ def _load_boards(
     """The rows of the boards `shown` (and what they reach) into `raw`: one pipelined round trip
     for the boards' own rows, more only for what they name elsewhere (rare)."""
     p = {"b": shown, "t": [str(b) for b in shown], "u": up}
-    mine = "SELECT id FROM kpis WHERE board = ANY(%(b)s)"
-    acts = (f"board = ANY(%(b)s) OR kpi IN ({mine}) OR (escalation IS NOT NULL AND "
-            "(escalation->>'to' = ANY(%(t)s) OR escalation->>'origin' = ANY(%(t)s)))")  # fmt: skip
-    aims = "board = ANY(%(u)s) OR id IN (SELECT goal_id FROM kpis WHERE board = ANY(%(b)s))"
-    logged = (f"(tbl = 'boards' AND ref = ANY(%(b)s)) OR (tbl = 'kpis' AND ref IN ({mine})) "
-              f"OR (tbl = 'actions' AND ref IN (SELECT id FROM actions WHERE {acts})) "
-              f"OR (tbl = 'goals' AND ref IN (SELECT id FROM goals WHERE {aims}))")  # fmt: skip
+    # `x = ANY(ARRAY(subquery))`, not `x IN (subquery)`: each arm of an OR then is an index
+    # scan (a BitmapOr), not a filter over every action or change (a follower's every read
+    # checks these, store/pg/follow.py).
+    mine = "ARRAY(SELECT id FROM kpis WHERE board = ANY(%(b)s))"
+    acts = (f"board = ANY(%(b)s) OR kpi = ANY({mine}) "
+            "OR (escalation IS NOT NULL AND escalation->>'to' = ANY(%(t)s)) "
+            "OR (escalation IS NOT NULL AND escalation->>'origin' = ANY(%(t)s))")  # fmt: skip
+    aims = (
+        "board = ANY(%(u)s) OR id = ANY(ARRAY(SELECT goal_id FROM kpis WHERE board = ANY(%(b)s)))"
+    )
+    logged = (f"(tbl = 'boards' AND ref = ANY(%(b)s)) OR (tbl = 'kpis' AND ref = ANY({mine})) "
+              "OR (tbl = 'actions' AND ref = ANY(ARRAY("
+              f"SELECT id FROM actions WHERE {acts}))) "
+              f"OR (tbl = 'goals' AND ref = ANY(ARRAY(SELECT id FROM goals WHERE {aims}))"
+              ")")  # fmt: skip
     with conn.pipeline():
         later = {
             "kpis": fetch_later(conn, "kpis", "board = ANY(%(b)s)", p, log),
@@ -189,8 +197,8 @@ def _load_boards(
             "goals": fetch_later(conn, "goals", aims, p, log),
             "reviews": fetch_later(conn, "reviews", "board = ANY(%(b)s)", p, log),
             "huddles": fetch_later(conn, "huddles", "board_id = ANY(%(b)s)", p, log),
-            "estimates": fetch_later(conn, "estimates", f"kpi IN ({mine})", p, log),
-            "explanations": fetch_later(conn, "explanations", f"kpi IN ({mine})", p, log),
+            "estimates": fetch_later(conn, "estimates", f"kpi = ANY({mine})", p, log),
+            "explanations": fetch_later(conn, "explanations", f"kpi = ANY({mine})", p, log),
             "changes": fetch_later(conn, "changes", logged, p, log),
         }
         got = {name: read() for name, read in later.items()}
