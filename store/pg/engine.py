@@ -126,32 +126,48 @@ class PgStore(Store):
 
         With `previous` (a follower: the app, a wall), on a connection this store keeps for
         its next reads (`_reader`: no connection set up, no catalog to warm, its statements
-        prepared after a few reads); without, on a connection of its own, as ever."""
-        pg = driver()
-        mine = previous is not None and self._reading.acquire(blocking=False)
-        try:
-            conn = self._reader() if mine else self._read_conn()
+        prepared after a few reads); without, on a connection of its own, as ever. A kept
+        connection found lost (a server restart) is replaced at once, and that read is a full
+        one: only a server still away is an error, as it was with a connection per read."""
+        if previous is None or not self._reading.acquire(blocking=False):
+            conn = self._read_conn()
             try:
-                if mine and scope is not None and not scope.whole:
-                    again = self._again(conn, scope, previous)
-                    if again is not None:
-                        return again
-                with conn.transaction():
-                    version = self._version(conn)
-                    if scope is None or scope.whole:
-                        raw = load(conn, version=version)
-                    else:
-                        return self._scoped(conn, version, scope, previous)
-            except (pg.OperationalError, pg.errors.InsufficientPrivilege) as exc:
-                if mine:  # the next read connects afresh (and reads in full)
-                    self._drop_reader()
-                raise self._error(exc, writing=False) from None
+                return self._read_on(conn, previous, scope, mine=False)
             finally:
-                if not mine:
-                    conn.close()
+                conn.close()
+        try:
+            try:
+                return self._read_on(self._reader(), previous, scope, mine=True)
+            except StoreError:
+                if self._conn is not None:  # not a lost connection: said as it is
+                    raise
+            return self._read_on(self._reader(), previous, scope, mine=True)
         finally:
-            if mine:
-                self._reading.release()
+            self._reading.release()
+
+    def _read_on(
+        self,
+        conn: psycopg.Connection[Any],
+        previous: Snapshot | None,
+        scope: Scope | None,
+        mine: bool,
+    ) -> Snapshot:
+        pg = driver()
+        try:
+            if mine and scope is not None and not scope.whole:
+                again = self._again(conn, scope, previous)
+                if again is not None:
+                    return again
+            with conn.transaction():
+                version = self._version(conn)
+                if scope is None or scope.whole:
+                    raw = load(conn, version=version)
+                else:
+                    return self._scoped(conn, version, scope, previous)
+        except (pg.OperationalError, pg.errors.InsufficientPrivilege) as exc:
+            if mine and isinstance(exc, pg.OperationalError):  # the next connects afresh
+                self._drop_reader()
+            raise self._error(exc, writing=False) from None
         reuse = previous.entries_by_id() if previous is not None else None
         return Snapshot.from_raw(raw, self.shown, reuse)
 
