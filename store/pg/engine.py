@@ -226,8 +226,8 @@ class PgStore(Store):
     def _scoped(
         self, conn: psycopg.Connection[Any], version: int, scope: Scope, previous: Snapshot | None
     ) -> Snapshot:
-        """A scoped read: the rows the scope needs, and what the next read needs to tell what
-        changed (`_kept`)."""
+        """A scoped read: the rows the scope needs, and for a follower (given `previous`) what
+        its next read needs to tell what changed (`_kept`)."""
         from . import follow
 
         self._kept = None
@@ -235,8 +235,10 @@ class PgStore(Store):
         raw = load_scoped(conn, scope, empty(conn, version), log)
         reuse = previous.entries_by_id() if previous is not None else None
         snap = Snapshot.from_raw(raw, self.shown, reuse)
-        full = scoped.full_of(scope, raw)
-        self._kept = follow.keep(conn, snap, scope, version, log, raw, full)
+        if previous is not None:  # a follower: what its next read checks (a one-off read,
+            # the command line's, has no next and spares the round trip)
+            full = scoped.full_of(scope, raw)
+            self._kept = follow.keep(conn, snap, scope, version, log, raw, full)
         return snap
 
     @contextmanager
