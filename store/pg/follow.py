@@ -26,6 +26,7 @@ entry ids come from a sequence, and concurrent writers commit out of that order.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -106,6 +107,29 @@ def read_tokens(cur: Any) -> dict[int, Token]:
     return {int(k): (int(n), int(s)) for k, n, s in cur.fetchall()}
 
 
+def combine(log: scoped.Log) -> scoped.Log:
+    """The fingerprint selects as few statements (each a text array): those that share one
+    mapping of named parameters (a scoped read's pipelined selects) as one, the positional
+    ones as another; fewer statements to send, bind and run on every read."""
+    by_names: dict[int, tuple[Mapping[str, Any], list[str]]] = {}
+    plain: list[str] = []
+    values: list[Any] = []
+    for sql, params in log:
+        if isinstance(params, Mapping):
+            by_names.setdefault(id(params), (params, []))[1].append(sql)
+        else:
+            plain.append(sql)
+            values.extend(params)
+    out: scoped.Log = [(_array(sqls), params) for params, sqls in by_names.values()]
+    if plain:
+        out.append((_array(plain), tuple(values)))
+    return out
+
+
+def _array(sqls: list[str]) -> str:
+    return "SELECT ARRAY[" + ", ".join(f"({sql})" for sql in sqls) + "]"
+
+
 def keep(
     conn: psycopg.Connection[Any],
     snap: Snapshot,
@@ -119,6 +143,7 @@ def keep(
     loaded (one more round trip)."""
     kpis = {int(d["id"]): str(d["frequency"]) for d in raw["kpis"].values()}
     bounds = {k: bound(k, f, snap.entries.get(k, []), scope, full) for k, f in kpis.items()}
+    log = combine(log)
     with conn.pipeline():
         curs = [conn.execute(sql, params) for sql, params in log]
         tok = tokens(conn, bounds) if bounds else None

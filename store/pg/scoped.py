@@ -94,15 +94,15 @@ def fetch_later(
 
 
 def _print_sql(t: rows.Table | rows.Child, where: str) -> str:
-    """One row of (count, md5) that changes when the rows `where` selects change: what they
+    """One text (count and md5) that changes when the rows `where` selects change: what they
     hold (a few rows: their text, exactly as loaded), or for a whole table each row's version
     (`ctid`, `xmin`: a new one for every insert and update; text of a thousand boards costs
     more), which a vacuum's freeze may change too (a needless full read, nothing missed)."""
     if not where:
         name = t.table if isinstance(t, rows.Child) else t.name
-        return ("SELECT count(*), md5(coalesce(string_agg(ctid::text || xmin::text, ','), '')) "
-                f"FROM {name}")  # fmt: skip
-    return (f"SELECT count(*), md5(coalesce(string_agg(x::text, '|'), '')) "
+        return ("SELECT count(*) || ' ' || md5(coalesce(string_agg(ctid::text || xmin::text, "
+                f"','), '')) FROM {name}")  # fmt: skip
+    return (f"SELECT count(*) || ' ' || md5(coalesce(string_agg(x::text, '|'), '')) "
             f"FROM ({rows.select_sql(t, where)}) AS x")  # fmt: skip
 
 
