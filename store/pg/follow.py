@@ -2,8 +2,9 @@
 snapshot, not the boards, KPIs and entries all over again.
 
 `PgStore.read(previous, scope=...)` with the snapshot its last read of the same scope gave
-(the app passes its last read; so does bench/bench_pg.py's follower) asks, in one REPEATABLE
-READ transaction and one round trip:
+(the app passes its last read; so does bench/bench_pg.py's follower) asks, on the connection
+the store keeps for its follower's reads, in one REPEATABLE READ transaction pipelined (two
+round trips: the statements, the COMMIT):
 
 - the schema's version and the store's last change (a `record` changes it: read every time);
 - for every select the last read ran but the entries' (store/pg/scoped.py logs them), a
@@ -14,12 +15,13 @@ READ transaction and one round trip:
   new one supersedes; the database refuses updates and deletes), so equal means the same
   entries. An entry added before that day cannot change what the scope holds (it keeps each
   KPI's latest periods with entries, and every entry from `since` on), except for a KPI that
-  has fewer periods than that: its bound is the beginning of time.
+  has fewer periods than that: its bound is the beginning of time;
+- the entries of the KPIs whose count changed (their latest periods, as the full read picks
+  them: the counts are compared in SQL, so this needs no round trip of its own).
 
-A fingerprint that differs (a structural write, an import, a restore, a role's access taken
-away, a vacuum's freeze), another schema version, a decoding error: the full scoped read, in
-the same transaction. Otherwise only the entries of the KPIs whose count changed are read again
-(their latest periods, as the full read picks them) and replace the old ones: the snapshot is
+A fingerprint that differs (a structural write, SQL by hand, an import, a restore, a role's
+access taken away, a vacuum's freeze), another schema version, a decoding error: the full
+scoped read, in a new transaction. Otherwise those KPIs' entries replace the old: the snapshot is
 what a full scoped read gives (tests/pg/test_follow.py compares them). No id order is trusted:
 entry ids come from a sequence, and concurrent writers commit out of that order.
 """
