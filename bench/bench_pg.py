@@ -19,8 +19,9 @@ days of entries, two actions per team). Then, through teamboard's own code:
 3. meanwhile 50 followers (in `--follower-procs` processes), one per board written by writers
    0-49: `store.pg.listen.follow_pg(boards=...)` on an asyncio loop, and on each notification a
    scoped read of the board in a thread of their own and its views (the tiles' values; no
-   drawing): write → tile = the time a follower holds the new value − the time the writer's
-   `record` returned;
+   drawing), read as the app reads (one store per follower, given its last snapshot: what
+   changed, store/pg/follow.py): write → tile = the time a follower holds the new value − the
+   time the writer's `record` returned;
 4. whole processes from a shell, interleaved: `python -c pass`, `import psycopg`, `teamboard
    record` on the database, and on the file at 10,000 and 100,000 entries;
 5. with `--explain FILE`: the plans (auto_explain: ANALYZE, BUFFERS) of every query a board read,
@@ -133,8 +134,10 @@ def writer_proc(cfg: dict[str, Any]) -> None:
 
 def follower_proc(cfg: dict[str, Any]) -> None:
     """One `follow_pg` per board on one asyncio loop; each reads its board (scoped) in a thread
-    of its own on every notification (coalesced, as the app's `request_reload`). Prints READY
-    once every follower has read once; stops at a line on stdin; prints one JSON result."""
+    of its own on every notification (coalesced, as the app's `request_reload`), as the app
+    reads: one store per follower, given its last snapshot (`read(previous, scope=...)`: what
+    changed, on the follower's own connection, store/pg/follow.py). Prints READY once every
+    follower has read once; stops at a line on stdin; prints one JSON result."""
     from store.pg import open_store
     from store.pg.listen import follow_pg
     from store.scope import Scope
@@ -146,9 +149,11 @@ def follower_proc(cfg: dict[str, Any]) -> None:
     reads: list[float] = []
     lost: list[str] = []
 
+    stores = {b: open_store(cfg["url"]) for b in boards}  # one per follower, as the app's
+    last: dict[int, Any] = dict.fromkeys(boards)
+
     def tiles(board: int) -> dict[int, float]:
-        store = open_store(cfg["url"])
-        snap = store.read(scope=Scope.of([board]))
+        snap = last[board] = stores[board].read(last[board], scope=Scope.of([board]))
         return {
             v.kpi.id: v.history[-1].value
             for v in snap.views(board, today)

@@ -14,6 +14,7 @@ Imported only when the store is a PostgreSQL URL: psycopg costs ~230 ms to impor
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,13 +25,15 @@ from ..db import Store, Tx, utcnow
 from ..errors import StoreBusy, StoreError, StoreMissing, StoreReadOnly
 from ..scope import Scope
 from ..snapshot import Snapshot
-from . import rows
+from . import rows, scoped
 from . import schema as pg_schema
 from .schema import apply, upgrade, version_of
 from .scoped import load_scoped
 
 if TYPE_CHECKING:
     import psycopg
+
+    from . import follow
 
 LOCK_KEY = 0x7465616D  # "team": the advisory lock every teamboard writer takes
 BOARD_LOCKS = 0x7462  # "tb": a board's own lock is (BOARD_LOCKS, board id) (two-key advisory)
@@ -79,6 +82,9 @@ class PgStore(Store):
         self.on_wait = on_wait
         self.lock_timeout = lock_timeout
         self._refused = None
+        self._kept: follow.Kept | None = None  # what the next scoped read may reuse
+        self._conn: psycopg.Connection[Any] | None = None  # a follower's reads (`_reader`)
+        self._reading = threading.Lock()  # one read at a time on it; others connect
 
     def __str__(self) -> str:
         return self.shown
@@ -116,22 +122,124 @@ class PgStore(Store):
                 raise self._error(exc, writing=False) from None
 
     def read(self, previous: Snapshot | None = None, *, scope: Scope | None = None) -> Snapshot:
-        """Every table (or what `scope` needs), in one consistent (REPEATABLE READ) view."""
-        with self.connect() as conn:
-            pg = driver()
-            conn.isolation_level = pg.IsolationLevel.REPEATABLE_READ
-            conn.read_only = True
+        """Every table (or what `scope` needs), in one consistent (REPEATABLE READ) view.
+
+        With `previous` (a follower: the app, a wall), on a connection this store keeps for
+        its next reads (`_reader`: no connection set up, no catalog to warm, its statements
+        prepared after a few reads); without, on a connection of its own, as ever. A kept
+        connection found lost (a server restart) is replaced at once, and that read is a full
+        one: only a server still away is an error, as it was with a connection per read."""
+        if previous is None or not self._reading.acquire(blocking=False):
+            conn = self._read_conn()
             try:
-                with conn.transaction():
-                    version = self._version(conn)
-                    if scope is None or scope.whole:
-                        raw = load(conn, version=version)
-                    else:
-                        raw = load_scoped(conn, scope, empty(conn, version))
-            except (pg.OperationalError, pg.errors.InsufficientPrivilege) as exc:
-                raise self._error(exc, writing=False) from None
+                return self._read_on(conn, previous, scope, mine=False)
+            finally:
+                conn.close()
+        try:
+            try:
+                return self._read_on(self._reader(), previous, scope, mine=True)
+            except StoreError:
+                if self._conn is not None:  # not a lost connection: said as it is
+                    raise
+            return self._read_on(self._reader(), previous, scope, mine=True)
+        finally:
+            self._reading.release()
+
+    def _read_on(
+        self,
+        conn: psycopg.Connection[Any],
+        previous: Snapshot | None,
+        scope: Scope | None,
+        mine: bool,
+    ) -> Snapshot:
+        pg = driver()
+        try:
+            if mine and scope is not None and not scope.whole:
+                again = self._again(conn, scope, previous)
+                if again is not None:
+                    return again
+            with conn.transaction():
+                version = self._version(conn)
+                if scope is None or scope.whole:
+                    raw = load(conn, version=version)
+                else:
+                    return self._scoped(conn, version, scope, previous)
+        except (pg.OperationalError, pg.errors.InsufficientPrivilege) as exc:
+            if mine and isinstance(exc, pg.OperationalError):  # the next connects afresh
+                self._drop_reader()
+            raise self._error(exc, writing=False) from None
         reuse = previous.entries_by_id() if previous is not None else None
         return Snapshot.from_raw(raw, self.shown, reuse)
+
+    def _read_conn(self) -> psycopg.Connection[Any]:
+        """A connection for reads: REPEATABLE READ, read-only. (jsonb stays with the standard
+        library's decoder: a read decodes a handful of values, and orjson reads an integer
+        beyond 64 bits as a float.)"""
+        conn = self.connect()
+        pg = driver()
+        conn.isolation_level = pg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        return conn
+
+    def _reader(self) -> psycopg.Connection[Any]:
+        """The connection a follower's reads share. One lost (a server restart) forgets what
+        the last read left (`_kept`): the first read on the next is a full one."""
+        conn = self._conn
+        if conn is None or conn.closed or conn.broken:
+            if conn is not None:
+                self._drop_reader()
+            conn = self._conn = self._read_conn()
+        return conn
+
+    def _drop_reader(self) -> None:
+        conn, self._conn, self._kept = self._conn, None, None
+        if conn is not None:
+            conn.close()
+
+    def close(self) -> None:
+        """Close the connection kept for a follower's reads (if any)."""
+        with self._reading:
+            self._drop_reader()
+
+    def _again(
+        self, conn: psycopg.Connection[Any], scope: Scope, previous: Snapshot | None
+    ) -> Snapshot | None:
+        """What changed since `previous`, when this store's last read gave it with the same
+        scope (store/pg/follow.py: its own transaction, two round trips); None: read in full."""
+        from . import follow
+
+        kept, self._kept = self._kept, None
+        if kept is None or kept.snap is not previous or kept.scope != scope:
+            return None
+        pg = driver()
+        try:
+            again = follow.reread(conn, kept)
+        except (pg.OperationalError, pg.errors.InsufficientPrivilege):
+            raise
+        except pg.Error:  # the schema changed under it (the full read says how)
+            return None
+        if again is None:
+            return None
+        self._kept = again[1]
+        return again[0]
+
+    def _scoped(
+        self, conn: psycopg.Connection[Any], version: int, scope: Scope, previous: Snapshot | None
+    ) -> Snapshot:
+        """A scoped read: the rows the scope needs, and for a follower (given `previous`) what
+        its next read needs to tell what changed (`_kept`)."""
+        from . import follow
+
+        self._kept = None
+        log: scoped.Log = []
+        raw = load_scoped(conn, scope, empty(conn, version), log)
+        reuse = previous.entries_by_id() if previous is not None else None
+        snap = Snapshot.from_raw(raw, self.shown, reuse)
+        if previous is not None:  # a follower: what its next read checks (a one-off read,
+            # the command line's, has no next and spares the round trip)
+            full = scoped.full_of(scope, raw)
+            self._kept = follow.keep(conn, snap, scope, version, log, raw, full)
+        return snap
 
     @contextmanager
     def transaction(self, create: bool = False) -> Iterator[Tx]:

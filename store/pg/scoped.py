@@ -21,6 +21,9 @@ from . import rows
 
 Raw = dict[str, Any]
 Docs = dict[str, dict[str, Any]]
+Log = list[tuple[str, Any]]
+"""The selects a read ran, as (SQL, parameters): what a follower's next read checks
+(store/pg/follow.py), on the same rows, without loading them again."""
 
 # A period's first day as the rules count periods (store.rules.period_start: weeks on Monday).
 _PERIOD = (
@@ -29,10 +32,15 @@ _PERIOD = (
 )
 
 
-def fetch(conn: psycopg.Connection[Any], table: str, where: str, params: Any = ()) -> Docs:
-    """The rows of `table` that `where` selects, as documents, with their child rows."""
+def fetch(
+    conn: psycopg.Connection[Any], table: str, where: str, params: Any = (), log: Log | None = None
+) -> Docs:
+    """The rows of `table` that `where` selects, as documents, with their child rows (and
+    each select in `log`)."""
     t = rows.BY_NAME[table]
     docs: Docs = {}
+    if log is not None:
+        log.append((_print_sql(t, where), params))
     for r in conn.execute(rows.select_sql(t, where), params):
         doc = rows.row_doc(t.cols, r, t)
         for ch in t.children:
@@ -42,6 +50,8 @@ def fetch(conn: psycopg.Connection[Any], table: str, where: str, params: Any = (
         if not docs:
             break
         ids = [int(k) for k in docs]
+        if log is not None:
+            log.append((_print_sql(ch, f"{ch.parent_col} = ANY(%s)"), (ids,)))
         for r in conn.execute(rows.select_sql(ch, f"{ch.parent_col} = ANY(%s)"), (ids,)):
             docs[str(r[0])][ch.key].append(rows.row_doc(ch.cols, r[1:]))
     return docs
@@ -52,16 +62,20 @@ def fetch_later(
     table: str,
     where: str,
     params: Sequence[Any] | Mapping[str, Any] = (),
+    log: Log | None = None,
 ) -> Callable[[], Docs]:
     """`fetch`, sent now and read when called: in a pipeline, several tables in one round
     trip (the child rows are selected by the same condition, not by the ids found)."""
     t = rows.BY_NAME[table]
     main = conn.execute(rows.select_sql(t, where), params)
-    kids = [
-        (ch, conn.execute(rows.select_sql(ch, f"{ch.parent_col} IN "
-                                          f"(SELECT id FROM {table} WHERE {where})"), params))
-        for ch in t.children
-    ]  # fmt: skip
+    kids = []
+    for ch in t.children:
+        cond = f"{ch.parent_col} = ANY(ARRAY(SELECT id FROM {table} WHERE {where}))"
+        kids.append((ch, conn.execute(rows.select_sql(ch, cond), params)))
+        if log is not None:
+            log.append((_print_sql(ch, cond), params))
+    if log is not None:
+        log.append((_print_sql(t, where), params))
 
     def read() -> Docs:
         docs: Docs = {}
@@ -77,6 +91,19 @@ def fetch_later(
         return docs
 
     return read
+
+
+def _print_sql(t: rows.Table | rows.Child, where: str) -> str:
+    """One text (count and md5) that changes when the rows `where` selects change: what they
+    hold (a few rows: their text, exactly as loaded), or for a whole table each row's version
+    (`ctid`, `xmin`: a new one for every insert and update; text of a thousand boards costs
+    more), which a vacuum's freeze may change too (a needless full read, nothing missed)."""
+    if not where:
+        name = t.table if isinstance(t, rows.Child) else t.name
+        return ("SELECT count(*) || ' ' || md5(coalesce(string_agg(ctid::text || xmin::text, "
+                f"','), '')) FROM {name}")  # fmt: skip
+    return (f"SELECT count(*) || ' ' || md5(coalesce(string_agg(x::text, '|'), '')) "
+            f"FROM ({rows.select_sql(t, where)}) AS x")  # fmt: skip
 
 
 def resolve(boards: Docs, wanted: frozenset[int | str]) -> set[int]:
@@ -114,47 +141,65 @@ def above(boards: Docs, roots: set[int]) -> set[int]:
     return out
 
 
-def load_scoped(conn: psycopg.Connection[Any], scope: Scope, raw: Raw) -> Raw:
-    """Fill `raw` (the empty tables and the meta document) with what `scope` needs."""
-    raw["boards"] = fetch(conn, "boards", "")
+def load_scoped(
+    conn: psycopg.Connection[Any], scope: Scope, raw: Raw, log: Log | None = None
+) -> Raw:
+    """Fill `raw` (the empty tables and the meta document) with what `scope` needs; every
+    select but the entries' goes in `log`."""
+    raw["boards"] = fetch(conn, "boards", "", log=log)
     if scope.boards is None:  # every board: every table whole but the entries
         for t in rows.TABLES:
             if t.name not in ("boards", "entries"):
-                raw[t.name] = fetch(conn, t.name, "")
-        full = scope.full
+                raw[t.name] = fetch(conn, t.name, "", log=log)
     else:
         named = resolve(raw["boards"], scope.boards)
         shown = below(raw["boards"], named)
-        _load_boards(conn, raw, sorted(shown), sorted(above(raw["boards"], shown) | shown))
-        full = scope.full
-        if scope.own_history:
-            full = full | {int(d["id"]) for d in raw["kpis"].values() if d["board"] in named}
+        up = sorted(above(raw["boards"], shown) | shown)
+        _load_boards(conn, raw, sorted(shown), up, log)
     kpis = [(int(d["id"]), str(d["frequency"])) for d in raw["kpis"].values()]
-    raw["entries"] = entries(conn, kpis, scope, full)
+    raw["entries"] = entries(conn, kpis, scope, full_of(scope, raw))
     return raw
 
 
-def _load_boards(conn: psycopg.Connection[Any], raw: Raw, shown: list[int], up: list[int]) -> None:
+def full_of(scope: Scope, raw: Raw) -> frozenset[int]:
+    """The KPIs whose every entry a read of `scope` holds (`raw`: its boards and KPIs)."""
+    if scope.boards is None or not scope.own_history:
+        return scope.full
+    named = resolve(raw["boards"], scope.boards)
+    return scope.full | {int(d["id"]) for d in raw["kpis"].values() if d["board"] in named}
+
+
+def _load_boards(
+    conn: psycopg.Connection[Any], raw: Raw, shown: list[int], up: list[int], log: Log | None
+) -> None:
     """The rows of the boards `shown` (and what they reach) into `raw`: one pipelined round trip
     for the boards' own rows, more only for what they name elsewhere (rare)."""
     p = {"b": shown, "t": [str(b) for b in shown], "u": up}
-    mine = "SELECT id FROM kpis WHERE board = ANY(%(b)s)"
-    acts = (f"board = ANY(%(b)s) OR kpi IN ({mine}) OR (escalation IS NOT NULL AND "
-            "(escalation->>'to' = ANY(%(t)s) OR escalation->>'origin' = ANY(%(t)s)))")  # fmt: skip
-    aims = "board = ANY(%(u)s) OR id IN (SELECT goal_id FROM kpis WHERE board = ANY(%(b)s))"
-    logged = (f"(tbl = 'boards' AND ref = ANY(%(b)s)) OR (tbl = 'kpis' AND ref IN ({mine})) "
-              f"OR (tbl = 'actions' AND ref IN (SELECT id FROM actions WHERE {acts})) "
-              f"OR (tbl = 'goals' AND ref IN (SELECT id FROM goals WHERE {aims}))")  # fmt: skip
+    # `x = ANY(ARRAY(subquery))`, not `x IN (subquery)`: each arm of an OR then is an index
+    # scan (a BitmapOr), not a filter over every action or change (a follower's every read
+    # checks these, store/pg/follow.py).
+    mine = "ARRAY(SELECT id FROM kpis WHERE board = ANY(%(b)s))"
+    acts = (f"board = ANY(%(b)s) OR kpi = ANY({mine}) "
+            "OR (escalation IS NOT NULL AND escalation->>'to' = ANY(%(t)s)) "
+            "OR (escalation IS NOT NULL AND escalation->>'origin' = ANY(%(t)s))")  # fmt: skip
+    aims = (
+        "board = ANY(%(u)s) OR id = ANY(ARRAY(SELECT goal_id FROM kpis WHERE board = ANY(%(b)s)))"
+    )
+    logged = (f"(tbl = 'boards' AND ref = ANY(%(b)s)) OR (tbl = 'kpis' AND ref = ANY({mine})) "
+              "OR (tbl = 'actions' AND ref = ANY(ARRAY("
+              f"SELECT id FROM actions WHERE {acts}))) "
+              f"OR (tbl = 'goals' AND ref = ANY(ARRAY(SELECT id FROM goals WHERE {aims}))"
+              ")")  # fmt: skip
     with conn.pipeline():
         later = {
-            "kpis": fetch_later(conn, "kpis", "board = ANY(%(b)s)", p),
-            "actions": fetch_later(conn, "actions", acts, p),
-            "goals": fetch_later(conn, "goals", aims, p),
-            "reviews": fetch_later(conn, "reviews", "board = ANY(%(b)s)", p),
-            "huddles": fetch_later(conn, "huddles", "board_id = ANY(%(b)s)", p),
-            "estimates": fetch_later(conn, "estimates", f"kpi IN ({mine})", p),
-            "explanations": fetch_later(conn, "explanations", f"kpi IN ({mine})", p),
-            "changes": fetch_later(conn, "changes", logged, p),
+            "kpis": fetch_later(conn, "kpis", "board = ANY(%(b)s)", p, log),
+            "actions": fetch_later(conn, "actions", acts, p, log),
+            "goals": fetch_later(conn, "goals", aims, p, log),
+            "reviews": fetch_later(conn, "reviews", "board = ANY(%(b)s)", p, log),
+            "huddles": fetch_later(conn, "huddles", "board_id = ANY(%(b)s)", p, log),
+            "estimates": fetch_later(conn, "estimates", f"kpi = ANY({mine})", p, log),
+            "explanations": fetch_later(conn, "explanations", f"kpi = ANY({mine})", p, log),
+            "changes": fetch_later(conn, "changes", logged, p, log),
         }
         got = {name: read() for name, read in later.items()}
     raw.update(got)
@@ -165,7 +210,7 @@ def _load_boards(conn: psycopg.Connection[Any], raw: Raw, shown: list[int], up: 
     while True:
         want |= {k["counter"] for k in kpis.values() if k.get("counter") is not None}
         missing = sorted(i for i in want if str(i) not in kpis)
-        found = fetch(conn, "kpis", "id = ANY(%s)", (missing,)) if missing else {}
+        found = fetch(conn, "kpis", "id = ANY(%s)", (missing,), log) if missing else {}
         if not found:
             break  # none, or named but absent: the snapshot's checks say so, as a full read would
         kpis.update(found)
@@ -176,17 +221,17 @@ def _load_boards(conn: psycopg.Connection[Any], raw: Raw, shown: list[int], up: 
         named = {k["goal_id"] for k in kpis.values() if k.get("goal_id") is not None}
         named |= {g["parent"] for g in goals.values() if g.get("parent") is not None}
         missing = sorted(named - {int(i) for i in goals})
-        found = fetch(conn, "goals", "id = ANY(%s)", (missing,)) if missing else {}
+        found = fetch(conn, "goals", "id = ANY(%s)", (missing,), log) if missing else {}
         if not found:
             break
         goals.update(found)
         more_g += [int(i) for i in found]
     if more_k:
-        raw["estimates"].update(fetch(conn, "estimates", "kpi = ANY(%s)", (more_k,)))
-        raw["explanations"].update(fetch(conn, "explanations", "kpi = ANY(%s)", (more_k,)))
+        raw["estimates"].update(fetch(conn, "estimates", "kpi = ANY(%s)", (more_k,), log))
+        raw["explanations"].update(fetch(conn, "explanations", "kpi = ANY(%s)", (more_k,), log))
     if more_k or more_g:
         more = "(tbl = 'kpis' AND ref = ANY(%s)) OR (tbl = 'goals' AND ref = ANY(%s))"
-        raw["changes"].update(fetch(conn, "changes", more, (more_k, more_g)))
+        raw["changes"].update(fetch(conn, "changes", more, (more_k, more_g), log))
 
 
 def entries(
@@ -196,31 +241,52 @@ def entries(
     full: frozenset[int] = frozenset(),
 ) -> Docs:
     """The entries of `kpis` (id, frequency) that `scope` asks for (every one of `full`'s)."""
-    t = rows.BY_NAME["entries"]
     if not kpis:
         return {}
-    ids = [k for k, _ in kpis]
-    if scope.periods is None and scope.since is None:
-        found = conn.execute(rows.select_sql(t, "kpi = ANY(%s)"), (ids,))
-    else:
-        # Each KPI's first day wanted: the start of its `periods`-th latest period with entries
-        # (a backward walk of its index), or `since` if earlier; every day for the `full` ones.
-        cut = (
-            "WITH w AS (SELECT w0.k, CASE WHEN w0.k = ANY(%(full)s) THEN '-infinity'::date "
-            "ELSE least(%(since)s::date, CASE WHEN %(n)s::int IS NULL THEN NULL "
-            # A daily KPI's periods are its days: a short backward walk of the index.
-            "WHEN w0.f = 'daily' THEN (SELECT min(p) FROM (SELECT DISTINCT e.date AS p "
-            "FROM entries e WHERE e.kpi = w0.k ORDER BY p DESC LIMIT %(n)s) AS s) ELSE ("
-            f"SELECT min(p) FROM (SELECT DISTINCT {_PERIOD} AS p FROM entries e "
-            "WHERE e.kpi = w0.k ORDER BY p DESC LIMIT %(n)s) AS s) END) END AS s "
-            "FROM unnest(%(ids)s::bigint[], %(freqs)s::text[]) AS w0(k, f)) "
-        )
-        sel = rows.select_sql(t, "", "JOIN w ON kpi = w.k AND date >= w.s")
-        params = {"full": sorted(full), "since": scope.since, "n": scope.periods,
-                  "ids": ids, "freqs": [f for _, f in kpis]}  # fmt: skip
-        found = conn.execute(cut + sel, params)
+    sql, params = entries_sql(kpis, scope, full)
+    return entry_docs(conn.execute(sql, params))
+
+
+def entry_docs(found: Any) -> Docs:
+    """The documents of the rows `entries_sql` selected (a cursor)."""
+    t = rows.BY_NAME["entries"]
     docs: Docs = {}
     for r in found:
         doc = rows.row_doc(t.cols, r, t)
         docs[str(doc["id"])] = doc
     return docs
+
+
+def entries_sql(
+    kpis: list[tuple[int, str]],
+    scope: Scope,
+    full: frozenset[int] = frozenset(),
+    with_: str = "",
+    only: str = "",
+) -> tuple[str, dict[str, Any]]:
+    """The select of `entries`: `with_`, common table expressions to put first (`name AS
+    (...), `), and `only`, a condition on a KPI's id `{k}` that keeps some of `kpis`."""
+    t = rows.BY_NAME["entries"]
+    ids = [k for k, _ in kpis]
+    if scope.periods is None and scope.since is None:
+        where = "kpi = ANY(%(ids)s)" + (f" AND {only.format(k='kpi')}" if only else "")
+        first = f"WITH {with_.rstrip(', ')} " if with_ else ""
+        return first + rows.select_sql(t, where), {"ids": ids}
+    # Each KPI's first day wanted: the start of its `periods`-th latest period with entries
+    # (a backward walk of its index), or `since` if earlier; every day for the `full` ones.
+    cut = (
+        f"WITH {with_}w AS (SELECT w0.k, CASE WHEN w0.k = ANY(%(full)s) THEN '-infinity'::date "
+        "ELSE least(%(since)s::date, CASE WHEN %(n)s::int IS NULL THEN NULL "
+        # A daily KPI's periods are its days: a short backward walk of the index.
+        "WHEN w0.f = 'daily' THEN (SELECT min(p) FROM (SELECT DISTINCT e.date AS p "
+        "FROM entries e WHERE e.kpi = w0.k ORDER BY p DESC LIMIT %(n)s) AS s) ELSE ("
+        f"SELECT min(p) FROM (SELECT DISTINCT {_PERIOD} AS p FROM entries e "
+        "WHERE e.kpi = w0.k ORDER BY p DESC LIMIT %(n)s) AS s) END) END AS s "
+        "FROM unnest(%(ids)s::bigint[], %(freqs)s::text[]) AS w0(k, f)"
+        + (f" WHERE {only.format(k='w0.k')}" if only else "")
+        + ") "
+    )
+    sel = rows.select_sql(t, "", "JOIN w ON kpi = w.k AND date >= w.s")
+    params = {"full": sorted(full), "since": scope.since, "n": scope.periods,
+              "ids": ids, "freqs": [f for _, f in kpis]}  # fmt: skip
+    return cut + sel, params
