@@ -278,16 +278,16 @@ def _record(
     return _append(raw, path, kpi, value, day, board, plan, note, who, at).recorded(day, today, now)
 
 
-@dataclass(frozen=True)
 class _Appended:
     """An entry appended to the parsed store, and what its status line needs: the small
-    tables and the entries table (read, never changed, after the write)."""
+    tables and the entries table (read, never changed, after the write). (A plain class: a
+    dataclass costs a record about a millisecond of start-up to build.)"""
 
-    snap: Snapshot
-    kpi: Kpi
-    entries: EntriesTable
-    doc: Doc
-    key: str  # its TinyDB key
+    __slots__ = ("doc", "entries", "key", "kpi", "snap")
+
+    def __init__(self, snap: Snapshot, kpi: Kpi, entries: EntriesTable, doc: Doc, key: str) -> None:
+        self.snap, self.kpi, self.entries, self.doc = snap, kpi, entries, doc
+        self.key = key  # its TinyDB key
 
     def recorded(self, day: date, today: date, now: datetime | None) -> Recorded:
         """The status line's view of the KPI, and the value this one supersedes."""
@@ -376,15 +376,19 @@ def _add(
     return _Appended(snap, k, table_of_entries, stored, key)
 
 
-@dataclass(frozen=True)
 class EntriesTable:
     """What the fast path learned while checking the entries table."""
 
-    entries: dict[str, Doc]
-    kpis: set[int]  # every KPI an entry names
-    max_id: int  # the largest entry id (0 when none)
-    max_key: int  # the largest TinyDB key (0 when none)
-    ids: set[int]  # every entry's id
+    __slots__ = ("entries", "ids", "kpis", "max_id", "max_key")
+
+    def __init__(
+        self, entries: dict[str, Doc], kpis: set[int], max_id: int, max_key: int, ids: set[int]
+    ) -> None:
+        self.entries = entries
+        self.kpis = kpis  # every KPI an entry names
+        self.max_id = max_id  # the largest entry id (0 when none)
+        self.max_key = max_key  # the largest TinyDB key (0 when none)
+        self.ids = ids  # every entry's id
 
     def of(self, wanted: set[int]) -> list[tuple[str, Doc]]:
         """The (key, document) pairs of the `wanted` KPIs' entries."""
