@@ -399,43 +399,52 @@ def check_entries(entries: object) -> EntriesTable:
     """Check every entry as `codec.decode_entry` accepts it on its fast path, without building
     it; raise `_Fallback` at the first doubt (the general path then names what is wrong).
 
-    One plain loop: measured against one `map` pass per field, it is 2.7 times faster."""
+    One plain loop for the documents' fields (measured against one `map` pass per field, it is
+    2.7 times faster), with no method call in it (an optional field is tested with `in`: about
+    a fifth less time than `.get` at 100,000 entries), then the sets and the keys in C."""
     if type(entries) is not dict:
         raise _Fallback("the entries table is not an object")
-    ids: set[int] = set()
-    kpis: set[int] = set()
-    days: set[str] = set()
-    max_key = 0
     lo, hi = -LIMIT, LIMIT
+    docs = entries.values()
     try:
-        for key, d in entries.items():
-            i, k, v, day = d["id"], d["kpi"], d["value"], d["date"]
-            p = d.get("plan")
+        for d in docs:
+            v = d["value"]
             if not (
-                type(i) is int
-                and i > 0
-                and type(k) is int
+                type(d["id"]) is int
+                and d["id"] > 0
+                and type(d["kpi"]) is int
                 and (type(v) is float or type(v) is int)
                 and lo <= v <= hi  # NaN and infinities fail here
-                and (p is None or ((type(p) is float or type(p) is int) and lo <= p <= hi))
-                and type(day) is str
-                and type(d.get("note", "")) is str
-                and type(d.get("who", "")) is str
-                and type(d.get("at", "")) is str
-                # TinyDB rewrites every key as str(int(key)) when it inserts: the same text
-                and key.isdigit()
-                and key.isascii()
-                and key[0] != "0"
+                and type(d["date"]) is str
+                and (
+                    "plan" not in d
+                    or (p := d["plan"]) is None
+                    or ((type(p) is float or type(p) is int) and lo <= p <= hi)
+                )
+                and ("note" not in d or type(d["note"]) is str)
+                and ("who" not in d or type(d["who"]) is str)
+                and ("at" not in d or type(d["at"]) is str)
             ):
-                raise _Fallback(f"entry {key} needs the full check")
-            ids.add(i)
-            kpis.add(k)
-            days.add(day)
-            n = int(key)
-            if n > max_key:
-                max_key = n
+                raise _Fallback("an entry needs the full check")
+        ids = {d["id"] for d in docs}
         if len(ids) != len(entries):
             raise _Fallback("two entries share an id")
+        kpis = {d["kpi"] for d in docs}
+        days = {d["date"] for d in docs}
+        # TinyDB rewrites every key as str(int(key)) when it inserts: each must be that text,
+        # ASCII digits without a leading zero (and no key may hold the separator).
+        keys = "\n".join(entries)
+        if entries and not (
+            keys.isascii()
+            and keys.replace("\n", "").isdigit()
+            and keys.count("\n") == len(entries) - 1
+            and not keys.startswith(("0", "\n"))
+            and "\n0" not in keys
+            and "\n\n" not in keys
+            and not keys.endswith("\n")
+        ):
+            raise _Fallback("a key TinyDB would rewrite")
+        max_key = max(map(int, entries), default=0)
         for day in days:
             date.fromisoformat(day)
     except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:

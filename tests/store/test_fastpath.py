@@ -378,3 +378,49 @@ def test_a_second_passing_while_waiting_gives_the_time_of_the_write(
     doc = max(raw["entries"].values(), key=lambda d: d["id"])
     assert doc["value"] == 870.0 and doc["at"] == "2026-11-20T09:30:01Z" == fast.entry.at
     assert raw["meta"]["1"]["last_change"]["at"] == "2026-11-20T09:30:01Z"
+
+
+def _doc(i: int, **kw: Any) -> dict[str, Any]:
+    return {"id": i, "kpi": 1, "value": 1.0, "date": "2026-11-20", **kw}
+
+
+@pytest.mark.parametrize(
+    "keys", [["01"], [""], ["1", ""], ["", "1"], ["1\n2"], ["1\n", "2"], ["١"], ["+1"], [" 1"]]
+)
+def test_keys_other_than_tinydbs_own_text_are_not_vouched_for(keys: list[str]) -> None:
+    table = {k: _doc(i + 1) for i, k in enumerate(keys)}
+    with pytest.raises(fastpath._Fallback):
+        fastpath.check_entries(table)
+
+
+FIELDS: dict[str, dict[str, Any]] = {
+    "a bool id": {"id": True},
+    "id 0": {"id": 0},
+    "a bool KPI": {"kpi": False},
+    "a bool value": {"value": True},
+    "a NaN value": {"value": float("nan")},
+    "a text plan": {"plan": "1"},
+    "an infinite plan": {"plan": float("inf")},
+    "a null note": {"note": None},
+    "a number for who": {"who": 1},
+    "a list for at": {"at": []},
+    "no date": {"date": None},
+    "a date that is not one": {"date": "2026-13-01"},
+}
+
+
+@pytest.mark.parametrize("what", sorted(FIELDS))
+def test_a_field_the_decoder_refuses_is_not_vouched_for(what: str) -> None:
+    table = {"1": _doc(1), "2": _doc(2, **FIELDS[what])}
+    with pytest.raises(fastpath._Fallback):
+        fastpath.check_entries(table)
+
+
+def test_what_the_decoder_accepts_is_vouched_for() -> None:
+    table = {
+        "1": _doc(1),
+        "2": _doc(2, plan=None, note="", who="ana", at="2026-11-20T09:00:00Z"),
+        "10": _doc(3, kpi=2, value=-5, plan=7),
+    }
+    got = fastpath.check_entries(table)
+    assert (got.kpis, got.ids, got.max_id, got.max_key) == ({1, 2}, {1, 2, 3}, 3, 10)
