@@ -78,10 +78,12 @@ def record(
     """Record an actual (see `store.ops.record`, which this serves); `fallback` is the general
     path, called with the same arguments when the store needs it.
 
-    Under the lock: the read and the write, and the parse, checks, append and serialisation
-    unless the file's bytes are still those `_prepare` worked from just before the lock. Who is
-    looked up before it, the folder synced and the status line (decoding the KPI's entries and
-    judging them) worked out after it, from documents nobody else can change."""
+    Under the lock: the read and the write. When the file's bytes are still those `_prepare`
+    worked from just before the lock, nothing else; when only records came in between (other
+    writers queued with us), their entries are checked and ours is appended after them in the
+    bytes (`_splice`); else the parse, checks, append and serialisation are done again there.
+    Who is looked up before it, the folder synced and the status line (decoding the KPI's
+    entries and judging them) worked out after it, from documents nobody else can change."""
     from .db import utcnow, whoami
 
     if store.engine != "file":  # another engine takes the general path (PostgreSQL: its own)
