@@ -10,7 +10,8 @@ record process is the console script's: `import re, sys`, then its target (`tui.
 or `tui.cli.main` in a tree from before the lean start). Then `--writers` threads at once, each
 running record processes back to back on one store of `--writer-size` entries, for each tree
 twice (before, after, after, before): records per second, and the lock's hold time under them.
-Prints Markdown; timings, never assertions.
+Also prints the CPU time (user + system) of the same sequential processes, steadier than wall
+time on a shared machine. Prints Markdown; timings, never assertions.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import sys
@@ -30,6 +32,16 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from bench_scale import BARE, HOLD, env, timed  # noqa: E402
 from make_store import make_store  # noqa: E402
+
+
+def cpu_of(argv: list[str], e: dict[str, str], cwd: Path, into: list[float]) -> tuple[float, str]:
+    """`timed`, and the child's CPU time, user plus system, added to `into` (nothing else runs
+    meanwhile): steadier than the wall time on a busy machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    got = timed(argv, e, cwd)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    into.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return got
 
 
 def writers(
@@ -81,6 +93,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-ab-"))
     load0, t0 = os.getloadavg(), time.time()
     times: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
     holds: dict[str, list[float]] = {}
     try:
         stores = {}
@@ -93,7 +106,7 @@ def main() -> int:
                 stores[name, n] = p
         py0 = trees["after"][1]
         for r in range(a.repeats):
-            took = timed([py0, "-c", "pass"], env(HERE.parent), tmp)[0]
+            took = cpu_of([py0, "-c", "pass"], env(HERE.parent), tmp, cpu.setdefault("pass", []))[0]
             times.setdefault("pass", []).append(took)
             took = timed([py0, "-c", "import orjson"], env(HERE.parent), tmp)[0]
             times.setdefault("orjson", []).append(took)
@@ -102,13 +115,14 @@ def main() -> int:
                 times.setdefault(f"bare {n}", []).append(
                     timed([py0, "-c", BARE, str(p)], env(HERE.parent), tmp)[0]
                 )
-                times.setdefault(f"floor {n}", []).append(
-                    timed([py0, str(HERE / "floor.py"), str(p)], env(HERE.parent), tmp)[0]
-                )
+                floor = [py0, str(HERE / "floor.py"), str(p)]
+                into = cpu.setdefault(f"floor {n}", [])
+                took = cpu_of(floor, env(HERE.parent), tmp, into)[0]
+                times.setdefault(f"floor {n}", []).append(took)
                 for name, (root, py) in trees.items():
                     argv = [py, "-c", HOLD, str(root), "--store", str(stores[name, n]), "record",
                             "Output", str(10 + r)]  # fmt: skip
-                    took, err = timed(argv, env(root), tmp)
+                    took, err = cpu_of(argv, env(root), tmp, cpu.setdefault(f"{name} {n}", []))
                     times.setdefault(f"{name} {n}", []).append(took)
                     for line in err.splitlines():
                         if line.startswith("HOLD "):
@@ -143,6 +157,15 @@ def main() -> int:
         print(f"| {n:,} | {ms(m['pass'])} | {ms(m[f'bare {n}'])} | {ms(fl)} | {ms(b)} | {ms(f)} | "
               f"{b / m['pass']:.1f} | {f / m['pass']:.1f} | {b / fl:.2f} | {f / fl:.2f} | "
               f"{ms(h[f'before {n}'])} | {ms(h[f'after {n}'])} |")  # fmt: skip
+    c = {k: statistics.median(v) for k, v in cpu.items()}
+    print("\nCPU time (user + system) of the same processes, medians:\n")
+    print("| store | `python -c pass` | floor | record before | record after | before ÷ pass | "
+          "after ÷ pass | before ÷ floor | after ÷ floor |")  # fmt: skip
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n in sizes:
+        b, f, fl = c[f"before {n}"], c[f"after {n}"], c[f"floor {n}"]
+        print(f"| {n:,} | {ms(c['pass'])} | {ms(fl)} | {ms(b)} | {ms(f)} | {b / c['pass']:.1f} | "
+              f"{f / c['pass']:.1f} | {b / fl:.2f} | {f / fl:.2f} |")  # fmt: skip
     for name, runs in contended.items():
         done = sum(r[0] for r in runs)
         wall = sum(r[1] for r in runs)

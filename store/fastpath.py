@@ -29,6 +29,7 @@ from .codec.fields import LIMIT
 from .model import Entry, Kpi
 from .rules import KpiView, view_kpis
 from .snapshot import Snapshot
+from .splice import Layout, appended, compose, layout, member
 from .storage import (
     locked,
     missing,
@@ -77,10 +78,12 @@ def record(
     """Record an actual (see `store.ops.record`, which this serves); `fallback` is the general
     path, called with the same arguments when the store needs it.
 
-    Under the lock: the read and the write, and the parse, checks, append and serialisation
-    unless the file's bytes are still those `_prepare` worked from just before the lock. Who is
-    looked up before it, the folder synced and the status line (decoding the KPI's entries and
-    judging them) worked out after it, from documents nobody else can change."""
+    Under the lock: the read and the write. When the file's bytes are still those `_prepare`
+    worked from just before the lock, nothing else; when only records came in between (other
+    writers queued with us), their entries are checked and ours is appended after them in the
+    bytes (`_splice`); else the parse, checks, append and serialisation are done again there.
+    Who is looked up before it, the folder synced and the status line (decoding the KPI's
+    entries and judging them) worked out after it, from documents nobody else can change."""
     from .db import utcnow, whoami
 
     if store.engine != "file":  # another engine takes the general path (PostgreSQL: its own)
@@ -105,9 +108,14 @@ def record(
                 at = utcnow()
                 if at != early.at:  # a second passed: the write's time, as always
                     added.doc["at"] = raw["meta"]["1"]["last_change"]["at"] = at
-                    out = raw
+                    out = early.output() if early.lay is not None else raw
+            elif early is not None and (
+                spliced := _splice(early, blob, path, kpi, value, day, board, plan, note, who)
+            ):
+                # Only records got in between: just their entries checked, ours appended.
+                raw, (added, out) = early.raw, spliced
             else:
-                early = None  # changed since (another writer): let go of it before parsing
+                early = None  # changed otherwise (or no early work): let go of it first
                 if not blob.strip():
                     raise missing(store.path)
                 raw = parse(store.path, blob)
@@ -135,13 +143,24 @@ _Checked = tuple["EntriesTable", Snapshot]
 
 
 class _Early:
-    """A record worked out before the lock: the bytes it read, the store with the entry
-    appended, the bytes to write, and the time it wrote into them."""
+    """A record worked out before the lock: the bytes it read (and their `lay`out, when they
+    are canonical), the store with the entry appended, the bytes to write, and the time it
+    wrote into them."""
 
-    __slots__ = ("added", "at", "blob", "out", "raw")
+    __slots__ = ("added", "at", "blob", "lay", "out", "raw")
 
-    def __init__(self, blob: bytes, raw: Raw, added: _Appended, out: bytes, at: str) -> None:
-        self.blob, self.raw, self.added, self.out, self.at = blob, raw, added, out, at
+    def __init__(
+        self, blob: bytes, lay: Layout | None, raw: Raw, added: _Appended, out: bytes, at: str
+    ) -> None:
+        self.blob, self.lay, self.raw = blob, lay, raw
+        self.added, self.out, self.at = added, out, at
+
+    def output(self) -> bytes:
+        """The bytes to write, made again from `blob` (its layout known) after a change to
+        the appended entry or to `meta` (the time of the write)."""
+        assert self.lay is not None
+        added = self.added
+        return compose(self.blob, self.lay, self.raw["meta"], member(added.key, added.doc))
 
 
 def _prepare(
@@ -158,9 +177,10 @@ def _prepare(
     need no lock: a write replaces the file whole): read, parse, check, append, serialise.
 
     Under the lock the file is read again; when its bytes are still these, this is what the
-    lock's holder would compute, and only the write is left; else all of it is done again
-    there. None at the first doubt (not a regular file, broken, to migrate, not one the fast
-    path vouches for, no such KPI): then everything happens under the lock, which says what is
+    lock's holder would compute, and only the write is left; when only records came in
+    between, only their entries are checked (`_splice`); else all of it is done again there.
+    None at the first doubt (not a regular file, broken, to migrate, not one the fast path
+    vouches for, no such KPI): then everything happens under the lock, which says what is
     wrong exactly as before."""
     from .db import utcnow
 
@@ -172,11 +192,72 @@ def _prepare(
         raw = parse(path, blob)
         if schema.migrate(raw, str(path)):
             return None
+        checked = _check(raw, str(path))
+        lay = layout(blob, raw)  # before the append: the bytes as they are
         at = utcnow()
-        added = _add(raw, _check(raw, str(path)), kpi, value, day, board, plan, note, who, at)
-        return _Early(blob, raw, added, orjson.dumps(raw), at)
+        added = _add(raw, checked, kpi, value, day, board, plan, note, who, at)
+        if lay is None:
+            return _Early(blob, None, raw, added, orjson.dumps(raw), at)
+        out = compose(blob, lay, raw["meta"], member(added.key, added.doc))
+        return _Early(blob, lay, raw, added, out, at)
     except Exception:  # any doubt: the work is done under the lock instead
         return None
+
+
+def _splice(
+    early: _Early,
+    blob: bytes,
+    path: str,
+    kpi: Ref,
+    value: float,
+    day: date,
+    board: Ref | None,
+    plan: float | None,
+    note: str,
+    who: str,
+) -> tuple[_Appended, bytes] | None:
+    """Under the lock, the file is no longer what `early` read: when only records came in
+    between (`splice.appended`: a new `meta` alike but for the entries' id sequence and
+    `last_change`, and entries appended), check just the new entries as `_check` checks
+    every one, append ours after them and give the bytes to write, which are what the
+    general path would write. None otherwise: then everything is done again.
+
+    `early` is used up either way (its store is the one appended to)."""
+    from .db import utcnow
+
+    lay = early.lay
+    if lay is None:
+        return None
+    got = appended(early.blob, lay, blob)
+    if got is None:
+        return None
+    raw, old = early.raw, early.added
+    table = old.entries
+    try:
+        new = check_entries(got.entries)
+        if new.ids & table.ids or (got.entries and min(map(int, got.entries)) <= table.max_key):
+            return None  # an id used twice, or a key TinyDB would have given already
+        if new.kpis - old.snap.kpis.keys():
+            return None
+        codec.decode_change(got.meta.get("1", {}))  # what the general path checks of meta
+    except (_Fallback, codec.Malformed):
+        return None
+    # The early store less our early entry, plus theirs: the file as it is now.
+    del table.entries[old.key]
+    table.entries.update(got.entries)
+    merged = EntriesTable(
+        table.entries,
+        table.kpis | new.kpis,
+        max(table.max_id, new.max_id),
+        max(table.max_key, new.max_key),
+        table.ids | new.ids,
+    )
+    raw["meta"] = got.meta
+    added = _add(raw, (merged, old.snap), kpi, value, day, board, plan, note, who, utcnow())
+    members = orjson.dumps(got.entries)[1:-1]
+    ours = member(added.key, added.doc)
+    out = compose(early.blob, lay, raw["meta"], members + b"," + ours if members else ours)
+    return added, out
 
 
 def _record(
@@ -199,15 +280,16 @@ def _record(
     return _append(raw, path, kpi, value, day, board, plan, note, who, at).recorded(day, today, now)
 
 
-@dataclass(frozen=True)
 class _Appended:
     """An entry appended to the parsed store, and what its status line needs: the small
-    tables and the entries table (read, never changed, after the write)."""
+    tables and the entries table (read, never changed, after the write). (A plain class: a
+    dataclass costs a record about a millisecond of start-up to build.)"""
 
-    snap: Snapshot
-    kpi: Kpi
-    entries: EntriesTable
-    doc: Doc
+    __slots__ = ("doc", "entries", "key", "kpi", "snap")
+
+    def __init__(self, snap: Snapshot, kpi: Kpi, entries: EntriesTable, doc: Doc, key: str) -> None:
+        self.snap, self.kpi, self.entries, self.doc = snap, kpi, entries, doc
+        self.key = key  # its TinyDB key
 
     def recorded(self, day: date, today: date, now: datetime | None) -> Recorded:
         """The status line's view of the KPI, and the value this one supersedes."""
@@ -290,19 +372,25 @@ def _add(
     doc = {"id": int(seq["entries"]), **codec.entry_doc(k.id, day, value, plan, note),
            "who": who, "at": at}  # fmt: skip
     stored = dict(doc)
-    raw["entries"][str(table_of_entries.max_key + 1)] = stored
+    key = str(table_of_entries.max_key + 1)
+    raw["entries"][key] = stored
     meta["last_change"] = {"who": who, "at": at, "what": f"recorded {k.name} = {value:g}"}
-    return _Appended(snap, k, table_of_entries, stored)
+    return _Appended(snap, k, table_of_entries, stored, key)
 
 
-@dataclass(frozen=True)
 class EntriesTable:
     """What the fast path learned while checking the entries table."""
 
-    entries: dict[str, Doc]
-    kpis: set[int]  # every KPI an entry names
-    max_id: int  # the largest entry id (0 when none)
-    max_key: int  # the largest TinyDB key (0 when none)
+    __slots__ = ("entries", "ids", "kpis", "max_id", "max_key")
+
+    def __init__(
+        self, entries: dict[str, Doc], kpis: set[int], max_id: int, max_key: int, ids: set[int]
+    ) -> None:
+        self.entries = entries
+        self.kpis = kpis  # every KPI an entry names
+        self.max_id = max_id  # the largest entry id (0 when none)
+        self.max_key = max_key  # the largest TinyDB key (0 when none)
+        self.ids = ids  # every entry's id
 
     def of(self, wanted: set[int]) -> list[tuple[str, Doc]]:
         """The (key, document) pairs of the `wanted` KPIs' entries."""
@@ -313,48 +401,57 @@ def check_entries(entries: object) -> EntriesTable:
     """Check every entry as `codec.decode_entry` accepts it on its fast path, without building
     it; raise `_Fallback` at the first doubt (the general path then names what is wrong).
 
-    One plain loop: measured against one `map` pass per field, it is 2.7 times faster."""
+    One plain loop for the documents' fields (measured against one `map` pass per field, it is
+    2.7 times faster), with no method call in it (an optional field is tested with `in`: about
+    a fifth less time than `.get` at 100,000 entries), then the sets and the keys in C."""
     if type(entries) is not dict:
         raise _Fallback("the entries table is not an object")
-    ids: set[int] = set()
-    kpis: set[int] = set()
-    days: set[str] = set()
-    max_key = 0
     lo, hi = -LIMIT, LIMIT
+    docs = entries.values()
     try:
-        for key, d in entries.items():
-            i, k, v, day = d["id"], d["kpi"], d["value"], d["date"]
-            p = d.get("plan")
+        for d in docs:
+            v = d["value"]
             if not (
-                type(i) is int
-                and i > 0
-                and type(k) is int
+                type(d["id"]) is int
+                and d["id"] > 0
+                and type(d["kpi"]) is int
                 and (type(v) is float or type(v) is int)
                 and lo <= v <= hi  # NaN and infinities fail here
-                and (p is None or ((type(p) is float or type(p) is int) and lo <= p <= hi))
-                and type(day) is str
-                and type(d.get("note", "")) is str
-                and type(d.get("who", "")) is str
-                and type(d.get("at", "")) is str
-                # TinyDB rewrites every key as str(int(key)) when it inserts: the same text
-                and key.isdigit()
-                and key.isascii()
-                and key[0] != "0"
+                and type(d["date"]) is str
+                and (
+                    "plan" not in d
+                    or (p := d["plan"]) is None
+                    or ((type(p) is float or type(p) is int) and lo <= p <= hi)
+                )
+                and ("note" not in d or type(d["note"]) is str)
+                and ("who" not in d or type(d["who"]) is str)
+                and ("at" not in d or type(d["at"]) is str)
             ):
-                raise _Fallback(f"entry {key} needs the full check")
-            ids.add(i)
-            kpis.add(k)
-            days.add(day)
-            n = int(key)
-            if n > max_key:
-                max_key = n
+                raise _Fallback("an entry needs the full check")
+        ids = {d["id"] for d in docs}
         if len(ids) != len(entries):
             raise _Fallback("two entries share an id")
+        kpis = {d["kpi"] for d in docs}
+        days = {d["date"] for d in docs}
+        # TinyDB rewrites every key as str(int(key)) when it inserts: each must be that text,
+        # ASCII digits without a leading zero (and no key may hold the separator).
+        keys = "\n".join(entries)
+        if entries and not (
+            keys.isascii()
+            and keys.replace("\n", "").isdigit()
+            and keys.count("\n") == len(entries) - 1
+            and not keys.startswith(("0", "\n"))
+            and "\n0" not in keys
+            and "\n\n" not in keys
+            and not keys.endswith("\n")
+        ):
+            raise _Fallback("a key TinyDB would rewrite")
+        max_key = max(map(int, entries), default=0)
         for day in days:
             date.fromisoformat(day)
     except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
         raise _Fallback("an entry needs the full check") from exc
-    return EntriesTable(entries, kpis, max(ids, default=0), max_key)
+    return EntriesTable(entries, kpis, max(ids, default=0), max_key, ids)
 
 
 __all__ = ["EntriesTable", "Recorded", "check_entries", "record"]

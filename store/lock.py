@@ -82,7 +82,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from types import FrameType
@@ -111,14 +110,15 @@ NOTICE_AFTER = 1.0  # seconds of waiting before `on_wait` hears whom we wait for
 TICK = 0.25  # how often a blocked main thread wakes to look at the clock
 
 
-@dataclass(frozen=True)
 class Grant:
-    """One acquisition, for tests and benchmarks (`observe`): monotonic seconds, system-wide."""
+    """One acquisition, for tests and benchmarks (`observe`): monotonic seconds, system-wide.
+    (A plain class: a dataclass costs every record about a millisecond of start-up.)"""
 
-    ticket: int | None  # None: flock alone (read-only lock file, network filesystem)
-    asked: float
-    got: float
-    released: float
+    __slots__ = ("asked", "got", "released", "ticket")
+
+    def __init__(self, ticket: int | None, asked: float, got: float, released: float) -> None:
+        self.ticket = ticket  # None: flock alone (read-only lock file, network filesystem)
+        self.asked, self.got, self.released = asked, got, released
 
 
 observe: Callable[[Grant], None] | None = None  # told of every release; tests and benches set it

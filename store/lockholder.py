@@ -7,7 +7,6 @@ import os
 import sys
 import time
 from contextlib import suppress
-from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -30,14 +29,19 @@ from .lockfile import (
 # --- who holds it --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class _Who:
-    pid: int
-    login: str
-    cmd: str
-    host: str  # "" when it is this machine
-    since: float | None  # wall-clock time it got the lock (or asked), when known
-    state: str  # "running", "stopped", or "" (another host: cannot tell)
+    """Who holds or waits for the lock, from its record. (Plain classes here: a dataclass
+    costs every record about a millisecond of start-up to build, for a line it rarely says.)"""
+
+    __slots__ = ("cmd", "host", "login", "pid", "since", "state")
+
+    def __init__(
+        self, pid: int, login: str, cmd: str, host: str, since: float | None, state: str
+    ) -> None:
+        self.pid, self.login, self.cmd = pid, login, cmd
+        self.host = host  # "" when it is this machine
+        self.since = since  # wall-clock time it got the lock (or asked), when known
+        self.state = state  # "running", "stopped", or "" (another host: cannot tell)
 
     def name(self) -> str:
         where = f" on {self.host}" if self.host else ""
@@ -47,11 +51,15 @@ class _Who:
         return "" if self.since is None else _duration(max(time.time() - self.since, 0.0))
 
 
-@dataclass(frozen=True)
 class _Blocker:
-    who: _Who | None
-    role: str  # "holds" the lock, or is "queued" ahead of us
-    ahead: int  # other writers queued ahead of us
+    """Whom a waiting writer waits for, and how many are ahead of it."""
+
+    __slots__ = ("ahead", "role", "who")
+
+    def __init__(self, who: _Who | None, role: str, ahead: int) -> None:
+        self.who = who
+        self.role = role  # "holds" the lock, or is "queued" ahead of us
+        self.ahead = ahead  # other writers queued ahead of us
 
     def waiting(self) -> str:
         w = self.who

@@ -312,3 +312,93 @@ def test_mode_and_group_survive_a_write_by_another_user(shared_dir: Path, setup:
     assert got == [(1.0, "nobody"), (2.0, "root"), (3.0, "nobody")]
     assert second["id"] == 3
     assert sorted(p.name for p in folder.iterdir()) == ["team.json", "team.json.lock"]
+
+
+# A writer whose first record waits, after its read before the lock, until every writer has
+# read: all but the first to get the lock then find the file changed by records alone, and
+# append to it (`fastpath._splice`). It acknowledges each record that returned.
+SPLICING_WRITER = """
+path, go, me, n, barrier, writers, kpi = (sys.argv[1], sys.argv[2], int(sys.argv[3]),
+    int(sys.argv[4]), sys.argv[5], int(sys.argv[6]), sys.argv[7])
+from store import fastpath
+real_prepare, real_splice = fastpath._prepare, fastpath._splice
+spliced = []
+def prepare(*a):
+    early = real_prepare(*a)
+    if not os.path.exists(os.path.join(barrier, str(me))):
+        open(os.path.join(barrier, str(me)), "w").close()
+        while len(os.listdir(barrier)) < writers:
+            time.sleep(0.001)
+    return early
+def splice(*a):
+    got = real_splice(*a)
+    spliced.append(got is not None)
+    return got
+fastpath._prepare, fastpath._splice = prepare, splice
+store = Store(path)
+print("ready", flush=True)
+while not os.path.exists(go):
+    time.sleep(0.001)
+for i in range(n):
+    done = ops.record(store, kpi, me * 1000 + i, date(2026, 11, 20), date(2026, 11, 20))
+    print("ack", done.entry.id, done.entry.value, flush=True)
+print("spliced", sum(spliced), flush=True)
+"""
+
+
+def test_writers_whose_reads_went_stale_append_and_lose_nothing(tmp_path: Path) -> None:
+    """8 processes, records on four KPIs of a store with history: every acknowledged record is
+    in the file once, under the next key and id, and the file is what teamboard writes
+    (canonical, and it reads without a complaint). The first records' reads before the lock
+    all go stale on purpose, so that the splice is taken (and counted)."""
+    store = Store(tmp_path / "team.json")
+    build(store, TODAY)
+    before = orjson.loads(store.path.read_bytes())["entries"]
+    kpis = ["Daily output", "Scrap cost", "On-time delivery", "Units per hour"]
+    n_writers, n_records = 8, 12
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    go = tmp_path / "go"
+    procs = [
+        spawn(
+            SPLICING_WRITER,
+            str(store.path),
+            str(go),
+            str(w),
+            str(n_records),
+            str(barrier),
+            str(n_writers),
+            kpis[w % len(kpis)],
+        )
+        for w in range(n_writers)
+    ]
+    try:
+        for p in procs:
+            assert readline(p.stdout) == "ready"
+        go.touch()
+        outs = []
+        for p in procs:
+            out, err = p.communicate(timeout=DEADLINE * 2)
+            assert p.returncode == 0, err
+            outs.append(out.splitlines())
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    acks = [line.split() for out in outs for line in out if line.startswith("ack ")]
+    spliced = sum(int(out[-1].split()[1]) for out in outs)
+    assert len(acks) == n_writers * n_records
+    assert spliced >= n_writers - 1
+    blob = store.path.read_bytes()
+    raw = orjson.loads(blob)
+    assert orjson.dumps(raw) == blob
+    entries = raw["entries"]
+    new = {k: d for k, d in entries.items() if k not in before}
+    assert list(entries)[: len(before)] == list(before)
+    assert [int(k) for k in new] == list(range(len(before) + 1, len(entries) + 1))
+    assert sorted((d["id"], d["value"]) for d in new.values()) == sorted(
+        (int(i), float(v)) for _, i, v in acks
+    )
+    assert raw["meta"]["1"]["seq"]["entries"] == max(d["id"] for d in entries.values())
+    snap = store.read()  # every check the board makes
+    assert snap.entry_count == len(before) + n_writers * n_records

@@ -239,28 +239,131 @@ def test_the_lock_is_held_only_for_the_read_and_the_write(
     assert demo_store.path.read_bytes() == whole.path.read_bytes()
 
 
-def test_a_write_between_the_read_and_the_lock_is_kept(
-    demo_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Another writer got the lock first: the work before the lock is dropped and done again
-    under it, on the store as that writer left it, and both entries are kept."""
-    whole = twin(demo_store, tmp_path)
+def _meanwhile(
+    monkeypatch: pytest.MonkeyPatch, store: Store, *changes: Callable[[Store], object]
+) -> Store:
+    """Make `changes` happen between the fast path's read before the lock and the lock; the
+    store they leave is copied to the twin returned (what the general path then starts from)."""
     real = fastpath._prepare
+    twin = Store(store.path.with_name("twin.json"))
 
     def prepare(*a: Any) -> Any:
         early = real(*a)
-        assert early is not None
-        ops.record_whole(demo_store, "Scrap cost", 410.0, TODAY, TODAY)  # someone else
+        assert early is not None and early.lay is not None  # a store teamboard wrote
+        for change in changes:
+            change(store)
+        shutil.copyfile(store.path, twin.path)
         return early
 
     monkeypatch.setattr(fastpath, "_prepare", prepare)
+    return twin
+
+
+def _records(*args: tuple[str, float]) -> list[Callable[[Store], object]]:
+    """Records by others (the general path), each a change `_meanwhile` makes."""
+
+    def one(kpi: str, value: float) -> Callable[[Store], object]:
+        return lambda s: ops.record_whole(s, kpi, value, TODAY, TODAY)
+
+    return [one(k, v) for k, v in args]
+
+
+OTHERS = {
+    "one record": [("Scrap cost", 410.0)],
+    "three, one of the same KPI": [
+        ("Scrap cost", 1.0),
+        ("Daily output", 860.0),
+        ("On-time delivery", 91.0),
+    ],
+}
+
+
+@pytest.mark.parametrize("who", sorted(OTHERS))
+def test_records_between_the_read_and_the_lock_are_kept_and_not_checked_again(
+    demo_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, who: str
+) -> None:
+    """Other writers recorded after the read before the lock: no parse under the lock (their
+    entries alone are checked), all entries kept, the bytes and the status line the general
+    path gives (the KPI's own new entry is the one this record supersedes)."""
+    whole = _meanwhile(monkeypatch, demo_store, *_records(*OTHERS[who]))
     calls, inside = _under_lock(monkeypatch)
     fast = fastpath.record(demo_store, "Daily output", 870.0, TODAY, TODAY, fallback=never)
-    assert calls == ["parse", "parse", "store"] and inside == [False, True, True]  # again
-    ops.record_whole(whole, "Scrap cost", 410.0, TODAY, TODAY)
+    assert calls == ["parse", "bytes"] and inside == [False, True]
     slow = ops.record_whole(whole, "Daily output", 870.0, TODAY, TODAY)
     assert fast == slow
     assert demo_store.path.read_bytes() == whole.path.read_bytes()
+
+
+def _add_action(s: Store) -> object:
+    return ops.add_action(s, "Fix the feeder", kpi="Daily output")
+
+
+def _retype_a_value(s: Store) -> None:
+    """An old entry's 870.0 made 870: equal (==), but not the same bytes."""
+
+    def change(raw: dict[str, Any]) -> None:
+        doc = next(d for d in raw["entries"].values() if float(d["value"]).is_integer())
+        doc["value"] = int(doc["value"]) if type(doc["value"]) is float else float(doc["value"])
+
+    _edit(s.path, change)
+
+
+def _retype_first_id(s: Store) -> None:
+    _edit(s.path, lambda raw: _first_entry(raw).update(id=float(_first_entry(raw)["id"])))
+
+
+def _touch_meta(s: Store) -> None:
+    _edit(s.path, lambda raw: raw["meta"]["1"]["seq"].update(actions=99))
+
+
+def _reuse_a_key(s: Store) -> None:
+    """An entry appended under a key the table has already (written by hand): the parse keeps
+    the later document, in the earlier one's place."""
+    raw = orjson.loads(s.path.read_bytes())
+    first = next(iter(raw["entries"]))
+    seq = raw["meta"]["1"]["seq"]
+    seq["entries"] += 1
+    raw["entries"]["99999"] = dict(raw["entries"][first], id=seq["entries"])
+    s.path.write_bytes(orjson.dumps(raw).replace(b'"99999":', orjson.dumps(first) + b":"))
+
+
+OTHER_CHANGES: dict[str, Callable[[Store], object]] = {
+    "an action added": _add_action,
+    "an old value's type changed": _retype_a_value,
+    "an old id's type changed": _retype_first_id,
+    "meta changed elsewhere": _touch_meta,
+    "a key used again": _reuse_a_key,
+}
+
+
+@pytest.mark.parametrize("what", sorted(OTHER_CHANGES))
+def test_any_other_change_before_the_lock_is_checked_again_in_full(
+    demo_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, what: str
+) -> None:
+    """Not only records in between: everything is done again under the lock, on the store as
+    it is then, and nothing is lost (what the general path does on that store)."""
+    whole = _meanwhile(monkeypatch, demo_store, OTHER_CHANGES[what])
+    calls, inside = _under_lock(monkeypatch)
+    handed: list[bool] = []
+
+    def general(*args: Any, **kwargs: Any) -> ops.Recorded:
+        handed.append(True)
+        return ops.record_whole(*args, **kwargs)
+
+    fast = _outcome(demo_store, lambda: fastpath.record(
+        demo_store, "Daily output", 870.0, TODAY, TODAY, fallback=general))  # fmt: skip
+    assert calls[:2] == ["parse", "parse"] and inside[:2] == [False, True]
+    slow = _outcome(whole, lambda: ops.record_whole(whole, "Daily output", 870.0, TODAY, TODAY))
+    assert fast == slow
+    assert demo_store.path.read_bytes() == whole.path.read_bytes()
+
+
+def _outcome(store: Store, run: Callable[[], ops.Recorded]) -> ops.Recorded | str:
+    """What a record gives: its result, or its error's words (the store's path left out)."""
+    try:
+        return run()
+    except StoreCorrupt as exc:
+        return str(exc).replace(str(store.path), "STORE")
 
 
 def test_a_second_passing_while_waiting_gives_the_time_of_the_write(
@@ -275,3 +378,49 @@ def test_a_second_passing_while_waiting_gives_the_time_of_the_write(
     doc = max(raw["entries"].values(), key=lambda d: d["id"])
     assert doc["value"] == 870.0 and doc["at"] == "2026-11-20T09:30:01Z" == fast.entry.at
     assert raw["meta"]["1"]["last_change"]["at"] == "2026-11-20T09:30:01Z"
+
+
+def _doc(i: int, **kw: Any) -> dict[str, Any]:
+    return {"id": i, "kpi": 1, "value": 1.0, "date": "2026-11-20", **kw}
+
+
+@pytest.mark.parametrize(
+    "keys", [["01"], [""], ["1", ""], ["", "1"], ["1\n2"], ["1\n", "2"], ["١"], ["+1"], [" 1"]]
+)
+def test_keys_other_than_tinydbs_own_text_are_not_vouched_for(keys: list[str]) -> None:
+    table = {k: _doc(i + 1) for i, k in enumerate(keys)}
+    with pytest.raises(fastpath._Fallback):
+        fastpath.check_entries(table)
+
+
+FIELDS: dict[str, dict[str, Any]] = {
+    "a bool id": {"id": True},
+    "id 0": {"id": 0},
+    "a bool KPI": {"kpi": False},
+    "a bool value": {"value": True},
+    "a NaN value": {"value": float("nan")},
+    "a text plan": {"plan": "1"},
+    "an infinite plan": {"plan": float("inf")},
+    "a null note": {"note": None},
+    "a number for who": {"who": 1},
+    "a list for at": {"at": []},
+    "no date": {"date": None},
+    "a date that is not one": {"date": "2026-13-01"},
+}
+
+
+@pytest.mark.parametrize("what", sorted(FIELDS))
+def test_a_field_the_decoder_refuses_is_not_vouched_for(what: str) -> None:
+    table = {"1": _doc(1), "2": _doc(2, **FIELDS[what])}
+    with pytest.raises(fastpath._Fallback):
+        fastpath.check_entries(table)
+
+
+def test_what_the_decoder_accepts_is_vouched_for() -> None:
+    table = {
+        "1": _doc(1),
+        "2": _doc(2, plan=None, note="", who="ana", at="2026-11-20T09:00:00Z"),
+        "10": _doc(3, kpi=2, value=-5, plan=7),
+    }
+    got = fastpath.check_entries(table)
+    assert (got.kpis, got.ids, got.max_id, got.max_key) == ({1, 2}, {1, 2, 3}, 3, 10)
