@@ -17,8 +17,9 @@ process (`python -m store.loader PATH`, started by `tui.loader`) does the readin
 
 Protocol: the app writes one line per request (`load`); every reply is a frame (4-byte
 big-endian length, then a pickle) of `("same",)`, `("failed", kind, text)` or
-`("snap", full, Snapshot-without-entries, removed_ids, chunks)` followed by `chunks` frames, each
-a list of entries as tuples (`pack`).
+`("snap", full, Snapshot-without-entries, removed_ids, chunks, how)` followed by `chunks` frames,
+each a list of entries as tuples (`pack`); `how` is `Reader.how` (the app keeps it, for tests and
+for a look with a debugger: was the file parsed whole?).
 """
 
 from __future__ import annotations
@@ -278,7 +279,7 @@ def serve(path: str, inp: BinaryIO, out: BinaryIO) -> None:
             rows = [pack(e) for e in added]
             chunks = [rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)]
             head = replace(snap, entries={})
-            write_frame(out, ("snap", sent is None, head, removed, len(chunks)))
+            write_frame(out, ("snap", sent is None, head, removed, len(chunks), reader.how))
             for chunk in chunks:
                 write_frame(out, chunk)
             sent = snap
