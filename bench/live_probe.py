@@ -5,10 +5,12 @@ tree to measure first on `sys.path` (so main's code and a branch's run the same 
 
 Prints one JSON object: the first paint (app created → first tile holds a value), and for each
 write by another process (after one untimed warm-up write): write → tile (tile shows the value −
-the writer's transaction returned) and the UI loop's longest gap (a 5 ms heartbeat) from the
-write until the tile showed it and the reload ended, and the UI thread's most CPU time between
-two beats in that window (`busy`: its own work, which the machine's load does not stretch as
-much as a wall-clock gap). Timings only, never assertions.
+the writer's transaction returned; and `from_file`: − the new file's mtime, i.e. from when its
+bytes were written, before the writer's fsync, rename and status line, which at a million
+entries end after the tile showed the value) and the UI loop's longest gap (a 5 ms heartbeat)
+from the write until the tile showed it and the reload ended, and the UI thread's most CPU time
+between two beats in that window (`busy`: its own work, which the machine's load does not
+stretch as much as a wall-clock gap). Timings only, never assertions.
 """
 
 from __future__ import annotations
@@ -91,7 +93,7 @@ async def main() -> None:
     t0 = time.perf_counter()
     app = TeamboardApp(path)
     out: dict[str, object] = {}
-    latency, stall = [], []
+    latency, stall, from_file = [], [], []
     async with app.run_test(size=(120, 40)):
         await wait_for(lambda: value_label(app) not in (None, "–"), 600)
         out["first_paint"] = time.perf_counter() - t0
@@ -127,6 +129,7 @@ async def main() -> None:
             await writer.stdin.drain()
             _, t1 = map(float, (await writer.stdout.readline()).split())
             shown = await seen
+            written = path.stat().st_mtime_ns / 1e9  # the only writer's file: its bytes' time
             await wait_for(lambda: not app._loading, 600, 0.005)
             w1 = time.perf_counter()
             await asyncio.sleep(0.1)
@@ -135,11 +138,13 @@ async def main() -> None:
             gap = max((b - a for a, b in itertools.pairwise(pts)), default=0.0)
             if i:  # the first write warms up (the loader's first full answer, caches)
                 latency.append(shown - t1)
+                from_file.append(shown - written)
                 stall.append(gap)
                 busy.append(busiest(w0, w1))
     writer.stdin.close()
     await writer.wait()
     out["latency"], out["stall"], out["busy"] = latency, stall, busy
+    out["from_file"] = from_file
     print(json.dumps(out))
 
 
