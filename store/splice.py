@@ -43,7 +43,10 @@ from typing import Any
 import orjson
 
 PROBE = 256  # bytes of the old body searched for: a candidate is then compared whole
-TRIES = 4  # candidates tried before the whole parse (more only in a file made to have them)
+TRIES = 2  # candidates tried before the whole parse (more only in a file made to have them)
+MOST = 0.5
+"""A candidate's skeleton is parsed only when it is at most this share of the file, so a file
+made to hold copies of the old entries costs at most one whole parse more than reading it."""
 _OPEN, _CLOSE, _COMMA = ord("{"), ord("}"), ord(",")
 
 
@@ -150,6 +153,8 @@ def _at(base: Layout, blob: bytes, at: int, size: int) -> Spliced | None:
         rest = view[after:]
     else:
         return None
+    if at + len(rest) > len(blob) * MOST:
+        return None  # little to save (or a file made to cost): the whole parse
     skeleton = b"".join((view[:at], b"{", rest))
     try:
         raw = orjson.loads(skeleton)

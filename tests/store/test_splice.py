@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from store import Store, ops
+from store import splice as splice_module
 from store.errors import StoreError
 from store.loader import Reader
 from store.model import Stage
@@ -40,6 +41,14 @@ TEXT = st.one_of(st.sampled_from(CRAFTED), st.text(max_size=40))
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def small_files_spliced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These stores are small: their other tables outweigh their entries, and a skeleton that
+    big is read whole (`store.splice.MOST`, a matter of cost only). Lifted here, so that every
+    append goes through the splice and its proof is what the tests check."""
+    monkeypatch.setattr(splice_module, "MOST", 1.0)
 
 
 def small_store(path: Path) -> Store:
@@ -435,6 +444,50 @@ def test_a_copy_of_the_old_entries_before_them_does_not_mislead(reader: Reader) 
     replace_bytes(store.path, _copy_first(store.path))
     assert same_as_whole(reader, store) == "spliced"
     assert "aaa" in orjson.loads(store.path.read_bytes())
+
+
+def test_a_skeleton_of_more_than_half_the_file_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The size rule (`MOST`): a store whose entries are most of it is spliced; the same store
+    with a copy of its entries before them is not (each candidate's skeleton holds the other
+    copy), and is read whole, never misread."""
+    monkeypatch.setattr(splice_module, "MOST", 0.5)
+    store = small_store(tmp_path / "team.json")
+
+    def many(raw: dict[str, Any]) -> None:
+        entries = raw["entries"]
+        first = next(iter(entries.values()))
+        for n in range(len(entries) + 1, 400):
+            entries[str(n)] = {**first, "id": n, "date": f"2025-01-{n % 28 + 1:02}"}
+        raw["meta"]["1"]["seq"]["entries"] = 399
+
+    hand_edit(store.path, many)
+    reader = Reader(store)
+    assert same_as_whole(reader, store) == "whole"
+    ops.record(store, "OEE", 6.0, TODAY, TODAY)
+    assert same_as_whole(reader, store) == "spliced"
+    replace_bytes(store.path, _copy_first(store.path))
+    assert same_as_whole(reader, store) in ("appended", "whole")
+
+
+def test_a_copy_of_the_old_entries_is_refused_by_its_skeleton(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without the size rule: the copy's candidate is refused (its skeleton's entries table
+    begins elsewhere), the real one is proven, and the copy is read as the table it is."""
+    monkeypatch.setattr(splice_module, "MOST", 1.0)
+    old = orjson.dumps({"meta": {"1": {}}, "entries": {"1": {"id": 1}, "2": {"id": 2}}, "x": {}})
+    base = layout(old, orjson.loads(old))
+    assert base is not None
+    body = old[base.start : base.end]
+    new = b'{"aaa":' + body + b"," + old[1 : base.end - 1] + b',"3":{"id":3}' + old[base.end - 1 :]
+    assert new.index(body[:-1]) < new.rindex(body[:-1])  # two candidates; the copy first
+    got = check(base, new)
+    assert got is not None and got.raw["entries"] == {"3": {"id": 3}}
+    assert got.raw["aaa"] == orjson.loads(body)
+    monkeypatch.setattr(splice_module, "TRIES", 1)
+    assert splice(base, new) is None  # the copy alone: refused
 
 
 def test_an_append_after_a_failed_read_is_read_from_the_last_good_one(reader: Reader) -> None:
