@@ -5,10 +5,12 @@ tree to measure first on `sys.path` (so main's code and a branch's run the same 
 
 Prints one JSON object: the first paint (app created → first tile holds a value), and for each
 write by another process (after one untimed warm-up write): write → tile (tile shows the value −
-the writer's transaction returned) and the UI loop's longest gap (a 5 ms heartbeat) from the
-write until the tile showed it and the reload ended, and the UI thread's most CPU time between
-two beats in that window (`busy`: its own work, which the machine's load does not stretch as
-much as a wall-clock gap). Timings only, never assertions.
+the writer's transaction returned; and `from_rename`: − the moment the writer's rename put the
+new file in place, before its folder's fsync and status line, which at a million entries end
+after the tile showed the value) and the UI loop's longest gap (a 5 ms heartbeat)
+from the write until the tile showed it and the reload ended, and the UI thread's most CPU time
+between two beats in that window (`busy`: its own work, which the machine's load does not
+stretch as much as a wall-clock gap). Timings only, never assertions.
 """
 
 from __future__ import annotations
@@ -33,7 +35,13 @@ from widgets.kpi_tile import KpiTile  # noqa: E402
 
 KPI = "Output"
 WRITER = """\
-import sys, time
+import os, sys, time
+renamed = [0.0]
+_replace = os.replace
+def replace(src, dst):  # when the store's new file is in place (storage.write_atomic)
+    _replace(src, dst)
+    renamed[0] = time.time()
+os.replace = replace
 sys.path.insert(0, sys.argv[4])
 from datetime import date
 from store import Store, ops
@@ -43,7 +51,7 @@ for line in sys.stdin:
     value = float(line)
     t0 = time.time()
     ops.record(store, sys.argv[3], value, day, day)
-    print(t0, time.time(), flush=True)
+    print(t0, time.time(), renamed[0], flush=True)
 """
 
 
@@ -91,7 +99,7 @@ async def main() -> None:
     t0 = time.perf_counter()
     app = TeamboardApp(path)
     out: dict[str, object] = {}
-    latency, stall = [], []
+    latency, stall, from_rename = [], [], []
     async with app.run_test(size=(120, 40)):
         await wait_for(lambda: value_label(app) not in (None, "–"), 600)
         out["first_paint"] = time.perf_counter() - t0
@@ -125,7 +133,7 @@ async def main() -> None:
             seen = asyncio.ensure_future(wait_for(lambda w=want: value_label(app) == w, 600))
             writer.stdin.write(f"{value}\n".encode())
             await writer.stdin.drain()
-            _, t1 = map(float, (await writer.stdout.readline()).split())
+            _, t1, renamed = map(float, (await writer.stdout.readline()).split())
             shown = await seen
             await wait_for(lambda: not app._loading, 600, 0.005)
             w1 = time.perf_counter()
@@ -135,11 +143,13 @@ async def main() -> None:
             gap = max((b - a for a, b in itertools.pairwise(pts)), default=0.0)
             if i:  # the first write warms up (the loader's first full answer, caches)
                 latency.append(shown - t1)
+                from_rename.append(shown - renamed)
                 stall.append(gap)
                 busy.append(busiest(w0, w1))
     writer.stdin.close()
     await writer.wait()
     out["latency"], out["stall"], out["busy"] = latency, stall, busy
+    out["from_rename"] = from_rename
     print(json.dumps(out))
 
 

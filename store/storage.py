@@ -124,13 +124,18 @@ def read_raw(path: Path) -> Raw:
 
     A missing or zero-byte file is no store yet; anything but a regular file is refused.
     """
+    return parse(path, read_blob(path))  # type: ignore[no-any-return]
+
+
+def read_blob(path: Path) -> bytes:
+    """`read_raw`'s bytes, before the parse (the board's loader may parse only part of them)."""
     fd = open_regular(path)
     if fd is None:
         raise missing(path)
     blob, _ = read_fd(fd)
     if not blob.strip():
         raise missing(path)
-    return parse(path, blob)  # type: ignore[no-any-return]
+    return blob
 
 
 # --- the store's path ------------------------------------------------------------------------

@@ -48,6 +48,7 @@ class Loader:
         self._by_kpi: dict[int, dict[int, Entry]] = {}
         self._kpi_of: dict[int, int] = {}  # entry id -> KPI id
         self._closed = False
+        self.how = ""  # how the loader read the file for its last answer (`Reader.how`)
 
     @staticmethod
     def wanted() -> bool:
@@ -131,7 +132,7 @@ class Loader:
             raise type(what, (Exception,), {})(text)
         if kind != "snap":
             raise LoaderGone(f"unexpected reply {kind!r}")
-        _, full, head, removed, chunks = reply
+        _, full, head, removed, chunks, self.how = reply
         added: list[Entry] = []
         for _ in range(chunks):
             added.extend(unpack(_frame(proc.stdout)))

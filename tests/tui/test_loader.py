@@ -62,6 +62,26 @@ def test_the_loader_answers_what_store_read_answers(demo_store: Store, loader: L
     assert loader.starts == 1
 
 
+def test_the_loader_parses_only_what_a_record_appended(demo_store: Store, loader: Loader) -> None:
+    """The process reads a record's file from the bytes it appended (`store.reread`), and a
+    hand edit of an old entry whole; every answer is `Store.read`'s."""
+    last = loader.read(None)
+    for value in (4.0, 5.0, 6.0):
+        ops.record(demo_store, "Scrap cost", value, TODAY, TODAY, note='"},"entries":{"1":{}}')
+        last = loader.read(last)
+        assert last == demo_store.read()
+    assert loader.how == "spliced"
+    raw = orjson.loads(demo_store.path.read_bytes())
+    next(iter(raw["entries"].values()))["value"] = 54321.0
+    hand_edit(demo_store.path, raw)
+    last = loader.read(last)
+    assert last == demo_store.read()
+    assert loader.how != "spliced"
+    ops.record(demo_store, "Scrap cost", 7.0, TODAY, TODAY)
+    assert loader.read(last) == demo_store.read()
+    assert loader.how == "spliced"
+
+
 def test_a_broken_file_is_the_same_error_and_the_next_good_one_is_read(
     demo_store: Store, loader: Loader
 ) -> None:
@@ -170,3 +190,29 @@ async def test_the_board_follows_writes_through_the_loader_and_after_it_is_kille
             assert app.snapshot == demo_store.read()
             app.loader.proc.kill()  # type: ignore[union-attr]
         assert app.loader.starts == 2
+
+
+@pytest.mark.anyio
+async def test_the_board_shows_records_the_loader_read_from_their_bytes_alone(
+    demo_store: Store,
+) -> None:
+    app = make_app(demo_store.path)
+    kpi = "On-time delivery"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        await until(
+            pilot,
+            lambda: app.loader is not None and app.loader.proc is not None,
+            what="the loader started",
+        )
+        for value in ("91.5", "92.5", "93.5"):
+            ops.record(demo_store, kpi, float(value), TODAY, TODAY)
+            await until(
+                pilot,
+                functools.partial(on_tile, app, kpi, value),
+                timeout=10,
+                what=f"{value} on the tile",
+            )
+            assert app.snapshot == demo_store.read()
+        assert app.loader is not None and app.loader.how == "spliced"
+        assert app.loader.starts == 1
