@@ -115,8 +115,7 @@ class ChildTile(Vertical, can_focus=True):
         card = self.card
         if card is None or not self.children:
             return
-        for status in Status:
-            self.set_class(status is card.status, f"-{status.value}")
+        self.update_classes({f"-{status.value}": status is card.status for status in Status})
         show(self.name_label, literal(card.name))  # only what changed (widgets.redraw)
         show(self.verdict_label, f"{STATUS_GLYPH[card.status]} {STATUS_WORD[card.status]}")
         counts = (f"{STATUS_GLYPH[s]} {card.counts.get(s, 0)} {STATUS_WORD[s]}" for s in COUNTED)

@@ -163,8 +163,8 @@ class KpiTile(Vertical, can_focus=True):
         if drawn == self._drawn:
             return
         self._drawn = drawn
-        for status, cls in STATUS_CLASSES.items():
-            self.set_class(status is view.status, cls)
+        # One restyle of the tile and its labels, not one per class added or removed.
+        self.update_classes({cls: status is view.status for status, cls in STATUS_CLASSES.items()})
         show(self.name_label, literal(t.name))
         show(self.status_label, literal(t.status))
         value_widget = self.query_one(".value")

@@ -350,8 +350,7 @@ class WallTile(KpiTile):
         if drawn == self._drawn:
             return
         self._drawn = drawn
-        for status, cls in STATUS_CLASSES.items():
-            self.set_class(status is view.status, cls)
+        self.update_classes({cls: status is view.status for status, cls in STATUS_CLASSES.items()})
         unit = ("≈ " if t.value.startswith("≈") else "") + t.unit
         show(self.name_label, literal(t.name))
         show(self.status_label, literal(t.status))
