@@ -151,8 +151,14 @@ class BigText(Widget):
     BigText { width: auto; height: auto; }
     """
 
-    lines: reactive[tuple[str, ...]] = reactive((), layout=True)
+    lines: reactive[tuple[str, ...]] = reactive(())
+    """New lines of the same widths are only drawn again; other widths lay the screen out."""
     scale: reactive[int] = reactive(1, layout=True)
+
+    def watch_lines(self, before: tuple[str, ...], lines: tuple[str, ...]) -> None:
+        widths = [width_of(line, self.scale) for line in before]
+        if widths != [width_of(line, self.scale) for line in lines]:
+            self.refresh(layout=True)
 
     def set_lines(self, lines: tuple[str, ...]) -> BigText:
         """Set the lines before mounting (a reactive cannot be set on an unmounted widget)."""

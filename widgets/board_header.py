@@ -16,6 +16,7 @@ from store.model import Change, Status
 from store.present import STATUS_GLYPH, STATUS_WORD
 
 from .literal import literal, since
+from .redraw import show
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,11 @@ class BoardHeader(Vertical):
     BoardHeader .clock.-as-of { background: $warning; color: $text; padding: 0 1; }
     """
 
-    data: reactive[HeaderData | None] = reactive(None, init=False)
-    change: reactive[Change | None] = reactive(None, init=False)
+    data: reactive[HeaderData | None] = reactive(None, init=False, repaint=False)
+    change: reactive[Change | None] = reactive(None, init=False, repaint=False)
     now: reactive[datetime | None] = reactive(None, init=False, repaint=False)
     """Set every second; the labels it changes redraw themselves (no repaint of the header)."""
-    as_of: reactive[str | None] = reactive(None, init=False)
+    as_of: reactive[str | None] = reactive(None, init=False, repaint=False)
     """`as of Tue 31 Dec 2013 · read-only`: shown where the clock is, so a past board is never
     taken for live."""
 
@@ -87,20 +88,20 @@ class BoardHeader(Vertical):
         if data is None:
             return
         title = data.title + (f"  ({data.position})" if data.position else "")
-        self.title_label.update(literal(title))
+        show(self.title_label, literal(title))  # only what changed is drawn again (redraw.py)
         counts = Counter(data.statuses)
         for status in Status:
             label = self.query_one(f".count.{status.value}", Label)
             n = counts.get(status, 0)
-            label.update(f"{STATUS_GLYPH[status]} {n} {STATUS_WORD[status]}")
+            show(label, f"{STATUS_GLYPH[status]} {n} {STATUS_WORD[status]}")
             label.display = bool(n) or status in (Status.GREEN, Status.RED)
         review = self.query_one(".review", Label)
         overdue = data.review_overdue and bool(data.review)
-        review.update(literal(("⚑ " if overdue else "") + data.review))
+        show(review, literal(("⚑ " if overdue else "") + data.review))
         review.set_class(overdue, "-overdue")
         review.display = bool(data.review)
         late = self.query_one(".count.late", Label)
-        late.update(f"◷ {data.late} late")
+        show(late, f"◷ {data.late} late")
         late.display = bool(data.late)
 
     def watch_change(self) -> None:
@@ -123,9 +124,9 @@ class BoardHeader(Vertical):
         text = f"changed {since(change.at, now)} by {change.who}" if change else ""
         if text != self._drawn.get("changed"):
             self._drawn["changed"] = text
-            self.changed_label.update(literal(text))
+            show(self.changed_label, literal(text))
         clock = self.as_of if self.as_of is not None else now.strftime("%a %-d %b %H:%M")
         if clock != self._drawn.get("clock"):
             self._drawn["clock"] = clock
-            self.clock_label.update(literal(clock) if self.as_of is not None else clock)
+            show(self.clock_label, literal(clock) if self.as_of is not None else clock)
         self.clock_label.set_class(self.as_of is not None, "-as-of")

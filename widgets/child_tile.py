@@ -23,6 +23,7 @@ from store.model import Status
 from store.present import STATUS_GLYPH, STATUS_WORD
 
 from .literal import literal
+from .redraw import show
 
 COUNTED = (Status.GREEN, Status.AMBER, Status.RED, Status.STALE)
 TILE_WIDTH = 40  # "✔ 3 green ▲ 1 amber ✖ 2 red ? 1 stale" and a border
@@ -84,7 +85,7 @@ class ChildTile(Vertical, can_focus=True):
             super().__init__()
             self.board_id = board_id
 
-    card: reactive[ChildCard | None] = reactive(None, init=False)
+    card: reactive[ChildCard | None] = reactive(None, init=False, repaint=False)
 
     name_label = getters.query_one(".name", Label)
     verdict_label = getters.query_one(".verdict", Label)
@@ -114,15 +115,14 @@ class ChildTile(Vertical, can_focus=True):
         card = self.card
         if card is None or not self.children:
             return
-        for status in Status:
-            self.set_class(status is card.status, f"-{status.value}")
-        self.name_label.update(literal(card.name))
-        self.verdict_label.update(f"{STATUS_GLYPH[card.status]} {STATUS_WORD[card.status]}")
+        self.update_classes({f"-{status.value}": status is card.status for status in Status})
+        show(self.name_label, literal(card.name))  # only what changed (widgets.redraw)
+        show(self.verdict_label, f"{STATUS_GLYPH[card.status]} {STATUS_WORD[card.status]}")
         counts = (f"{STATUS_GLYPH[s]} {card.counts.get(s, 0)} {STATUS_WORD[s]}" for s in COUNTED)
-        self.counts_label.update("  ".join(counts))
-        self.alerts_label.update(literal("\n".join(card.alerts)))
+        show(self.counts_label, "  ".join(counts))
+        show(self.alerts_label, literal("\n".join(card.alerts)))
         self.alerts_label.set_class(not card.alerts, "-empty")
-        self.facts_label.update(literal("\n".join(card.facts)))
+        show(self.facts_label, literal("\n".join(card.facts)))
 
     def action_open(self) -> None:
         if self.card is not None:
@@ -152,8 +152,8 @@ class ChildTiles(Vertical):
         Binding("down", "step(0, 1)", show=False),
     ]
 
-    cards: reactive[tuple[ChildCard, ...]] = reactive((), init=False)
-    title: reactive[str] = reactive("", init=False)
+    cards: reactive[tuple[ChildCard, ...]] = reactive((), init=False, repaint=False)
+    title: reactive[str] = reactive("", init=False, repaint=False)
 
     grid = getters.query_one(Grid)
     title_label = getters.query_one(".rollup-title", Label)
@@ -178,7 +178,7 @@ class ChildTiles(Vertical):
         self._reflow()
 
     def watch_title(self, title: str) -> None:
-        self.title_label.update(literal(title))
+        show(self.title_label, literal(title))
 
     def on_resize(self) -> None:
         self._reflow()

@@ -15,6 +15,7 @@ from textual.widgets.data_table import CellDoesNotExist
 
 from .action_table import fit
 from .literal import literal, literal_text
+from .redraw import show
 
 
 @dataclass(frozen=True)
@@ -108,8 +109,8 @@ class EscalationBox(Vertical):
     EscalationBox .escalations-title { text-style: bold; padding: 1 0 0 0; }
     """
 
-    title: reactive[str] = reactive("", init=False)
-    lines: reactive[tuple[EscalationLine, ...]] = reactive((), init=False)
+    title: reactive[str] = reactive("", init=False, repaint=False)
+    lines: reactive[tuple[EscalationLine, ...]] = reactive((), init=False, repaint=False)
 
     table = getters.query_one(EscalationTable)
     title_label = getters.query_one(".escalations-title", Label)
@@ -119,7 +120,7 @@ class EscalationBox(Vertical):
         yield EscalationTable()
 
     def watch_title(self, title: str) -> None:
-        self.title_label.update(literal(title))
+        show(self.title_label, literal(title))
 
     def watch_lines(self, lines: tuple[EscalationLine, ...]) -> None:
         self.set_class(bool(lines), "-shown")

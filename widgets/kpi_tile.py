@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual import events, getters
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -22,10 +24,49 @@ from store.present import (
 from store.rules import KpiView, Trend
 
 from .literal import literal
-from .trend_spark import TrendSpark, spark_data
+from .redraw import show
+from .trend_spark import SparkData, TrendSpark, spark_data
 
 STATUS_CLASSES = {s: f"-{s.value}" for s in Status}
 VALUE_WIDTH = 10  # a longer value is rounded to fit and marked ≈ (present.fit_num)
+
+
+@dataclass(frozen=True)
+class TileTexts:
+    """What a tile says, as plain strings (store text included as it is): a tile draws again
+    only when these (or its status or sparkline) changed."""
+
+    name: str
+    status: str  # glyph and word: "✖ red"
+    value: str  # "94.4", "≈1.2e6", "–"
+    unit: str
+    target: str  # "target 98% · −3.6 (−3.7%)"
+    flags: tuple[str, ...]  # "⚑ red, no action", ...
+    meta: str  # "↘ worsening · chen · leading · 1 action"
+
+
+def texts_of(view: KpiView) -> TileTexts:
+    kpi = view.kpi
+    latest = view.latest
+    value = fit_num(latest.value, VALUE_WIDTH) if latest else "–"
+    target = benchmark_label(view)
+    var = variance_text(view)
+    parts = [trend_text(view.trend)] if view.trend is not Trend.UNKNOWN else []
+    if kpi.owner:
+        parts.append(kpi.owner)
+    parts.append(kpi.kind.value)
+    if view.open_actions:
+        n = len(view.open_actions)
+        parts.append(f"{n} action{'s' if n > 1 else ''}")
+    return TileTexts(
+        name=kpi.name,
+        status=f"{STATUS_GLYPH[view.status]} {STATUS_WORD[view.status]}",
+        value=value,
+        unit=kpi.unit,
+        target=f"{target} · {var}" if var else target,
+        flags=tuple(f"⚑ {t}" for t in flag_texts(view, view.today)),
+        meta=" · ".join(parts),
+    )
 
 
 class KpiTile(Vertical, can_focus=True):
@@ -64,7 +105,8 @@ class KpiTile(Vertical, can_focus=True):
     KpiTile.-stale:focus, KpiTile.-no-data:focus { border: heavy $accent; }
     """
 
-    view: reactive[KpiView | None] = reactive(None, init=False)
+    view: reactive[KpiView | None] = reactive(None, init=False, repaint=False)
+    """The labels it sets repaint themselves: a repaint of the whole tile drew them all again."""
 
     class Opened(Message):
         """A double click on the tile: its screen opens the detail."""
@@ -89,6 +131,7 @@ class KpiTile(Vertical, can_focus=True):
         super().__init__(id=id)
         self.big = big
         self.set_reactive(KpiTile.view, view)
+        self._drawn: tuple[Status, TileTexts, SparkData] | None = None  # as last drawn
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -109,39 +152,34 @@ class KpiTile(Vertical, can_focus=True):
         self._draw()
 
     def _draw(self) -> None:
+        """Set what differs from what the tile shows. A reload brings a new view for every KPI
+        (evaluated at a new instant), mostly drawing the same: a label set again is laid out
+        and drawn again (`widgets.redraw`)."""
         view = self.view
         if view is None or not self.children:
             return
-        kpi = view.kpi
-        for status, cls in STATUS_CLASSES.items():
-            self.set_class(status is view.status, cls)
-        self.name_label.update(literal(kpi.name))
-        glyph = STATUS_GLYPH[view.status]
-        self.status_label.update(literal(f"{glyph} {STATUS_WORD[view.status]}"))
-        latest = view.latest
-        value = fit_num(latest.value, VALUE_WIDTH) if latest else "–"
+        t = texts_of(view)
+        drawn = (view.status, t, spark_data(view.spark(), view.benchmark, view.met, view.amber))
+        if drawn == self._drawn:
+            return
+        self._drawn = drawn
+        # One restyle of the tile and its labels, not one per class added or removed.
+        self.update_classes({cls: status is view.status for status, cls in STATUS_CLASSES.items()})
+        show(self.name_label, literal(t.name))
+        show(self.status_label, literal(t.status))
         value_widget = self.query_one(".value")
-        rounded = value.startswith("≈")
         if isinstance(value_widget, Digits):
             # The big digits draw ASCII only: a minus, "-" for no data; ≈ goes beside the unit.
-            value_widget.update(value.lstrip("≈").replace("−", "-").replace("–", "-"))
-            self.unit_label.update(literal(("≈ " if rounded else "") + kpi.unit))
+            digits = t.value.lstrip("≈").replace("−", "-").replace("–", "-")
+            if digits != value_widget.value:
+                value_widget.update(digits)
+            show(self.unit_label, literal(("≈ " if t.value.startswith("≈") else "") + t.unit))
         else:
             assert isinstance(value_widget, Label)
-            value_widget.update(literal(value))
-            self.unit_label.update(literal(kpi.unit))
-        target = benchmark_label(view)
-        var = variance_text(view)
-        self.target_label.update(literal(f"{target} · {var}" if var else target))
-        self.spark.data = spark_data(view.spark(), view.benchmark, view.met, view.amber)
-        parts = [trend_text(view.trend)] if view.trend is not Trend.UNKNOWN else []
-        if kpi.owner:
-            parts.append(kpi.owner)
-        parts.append(kpi.kind.value)
-        if view.open_actions:
-            n = len(view.open_actions)
-            parts.append(f"{n} action{'s' if n > 1 else ''}")
-        self.meta_label.update(literal(" · ".join(parts)))
-        texts = flag_texts(view, view.today)
-        self.flags_label.update(literal("  ".join(f"⚑ {t}" for t in texts)))
-        self.flags_label.set_class(not texts, "-empty")
+            show(value_widget, literal(t.value))
+            show(self.unit_label, literal(t.unit))
+        show(self.target_label, literal(t.target))
+        self.spark.data = drawn[2]
+        show(self.meta_label, literal(t.meta))
+        show(self.flags_label, literal("  ".join(t.flags)))
+        self.flags_label.set_class(not t.flags, "-empty")

@@ -19,61 +19,17 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Label
 
 from store.model import Status
-from store.present import (
-    STATUS_GLYPH,
-    STATUS_WORD,
-    benchmark_label,
-    fit_num,
-    flag_texts,
-    trend_text,
-    variance_text,
-)
-from store.rules import KpiView, Trend
+from store.rules import KpiView
 
 from .big_text import BigText, rows_of, width_of, wrap_big
-from .kpi_tile import KpiTile
+from .kpi_tile import KpiTile, texts_of
+from .kpi_tile import TileTexts as TileTexts  # its home was here: tests import it from here
 from .literal import literal
+from .redraw import show
 from .trend_spark import TrendSpark, spark_data
 
 STATUS_CLASSES = {s: f"-{s.value.replace(' ', '-')}" for s in Status}
 VALUE_WIDTH = 10
-
-
-@dataclass(frozen=True)
-class TileTexts:
-    """What a wall tile says, as plain strings (store text included as it is)."""
-
-    name: str
-    status: str  # glyph and word: "✖ red"
-    value: str  # "94.4", "≈1.2e6", "–"
-    unit: str
-    target: str  # "target 98% · −3.6 (−3.7%)"
-    flags: tuple[str, ...]  # "⚑ red, no action", ...
-    meta: str  # "↘ worsening · chen · leading · 1 action"
-
-
-def texts_of(view: KpiView) -> TileTexts:
-    kpi = view.kpi
-    latest = view.latest
-    value = fit_num(latest.value, VALUE_WIDTH) if latest else "–"
-    target = benchmark_label(view)
-    var = variance_text(view)
-    parts = [trend_text(view.trend)] if view.trend is not Trend.UNKNOWN else []
-    if kpi.owner:
-        parts.append(kpi.owner)
-    parts.append(kpi.kind.value)
-    if view.open_actions:
-        n = len(view.open_actions)
-        parts.append(f"{n} action{'s' if n > 1 else ''}")
-    return TileTexts(
-        name=kpi.name,
-        status=f"{STATUS_GLYPH[view.status]} {STATUS_WORD[view.status]}",
-        value=value,
-        unit=kpi.unit,
-        target=f"{target} · {var}" if var else target,
-        flags=tuple(f"⚑ {t}" for t in flag_texts(view, view.today)),
-        meta=" · ".join(parts),
-    )
 
 
 def big_value(value: str) -> str:
@@ -385,26 +341,30 @@ class WallTile(KpiTile):
         return texts_of(self.view) if self.view is not None else None
 
     def _draw(self) -> None:
+        """Set what differs from what the tile shows (see `KpiTile._draw`)."""
         view = self.view
         if view is None or not self.children:
             return
         t = texts_of(view)
-        for status, cls in STATUS_CLASSES.items():
-            self.set_class(status is view.status, cls)
+        drawn = (view.status, t, spark_data(view.spark(), view.benchmark, view.met, view.amber))
+        if drawn == self._drawn:
+            return
+        self._drawn = drawn
+        self.update_classes({cls: status is view.status for status, cls in STATUS_CLASSES.items()})
         unit = ("≈ " if t.value.startswith("≈") else "") + t.unit
-        self.name_label.update(literal(t.name))
-        self.status_label.update(literal(t.status))
-        self.status_row.update(literal(t.status))
+        show(self.name_label, literal(t.name))
+        show(self.status_label, literal(t.status))
+        show(self.status_row, literal(t.status))
         self.status_big.lines = (t.status.upper(),)
         self.value_big.lines = self.value_big2.lines = (big_value(t.value),)
-        self.unit_big.update(literal(unit))
-        self.unit_big2.update(literal(unit))
-        self.value_small.update(literal(t.value))
-        self.unit_small.update(literal(t.unit))
-        self.target_inline.update(literal(t.target))
-        self.target_label.update(literal(t.target))
-        self.meta_label.update(literal(t.meta))
-        self.spark.data = spark_data(view.spark(), view.benchmark, view.met, view.amber)
+        show(self.unit_big, literal(unit))
+        show(self.unit_big2, literal(unit))
+        show(self.value_small, literal(t.value))
+        show(self.unit_small, literal(t.unit))
+        show(self.target_inline, literal(t.target))
+        show(self.target_label, literal(t.target))
+        show(self.meta_label, literal(t.meta))
+        self.spark.data = drawn[2]
         self._arrange()
 
     def _arrange(self) -> None:

@@ -1,0 +1,120 @@
+"""A reload redraws only what changed (widgets/redraw.py): after every kind of write the board
+must show exactly what a board started afresh on the same store shows, so a label left alone,
+or updated without a layout pass, can never leave stale text or a stale size on screen."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import TODAY, loaded, make_app, tile_named, tile_text, tiles, until
+from textual.app import App, ComposeResult
+from textual.widgets import Label
+
+from store import Store, ops
+from store.model import Direction
+from widgets.literal import literal
+from widgets.redraw import show
+
+pytestmark = pytest.mark.anyio
+
+
+def line_store(path: Path) -> Store:
+    """Board Line: Output (up, target 100, amber 90), Scrap (down, target 2), Safety, each
+    with a value today; Output green."""
+    store = Store(path)
+    ops.init(store)
+    ops.add_board(store, "Line")
+    ops.add_kpi(store, "Output", "Line", 100.0, unit="units", amber=90.0)
+    ops.add_kpi(store, "Scrap", "Line", 2.0, direction=Direction.DOWN, unit="%")
+    ops.add_kpi(store, "Safety", "Line", 0.0, direction=Direction.DOWN)
+    for kpi, value in (("Output", 120.0), ("Scrap", 1.5), ("Safety", 0.0)):
+        ops.record(store, kpi, value, TODAY, TODAY)
+    return store
+
+
+async def fresh_svg(path: Path, size: tuple[int, int]) -> str:
+    app = make_app(path)
+    async with app.run_test(size=size) as pilot:
+        await loaded(pilot, app)
+        await pilot.pause()
+        app.screen.set_focus(None)
+        await pilot.pause()
+        return app.export_screenshot()
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_after_each_kind_of_write_the_board_is_as_drawn_afresh(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """Value, status (green → red → green), an action, a tile added and one removed: the live
+    board, updated in place, equals a board started on a copy of the store at that moment."""
+    store = line_store(tmp_path / "team.json")
+    steps = [
+        ("value", lambda: ops.record(store, "Output", 121.0, TODAY, TODAY),
+         lambda app: "121" in tile_text(tile_named(app, "Output"))),
+        ("red", lambda: ops.record(store, "Output", 50.0, TODAY, TODAY),
+         lambda app: "red" in tile_text(tile_named(app, "Output"))),
+        ("green", lambda: ops.record(store, "Output", 1000.0, TODAY, TODAY),
+         lambda app: "green" in tile_text(tile_named(app, "Output"))),
+        ("action", lambda: ops.add_action(store, "Fix the feeder", board="Line", kpi="Output",
+                                          owner="ana"),
+         lambda app: "1 action" in tile_text(tile_named(app, "Output"))),
+        ("tile added", lambda: ops.add_kpi(store, "Uptime", "Line", 95.0, unit="%"),
+         lambda app: len(tiles(app)) == 4 and all(t.children for t in tiles(app))),
+        ("tile removed", lambda: ops.archive_kpi(store, "Scrap", "Line"),
+         lambda app: len(tiles(app)) == 3),
+    ]
+    live: dict[str, str] = {}
+    app = make_app(store.path)
+    async with app.run_test(size=size) as pilot:
+        await loaded(pilot, app)
+        for name, write, shown in steps:
+            reloads = app.reloads
+            await asyncio.to_thread(write)
+            await until(pilot, lambda s=shown, r=reloads: app.reloads > r and s(app),  # type: ignore[misc]
+                        timeout=15, what=name)
+            await until(pilot, app.settled, what=f"{name}: settled")
+            await pilot.pause()
+            app.screen.set_focus(None)
+            await pilot.pause()
+            live[name] = app.export_screenshot()
+            shutil.copy(store.path, tmp_path / f"{name}.json")
+    for name, _, _ in steps:
+        assert live[name] == await fresh_svg(tmp_path / f"{name}.json", size), name
+
+
+class OneLabel(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Label("1,000", id="auto")
+        yield Label("wide", id="wide", classes="fill")
+
+    CSS = "#wide { width: 1fr; }"
+
+
+async def test_show_lays_out_only_when_the_size_may_change() -> None:
+    """A label keeps its size for text of the same width and follows a new width; the text
+    shown is always the new one."""
+    app = OneLabel()
+    async with app.run_test(size=(40, 5)) as pilot:
+        auto, wide = app.query_one("#auto", Label), app.query_one("#wide", Label)
+        await pilot.pause()
+        assert auto.size.width == 5
+        assert show(auto, "1,001")
+        assert not show(auto, "1,001")  # the same text: nothing to do
+        await pilot.pause()
+        assert (str(auto.render()), auto.size.width) == ("1,001", 5)
+        assert show(auto, literal("12,345"))
+        await pilot.pause()
+        assert (str(auto.render()), auto.size.width) == ("12,345", 6)
+        assert show(auto, literal("2 lines\nnow"))
+        await pilot.pause()
+        assert auto.size.height == 2
+        assert show(wide, literal("x" * 60))  # wraps in its 40 columns: taller
+        await pilot.pause()
+        assert wide.size.height == 2
+        assert show(wide, literal("short"))
+        await pilot.pause()
+        assert (str(wide.render()), wide.size.height) == ("short", 1)
