@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import schema as file_schema
 from ..db import Store, Tx, utcnow
 from ..errors import StoreBusy, StoreError, StoreMissing, StoreReadOnly
 from ..scope import Scope
@@ -28,7 +27,7 @@ from ..snapshot import Snapshot
 from . import rows, scoped
 from . import schema as pg_schema
 from .schema import apply, upgrade, version_of
-from .scoped import load_scoped
+from .scoped import empty, load_scoped
 
 if TYPE_CHECKING:
     import psycopg
@@ -352,25 +351,6 @@ class PgStore(Store):
                 f"{self.shown} stayed busy for {self.lock_timeout:g} s; try again"
             ) from None
         conn.execute("SET LOCAL lock_timeout = 0")
-
-
-def empty(conn: psycopg.Connection[Any], version: int | None = None) -> dict[str, Any]:
-    """The documents of a store with no rows but its meta (the last change: meta's, or from
-    schema 2 on, a board's last `record` when newer)."""
-    raw: dict[str, Any] = {name: {} for name in file_schema.TABLES}
-    meta: dict[str, Any] = file_schema.marker()
-    if (version if version is not None else pg_schema.VERSION) >= 2:
-        row = conn.execute(
-            "SELECT who, at, what FROM (SELECT last_who AS who, last_at AS at, last_what AS what, "
-            "coalesce(last_n, 0) AS n FROM meta UNION ALL (SELECT who, at, what, n "
-            "FROM board_changes ORDER BY n DESC LIMIT 1)) AS c ORDER BY n DESC LIMIT 1"
-        ).fetchone()
-    else:
-        row = conn.execute("SELECT last_who, last_at, last_what FROM meta").fetchone()
-    if row is not None and row[2] is not None:
-        meta["last_change"] = {"who": row[0] or "", "at": rows.iso_at(row[1]), "what": row[2]}
-    raw["meta"] = {"1": meta}
-    return raw
 
 
 def load(

@@ -157,8 +157,6 @@ def keep(
 def reread(conn: psycopg.Connection[Any], kept: Kept) -> tuple[Snapshot, Kept] | None:
     """The snapshot now from `kept`, in a transaction of its own and two round trips (the
     statements, the COMMIT); None when the structure changed (the caller reads in full)."""
-    from .engine import empty
-
     ids = sorted(kept.kpis)
     with conn.pipeline(), conn.transaction():
         version = conn.execute("SELECT schema_version FROM meta WHERE id = 1")
@@ -172,7 +170,7 @@ def reread(conn: psycopg.Connection[Any], kept: Kept) -> tuple[Snapshot, Kept] |
                        "tn": [kept.tokens.get(k, (0, 0))[0] for k in ids],
                        "ts": [kept.tokens.get(k, (0, 0))[1] for k in ids]}  # fmt: skip
             ent = conn.execute(sql, params)
-        meta = empty(conn, kept.version)["meta"]["1"]  # its fetch sends them all
+        meta = scoped.empty(conn, kept.version)["meta"]["1"]  # its fetch sends them all
         got = version.fetchone()
         prints = [c.fetchone() for c in curs]
         now = read_tokens(tok) if tok is not None else {}

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import psycopg
 
+from .. import schema as file_schema
 from ..scope import Scope
 from . import rows
+from . import schema as pg_schema
 
 Raw = dict[str, Any]
 Docs = dict[str, dict[str, Any]]
@@ -290,3 +292,22 @@ def entries_sql(
     params = {"full": sorted(full), "since": scope.since, "n": scope.periods,
               "ids": ids, "freqs": [f for _, f in kpis]}  # fmt: skip
     return cut + sel, params
+
+
+def empty(conn: psycopg.Connection[Any], version: int | None = None) -> dict[str, Any]:
+    """The documents of a store with no rows but its meta (the last change: meta's, or from
+    schema 2 on, a board's last `record` when newer)."""
+    raw: dict[str, Any] = {name: {} for name in file_schema.TABLES}
+    meta: dict[str, Any] = file_schema.marker()
+    if (version if version is not None else pg_schema.VERSION) >= 2:
+        row = conn.execute(
+            "SELECT who, at, what FROM (SELECT last_who AS who, last_at AS at, last_what AS what, "
+            "coalesce(last_n, 0) AS n FROM meta UNION ALL (SELECT who, at, what, n "
+            "FROM board_changes ORDER BY n DESC LIMIT 1)) AS c ORDER BY n DESC LIMIT 1"
+        ).fetchone()
+    else:
+        row = conn.execute("SELECT last_who, last_at, last_what FROM meta").fetchone()
+    if row is not None and row[2] is not None:
+        meta["last_change"] = {"who": row[0] or "", "at": rows.iso_at(row[1]), "what": row[2]}
+    raw["meta"] = {"1": meta}
+    return raw
