@@ -42,6 +42,8 @@ from typing import Any
 
 import orjson
 
+from .splice import spans
+
 PROBE = 256  # bytes of the old body searched for: a candidate is then compared whole
 TRIES = 2  # candidates tried before the whole parse (more only in a file made to have them)
 MOST = 0.5
@@ -72,36 +74,11 @@ class Spliced:
 
 def canonical_span(blob: bytes, raw: object) -> tuple[int, int] | None:
     """Where `raw["entries"]` lies in `blob`, when `blob` is exactly `orjson.dumps(raw)` (a dict
-    with an entries table that is an object); else None.
-
-    Compared member by member at their offsets (no copy of the file is made), so the cost is
-    one serialisation of `raw`."""
+    with an entries table that is an object); else None (`store.splice.spans`)."""
     if type(raw) is not dict or type(raw.get("entries")) is not dict:
         return None
-    if not blob.startswith(b"{"):
-        return None
-    pos, span = 1, None
-    try:
-        for n, (key, value) in enumerate(raw.items()):
-            if n:
-                if not blob.startswith(b",", pos):
-                    return None
-                pos += 1
-            name = orjson.dumps(key) + b":"
-            if not blob.startswith(name, pos):
-                return None
-            pos += len(name)
-            text = orjson.dumps(value)
-            if not blob.startswith(text, pos):
-                return None
-            if key == "entries":
-                span = (pos, pos + len(text))
-            pos += len(text)
-    except (orjson.JSONEncodeError, TypeError):  # a value orjson reads but does not write back
-        return None
-    if pos + 1 != len(blob) or blob[pos] != _CLOSE:
-        return None
-    return span
+    where = spans(blob, raw)
+    return None if where is None else where["entries"]
 
 
 def layout(blob: bytes, raw: object) -> Layout | None:

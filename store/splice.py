@@ -36,43 +36,48 @@ class Layout:
         self.meta_at, self.meta_end, self.close, self.empty = meta_at, meta_end, close, empty
 
 
+def spans(blob: bytes, raw: object) -> dict[str, tuple[int, int]] | None:
+    """Where each table's value lies in `blob` (`blob[start:end]`), when `blob` is exactly
+    `orjson.dumps(raw)` of a dict; None otherwise (any other spelling of the same data, a hand
+    edit, a value orjson reads but does not write back). Compared table by table at their
+    offsets: no copy of the file is made, and `raw` is serialised once. The one proof both
+    `record`'s splice (`layout`) and the loader's re-read (`store.reread`) stand on."""
+    if type(raw) is not dict or not blob.startswith(b"{"):
+        return None
+    pos, found = 1, {}
+    try:
+        for n, (key, value) in enumerate(raw.items()):
+            if n:
+                if not blob.startswith(b",", pos):
+                    return None
+                pos += 1
+            name = orjson.dumps(key) + b":"
+            if not blob.startswith(name, pos):
+                return None
+            pos += len(name)
+            piece = orjson.dumps(value)
+            if not blob.startswith(piece, pos):
+                return None
+            found[key] = (pos, pos + len(piece))
+            pos += len(piece)
+    except (orjson.JSONEncodeError, TypeError):
+        return None
+    if blob[pos:] != b"}":
+        return None
+    return found
+
+
 def layout(blob: bytes, raw: Raw) -> Layout | None:
     """The layout of `blob` when it is exactly `orjson.dumps(raw)` and `meta` comes before
     `entries` (a store teamboard wrote); None otherwise (any other spelling of the same data,
     a hand edit). Serialises each table once, which the caller's output is then made of."""
-    if type(raw) is not dict or "meta" not in raw or "entries" not in raw:
+    where = spans(blob, raw)
+    if where is None or "meta" not in where or "entries" not in where:
         return None
-    pos = 1
-    if not blob.startswith(b"{"):
-        return None
-    meta_at = meta_end = close = -1
-    empty = False
-    first = True
-    for key, value in raw.items():
-        if not first:
-            if blob[pos : pos + 1] != b",":
-                return None
-            pos += 1
-        first = False
-        name = orjson.dumps(key) + b":"
-        if not blob.startswith(name, pos):
-            return None
-        pos += len(name)
-        if key == "entries" and meta_at < 0:
-            return None  # entries before meta: not the shape records splice
-        piece = orjson.dumps(value)
-        if not blob.startswith(piece, pos):
-            return None
-        if key == "meta":
-            meta_at, meta_end = pos, pos + len(piece)
-        elif key == "entries":
-            if type(value) is not dict:
-                return None
-            close, empty = pos + len(piece) - 1, not value
-        pos += len(piece)
-    if blob[pos:] != b"}":
-        return None
-    return Layout(meta_at, meta_end, close, empty)
+    (meta_at, meta_end), (at, end) = where["meta"], where["entries"]
+    if at < meta_at or type(raw["entries"]) is not dict:
+        return None  # entries before meta: not the shape records splice
+    return Layout(meta_at, meta_end, end - 1, not raw["entries"])
 
 
 def compose(blob: bytes, lay: Layout, meta: object, members: bytes) -> bytes:
@@ -167,4 +172,4 @@ def appended(old: bytes, lay: Layout, now: bytes) -> Appended | None:
     return Appended(now, meta, entries)
 
 
-__all__ = ["Appended", "Layout", "appended", "compose", "layout", "member"]
+__all__ = ["Appended", "Layout", "appended", "compose", "layout", "member", "spans"]
