@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual import events, getters
 from textual.app import ComposeResult
@@ -151,22 +152,33 @@ class KpiTile(Vertical, can_focus=True):
     def watch_view(self) -> None:
         self._draw()
 
+    status_classes: ClassVar[dict[Status, str]] = STATUS_CLASSES
+
+    def _changed(self) -> tuple[Status, TileTexts, SparkData] | None:
+        """What the view draws, when it differs from what the tile shows; then the tile is
+        restyled for its status (once, not once per class) and its name and status set. None:
+        nothing to draw."""
+        view = self.view
+        if view is None or not self.children:
+            return None
+        t = texts_of(view)
+        drawn = (view.status, t, spark_data(view.spark(), view.benchmark, view.met, view.amber))
+        if drawn == self._drawn:
+            return None
+        self._drawn = drawn
+        self.update_classes({c: s is view.status for s, c in self.status_classes.items()})
+        show(self.name_label, literal(t.name))
+        show(self.status_label, literal(t.status))
+        return drawn
+
     def _draw(self) -> None:
         """Set what differs from what the tile shows. A reload brings a new view for every KPI
         (evaluated at a new instant), mostly drawing the same: a label set again is laid out
         and drawn again (`widgets.redraw`)."""
-        view = self.view
-        if view is None or not self.children:
+        drawn = self._changed()
+        if drawn is None:
             return
-        t = texts_of(view)
-        drawn = (view.status, t, spark_data(view.spark(), view.benchmark, view.met, view.amber))
-        if drawn == self._drawn:
-            return
-        self._drawn = drawn
-        # One restyle of the tile and its labels, not one per class added or removed.
-        self.update_classes({cls: status is view.status for status, cls in STATUS_CLASSES.items()})
-        show(self.name_label, literal(t.name))
-        show(self.status_label, literal(t.status))
+        t = drawn[1]
         value_widget = self.query_one(".value")
         if isinstance(value_widget, Digits):
             # The big digits draw ASCII only: a minus, "-" for no data; ≈ goes beside the unit.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual import getters
 from textual.app import ComposeResult
@@ -26,7 +27,7 @@ from .kpi_tile import KpiTile, texts_of
 from .kpi_tile import TileTexts as TileTexts  # its home was here: tests import it from here
 from .literal import literal
 from .redraw import show
-from .trend_spark import TrendSpark, spark_data
+from .trend_spark import TrendSpark
 
 STATUS_CLASSES = {s: f"-{s.value.replace(' ', '-')}" for s in Status}
 VALUE_WIDTH = 10
@@ -337,23 +338,18 @@ class WallTile(KpiTile):
             self.style = style
             self._arrange()
 
+    status_classes: ClassVar[dict[Status, str]] = STATUS_CLASSES
+
     def texts(self) -> TileTexts | None:
         return texts_of(self.view) if self.view is not None else None
 
     def _draw(self) -> None:
         """Set what differs from what the tile shows (see `KpiTile._draw`)."""
-        view = self.view
-        if view is None or not self.children:
+        drawn = self._changed()
+        if drawn is None:
             return
-        t = texts_of(view)
-        drawn = (view.status, t, spark_data(view.spark(), view.benchmark, view.met, view.amber))
-        if drawn == self._drawn:
-            return
-        self._drawn = drawn
-        self.update_classes({cls: status is view.status for status, cls in STATUS_CLASSES.items()})
+        t = drawn[1]
         unit = ("≈ " if t.value.startswith("≈") else "") + t.unit
-        show(self.name_label, literal(t.name))
-        show(self.status_label, literal(t.status))
         show(self.status_row, literal(t.status))
         self.status_big.lines = (t.status.upper(),)
         self.value_big.lines = self.value_big2.lines = (big_value(t.value),)
