@@ -383,6 +383,9 @@ def add_action(
     owner: str = "",
     due: date | None = None,
 ) -> Action:
+    """Add an action in PLAN. The title and owner are checked here too, not only by the CLI and
+    the forms: a caller of the store's interface gets a `BadInput`, never a codec error."""
+    title, owner = validate.title(title, "action title"), validate.owner(owner)
     with store.transaction() as tx:
         snap = tx.snapshot
         kpi_id: int | None = None
@@ -433,6 +436,11 @@ def edit_action(
     kpi: Ref | None = None,
     clear_due: bool = False,
 ) -> Action:
+    """Change an action's fields, each change kept in its history (checked as `add_action`)."""
+    if title is not None:
+        title = validate.title(title, "action title")
+    if owner is not None:
+        owner = validate.owner(owner)
     with store.transaction() as tx:
         snap = tx.snapshot
         a = snap.action(action_id)

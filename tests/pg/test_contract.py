@@ -131,6 +131,30 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tb: Run) -> None:
     assert strip(before) == strip(after)
 
 
+def test_the_store_interface_refuses_a_bad_action_title_or_owner_as_bad_input(tb: Run) -> None:
+    """A caller of `store.ops` that skips the CLI's checks (a script, a future screen) gets the
+    same one-line `BadInput`, never a codec error, and nothing is written."""
+    from store import ops
+    from store.db import Store
+    from store.errors import BadInput
+    from store.pg import is_url, open_store
+
+    store = open_store(tb.store) if is_url(tb.store) else Store(Path(tb.store))
+    before = tb.ok("export", "--format", "json")
+    action = ops.add_action(store, "Clean the nozzle", board="Line 3", owner="alice")
+    for title, owner in (("   ", ""), ("stop\x1b[2Jnow", ""), ("x" * 201, ""), ("ok", "two words")):
+        with pytest.raises(BadInput):
+            ops.add_action(store, title, board="Line 3", owner=owner)
+        with pytest.raises(BadInput):
+            ops.edit_action(store, action.id, title=title if owner == "" else None,
+                            owner=owner or None)  # fmt: skip
+    assert ops.add_action(store, "  Check   the seal ", board="Line 3").title == "Check the seal"
+    after = json.loads(tb.ok("export", "--format", "json"))
+    assert [a["title"] for a in after["actions"]] == ["Clean the nozzle", "Check the seal"]
+    assert [len(a["history"]) for a in after["actions"]] == [1, 1]  # no refused edit was kept
+    assert json.loads(before)["actions"] == []
+
+
 def test_export_and_restore_carry_everything_across_engines(
     tb: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest
 ) -> None:
