@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import stat
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
@@ -54,6 +56,7 @@ from .views import Views
 Clock = Callable[[], datetime]
 
 SLOW_READ_S = 3.0  # a read still running after this is given up on (a FIFO, a stalled mount)
+SLOW_READ_RATE = 8e6  # bytes a second a busy machine surely reads: a big file gets longer
 MAX_HUNG_READS = 4  # reads given up on but still blocked; no more are started past this
 
 
@@ -123,6 +126,7 @@ class TeamboardApp(App[int]):
         self._generation = 0  # of the newest read started
         self._given_up: set[int] = set()  # reads that took too long and may never come back
         self._slow: Timer | None = None
+        self._more_time: dict[int, float] = {}  # a read's extra seconds for its file's size
         self._failing_since: datetime | None = None
         self._stop = asyncio.Event()
         self.loader = (
@@ -285,6 +289,7 @@ class TeamboardApp(App[int]):
     def _load(self, generation: int, scope: Scope | None = None) -> None:
         """Read the store (in its own thread) and post what happened to the app."""
         message: StoreLoaded | StoreFailed
+        self._more_time[generation] = self._time_for_size()
         try:
             loader = self.loader
             big = self._last_read is None or (loader is not None and loader.whole_next())
@@ -349,9 +354,26 @@ class TeamboardApp(App[int]):
         if loader is not None:
             threading.Thread(target=loader.start, name="teamboard-loader", daemon=True).start()
 
+    def _time_for_size(self) -> float:
+        """The seconds a read of the store's file may take beyond `SLOW_READ_S` for its size (a
+        million entries are over 100 MB), so a big file is not called stalled. Run in the
+        reading thread: a stat on a stalled mount blocks there, not in the UI."""
+        if self.store.engine != "file":
+            return 0.0
+        try:
+            st = os.stat(self.store.path)
+        except OSError:
+            return 0.0
+        return st.st_size / SLOW_READ_RATE if stat.S_ISREG(st.st_mode) else 0.0
+
     def _read_is_slow(self) -> None:
-        """A read has not come back: say so, and let the next change start a fresh one."""
+        """A read has not come back: say so, and let the next change start a fresh one. A big
+        file gets the time its size needs first (`_time_for_size`)."""
         if not self._loading:
+            return
+        more = self._more_time.pop(self._generation, 0.0)
+        if more >= 0.5:
+            self._slow = self.set_timer(more, self._read_is_slow)
             return
         self._given_up.add(self._generation)
         self._failed(
@@ -362,6 +384,7 @@ class TeamboardApp(App[int]):
 
     def _current(self, generation: int) -> bool:
         """Is this read's result the newest? A read given up on counts only if none followed."""
+        self._more_time.pop(generation, None)
         if generation in self._given_up:
             self._given_up.discard(generation)
             if generation != self._generation or self._loading:

@@ -824,6 +824,44 @@ async def test_a_read_that_never_returns_is_given_up_on(
         assert app.is_running
 
 
+async def test_a_big_file_gets_the_time_its_size_needs_before_it_is_called_stalled(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A million entries are over 100 MB: reading them is not a stalled mount. The slow-read
+    banner waits `SLOW_READ_S` plus the file's size at `SLOW_READ_RATE`, and a big file that
+    really hangs is still called out after that."""
+    import threading
+
+    import tui.app
+
+    demo(store_path)
+    monkeypatch.setattr(tui.app, "SLOW_READ_S", 0.2)
+    # As if the file were big: its size needs one second more than SLOW_READ_S.
+    monkeypatch.setattr(tui.app, "SLOW_READ_RATE", store_path.stat().st_size / 1.0)
+    release = threading.Event()
+    real = Store.read
+    app = make_app(store_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app, 3)
+
+        def slow(self: Store, previous: Any = None, **kw: Any) -> Any:
+            release.wait(60)
+            raise StoreCorrupt(str(self.path), "released")
+
+        monkeypatch.setattr(Store, "read", slow)
+        app.request_reload()
+        first = app._slow
+        await until(pilot, lambda: app._slow is not first, what="the timer given more time")
+        assert banner_text(app) == ""  # past SLOW_READ_S: a small file would be called stalled
+        await until(pilot, lambda: "taken more than" in banner_text(app), timeout=5,
+                    what="the slow-read banner after the file's time")  # fmt: skip
+        monkeypatch.setattr(Store, "read", real)
+        app.request_reload()
+        await until(pilot, lambda: banner_text(app) == "", what="recovery")
+        release.set()
+        assert len(list(app.screen.query(KpiTile))) == 3
+
+
 def unblock(fifo: Path) -> None:
     """Open the FIFO for writing so a reader blocked on it (if any) can finish."""
     try:
