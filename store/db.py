@@ -194,6 +194,20 @@ class Store:
                 raise schema.too_new(version, str(self.path)) from None
             raise
 
+    def read_boards(self) -> Snapshot:
+        """A snapshot of the boards alone, for a check before a screen starts (the store opens,
+        a board named exists): the app then reads the store itself, so the check must not read
+        it whole too (a million entries take seconds to build). Raises as `read` does for a
+        file that is not a readable store; the other tables are the app's read's to judge."""
+        self._check_path()
+        raw = read_raw(self.path)
+        schema.for_reading(raw, str(self.path))
+        try:
+            boards = {b.id: b for b in codec.decode_table(raw, "boards", codec.decode_board)}
+        except codec.Malformed as exc:
+            raise exc.at(str(self.path)) from None
+        return Snapshot(boards=boards)
+
     def exists(self) -> bool:
         """Is there a store (a non-empty file) at the path? A zero-byte file counts as none."""
         try:

@@ -120,6 +120,11 @@ class PgStore(Store):
             except driver().errors.InsufficientPrivilege as exc:  # no access (schema 3)
                 raise self._error(exc, writing=False) from None
 
+    def read_boards(self) -> Snapshot:
+        """The boards alone (`Store.read_boards`): a scope that names no board loads no KPI,
+        entry or action."""
+        return self.read(scope=Scope.of(()))
+
     def read(self, previous: Snapshot | None = None, *, scope: Scope | None = None) -> Snapshot:
         """Every table (or what `scope` needs), in one consistent (REPEATABLE READ) view.
 

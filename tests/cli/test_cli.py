@@ -636,6 +636,29 @@ def test_show_and_huddle_pass_their_options(fake_app: list[Any], tb: Run, path: 
     assert code == 2 and "no board named" in err and len(fake_app) == 2
 
 
+def test_show_checks_the_boards_alone_before_the_app_reads_the_store(
+    fake_app: list[Any], tb: Run, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check before a screen starts reads the boards, not the whole store: the app reads it
+    at once anyway, and a million entries take seconds to build (the terminal stays blank)."""
+    from store.snapshot import Snapshot
+
+    def whole(*_args: Any, **_kw: Any) -> Any:
+        raise AssertionError("the whole store was read before the app started")
+
+    monkeypatch.setattr(Store, "read", whole)
+    monkeypatch.setattr(Snapshot, "from_raw", whole)
+    tb.ok("show", "line 3")
+    tb.ok("huddle", "Line 3")
+    code, _, err = tb("huddle", "Nope")
+    assert code == 2 and "no board named 'Nope' (boards: Line 3)" in err
+    assert [c[1] for c in fake_app] == ["Line 3", "Line 3"]
+    path.write_text('{"boards": {"1": {"name": 5}}}')  # still one clear line for a bad store
+    code, _, err = tb("show")
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert len(fake_app) == 2
+
+
 def test_an_app_that_crashes_does_not_exit_0(fake_app: list[Any], tb: Run) -> None:
     FakeApp.crash = 1
     for argv in (["show"], ["huddle"]):

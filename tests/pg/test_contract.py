@@ -155,6 +155,20 @@ def test_the_store_interface_refuses_a_bad_action_title_or_owner_as_bad_input(tb
     assert json.loads(before)["actions"] == []
 
 
+def test_read_boards_holds_the_boards_alone(tb: Run) -> None:
+    """What `show` and `huddle` check before the app starts: every board, and nothing else read."""
+    from store.db import Store
+    from store.pg import is_url, open_store
+
+    tb.ok("board", "add", "Line 4", "--parent", "Line 3")
+    tb.ok("record", "OEE", "81")
+    store = open_store(tb.store) if is_url(tb.store) else Store(Path(tb.store))
+    snap = store.read_boards()
+    assert sorted(b.name for b in snap.boards.values()) == ["Line 3", "Line 4"]
+    assert snap.board_named("line 4").parent == snap.board_named("Line 3").id
+    assert (snap.kpis, snap.entries, snap.actions) == ({}, {}, {})
+
+
 def test_export_and_restore_carry_everything_across_engines(
     tb: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest
 ) -> None:

@@ -70,8 +70,9 @@ def run_app(path: Path | str, board: str | None, **options: Any) -> int:
 
 
 def _screen_board(ctx: Ctx) -> str | None:
-    """Check the store opens and the board exists before the screen starts: one clear line."""
-    snap = ctx.snapshot()
+    """Check the store opens and the board exists before the screen starts: one clear line.
+    Only the boards are read (`read_boards`): the app reads the store itself at once."""
+    snap = ctx.store.read_boards()
     board: str | None = ctx.args.board
     return snap.board_named(board).name if board else None
 
