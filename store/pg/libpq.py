@@ -48,6 +48,7 @@ def _load() -> Any:
         ("PQconnectdb", vp, [cp]),
         ("PQstatus", i, [vp]),
         ("PQfinish", None, [vp]),
+        ("PQtransactionStatus", i, [vp]),
         ("PQexecParams", vp, [vp, cp, i, vp, ctypes.POINTER(cp), vp, vp, i]),
         ("PQresultStatus", i, [vp]),
         ("PQntuples", i, [vp]),
@@ -80,10 +81,17 @@ class Conn:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def __del__(self) -> None:  # a kept connection (store/pg/record.py) of a store let go
+        self.close()
+
     def alive(self) -> bool:
         """Is the connection still up? After a failed COMMIT: the server answered (and rolled
         back) when it is; when it is not, the COMMIT may or may not have happened."""
         return bool(self.conn) and self.lib.PQstatus(self.conn) == 0  # CONNECTION_OK
+
+    def idle(self) -> bool:
+        """Up and outside any transaction (PQTRANS_IDLE): fit for the next one."""
+        return self.alive() and self.lib.PQtransactionStatus(self.conn) == 0
 
     def close(self) -> None:
         if getattr(self, "conn", None):
