@@ -191,6 +191,12 @@ class PgStore(Store):
             if conn is not None:
                 self._drop_reader()
             conn = self._conn = self._read_conn()
+            # Its reads run the same statements again and again (prepared after a few):
+            # planned once, not on every read (their custom plans cost ~3 ms of server CPU a
+            # read, more than running them; bench/pg_cpu.py). Scoped by board and KPI ids, the
+            # one plan fits every read (docs/pg-explain.md).
+            conn.execute("SET plan_cache_mode = force_generic_plan")
+            conn.commit()
         return conn
 
     def _drop_reader(self) -> None:
