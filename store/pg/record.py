@@ -305,6 +305,10 @@ def _find(run: Run, kpi: Ref, board: Ref | None) -> tuple[int, int]:
     if isinstance(kpi, str) and board is not None:
         bcond = "lower(b.name) = lower(%s)" if isinstance(board, str) else "b.id = %s"
         params.append(board.strip() if isinstance(board, str) else board)
+        # Only that board's KPIs of the name (an organisation has one per team board); the
+        # board is checked again below, as before.
+        cond += f" AND k.board IN (SELECT b.id FROM boards b WHERE {bcond})"
+        params.insert(1, params[1])
     version, found, boards = run(
         "SELECT (SELECT schema_version FROM meta WHERE id = 1), "
         "(SELECT coalesce(json_agg(json_build_array(k.id, k.board, k.name)), '[]') "
