@@ -1,6 +1,7 @@
-"""A store that records again keeps its libpq connection (store/pg/record.py `_writer`): the
-same answers as a first record, a lost or refused connection never loses or doubles a value,
-threads sharing a store each get a connection, and `close` lets it go."""
+"""A store that records again keeps its libpq connection (store/pg/record.py `_writer`) and its
+prepared statements: the same answers as a first record, a lost or refused connection never
+loses or doubles a value, threads sharing a store each get a connection, and `close` lets it
+go."""
 
 from __future__ import annotations
 
@@ -81,6 +82,7 @@ def test_records_on_a_kept_connection_answer_as_fresh_stores_do(
         view = next(v for v in store.read().views(1, DAY, NOW) if v.kpi.id == again.entry.kpi)
         assert view == again.view
     assert len(pids) == 1, pids
+    assert store._rconn is not None and store._rconn.prepared  # planned once, run by name
     values = [e.value for e in store.read().entries[1]]
     assert values == [80.0, 81.0, 90.0, 91.0, 70.0, 71.0]
 
