@@ -12,10 +12,12 @@ days of entries, two actions per team). Then, through teamboard's own code:
 1. reads: one team board's snapshot (`Store.read(scope=Scope.of([board]))` + its views) and a
    department's roll-up (the department and its teams: `read` scoped to it + `tiers.rollup`);
    baseline: a file store's `Store.read()` at 10,000 and 100,000 entries (bench/make_store.py);
-2. `ops.record` (the path `teamboard record` takes) from 1, 50 and 200 concurrent writers, each
-   a thread with its own connection (PgStore connects per operation), spread over `--procs`
-   processes; each writer records on its own team board for `--seconds`; latency p50/p99,
-   records/s, failures counted;
+2. `ops.record` (the path `teamboard record` takes, its status line included) from 1, 50 and
+   200 concurrent writers, each a thread with a store of its own, spread over `--procs`
+   processes (a store that records again keeps its libpq connection and prepared statements,
+   as the app does: store/pg/record.py; a `teamboard record` from a shell connects once);
+   each writer records on its own team board for `--seconds`; latency p50/p99, records/s,
+   failures counted;
 3. meanwhile 50 followers (in `--follower-procs` processes), one per board written by writers
    0-49: `store.pg.listen.follow_pg(boards=...)` on an asyncio loop, and on each notification a
    scoped read of the board in a thread of their own and its views (the tiles' values; no
@@ -657,7 +659,8 @@ def _writers_md(r: dict[str, Any], w: dict[str, Any]) -> list[str]:
     L += [
         "",
         f"**Concurrent `record`** (`ops.record`, the command's path, each writer a thread "
-        f"with its own connections, spread over up to {r['args']['procs']} processes; "
+        f"with its own store, which keeps its connection from its second record on, spread "
+        f"over up to {r['args']['procs']} processes; "
         f"{r['args']['seconds']:g} s per level) **and write → tile** ({w['followers']} "
         f"followers in {w['follower_procs']} processes, `follow_pg(boards=…)` + a scoped read "
         "+ the board's views on each notification; latency = follower holds the value − the "

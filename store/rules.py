@@ -10,7 +10,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 
+from . import viewmemo
 from .model import Action, Direction, Entry, Estimate, Explanation, Frequency, Kpi, Status
 
 
@@ -233,17 +235,18 @@ def view_kpis(
             open_by_kpi.setdefault(a.kpi, []).append(a)
     first: dict[int, tuple[Kpi, tuple[Entry, ...], Status]] = {}
     lates: dict[int, datetime | None] = {}
+    tails: dict[int, tuple[Any, ...]] = {}
     for k in kpis:
-        hist = tuple(series(k.frequency, entries_of.get(k.id, ())))
-        if estimates_of and estimates_of.get(k.id):
-            hist = with_estimates(k, hist, estimates_of[k.id])
+        ests = (estimates_of or {}).get(k.id) or ()
+        tails[k.id] = got = viewmemo.tail(k, entries_of.get(k.id, ()), ests, _tail)
+        hist, colour_now = got[0], got[1]
         state = freshness(k, hist[-1].day if hist else None, when)
         if not hist:
             st = Status.NO_DATA
         elif state.state is State.STALE:
             st = Status.STALE
         else:
-            st = entry_status(k, hist[-1])
+            st = colour_now
         lates[k.id] = state.due if state.state is State.LATE else None
         first[k.id] = (k, hist, st)
     names = {k.id: k.name for k in kpis}
@@ -265,27 +268,45 @@ def view_kpis(
         if status is Status.STALE:
             flags.append(Flag.STALE)
             stale_since = next_period_start(k.frequency, period_start(k.frequency, hist[-1].day))
+        _, colour_now, how, met, amber = tails[k.id]
         views.append(
             KpiView(
                 kpi=k,
                 board_name=board_names.get(k.board, ""),
                 history=hist,
                 status=status,
-                colour=entry_status(k, hist[-1]) if hist else None,
-                trend=trend(k, hist),
+                colour=colour_now,
+                trend=how,
                 flags=tuple(flags),
                 stale_since=stale_since,
                 open_actions=acts,
                 counter_name=names.get(k.counter) if k.counter is not None else None,
-                met=tuple(entry_status(k, e) is Status.GREEN for e in hist[-SPARK_PERIODS:]),
+                met=met,
                 today=today,
                 now=when,
                 late_due=lates[k.id],
                 explanation=why,
-                amber=tuple(entry_status(k, e) is Status.AMBER for e in hist[-SPARK_PERIODS:]),
+                amber=amber,
             )
         )
     return views
+
+
+def _tail(k: Kpi, entries: Sequence[Entry], ests: Sequence[Estimate]) -> tuple[Any, ...]:
+    """What a KPI's view takes from its own entries and estimates alone (not the clock, not
+    other KPIs): its history, the latest colour, trend, and the sparkline's marks. Remembered
+    across reads by `store.viewmemo` while those objects stay the same."""
+    hist = tuple(series(k.frequency, entries))
+    if ests:
+        hist = with_estimates(k, hist, ests)
+    marks = [entry_status(k, e) for e in hist[-SPARK_PERIODS:]]
+    return (
+        hist,
+        entry_status(k, hist[-1]) if hist else None,
+        trend(k, hist),
+        tuple(m is Status.GREEN for m in marks),
+        tuple(m is Status.AMBER for m in marks),
+    )
 
 
 def with_estimates(

@@ -84,6 +84,9 @@ class PgStore(Store):
         self._kept: follow.Kept | None = None  # what the next scoped read may reuse
         self._conn: psycopg.Connection[Any] | None = None  # a follower's reads (`_reader`)
         self._reading = threading.Lock()  # one read at a time on it; others connect
+        self._rconn: Any = None  # a writer's records (store/pg/record.py: a libpq.Conn)
+        self._recording = threading.Lock()  # one record at a time on it; others connect
+        self._recorded = False  # a record done: the next ones keep their connection
 
     def __str__(self) -> str:
         return self.shown
@@ -193,6 +196,12 @@ class PgStore(Store):
             if conn is not None:
                 self._drop_reader()
             conn = self._conn = self._read_conn()
+            # Its reads run the same statements again and again (prepared after a few):
+            # planned once, not on every read (their custom plans cost ~3 ms of server CPU a
+            # read, more than running them; bench/pg_cpu.py). Scoped by board and KPI ids, the
+            # one plan fits every read (docs/pg-explain.md).
+            conn.execute("SET plan_cache_mode = force_generic_plan")
+            conn.commit()
         return conn
 
     def _drop_reader(self) -> None:
@@ -201,9 +210,13 @@ class PgStore(Store):
             conn.close()
 
     def close(self) -> None:
-        """Close the connection kept for a follower's reads (if any)."""
+        """Close the connections kept for a follower's reads and a writer's records (if any)."""
         with self._reading:
             self._drop_reader()
+        with self._recording:
+            rconn, self._rconn = self._rconn, None
+            if rconn is not None:
+                rconn.close()
 
     def _again(
         self, conn: psycopg.Connection[Any], scope: Scope, previous: Snapshot | None

@@ -48,7 +48,10 @@ def _load() -> Any:
         ("PQconnectdb", vp, [cp]),
         ("PQstatus", i, [vp]),
         ("PQfinish", None, [vp]),
+        ("PQtransactionStatus", i, [vp]),
         ("PQexecParams", vp, [vp, cp, i, vp, ctypes.POINTER(cp), vp, vp, i]),
+        ("PQprepare", vp, [vp, cp, cp, i, vp]),
+        ("PQexecPrepared", vp, [vp, cp, i, ctypes.POINTER(cp), vp, vp, i]),
         ("PQresultStatus", i, [vp]),
         ("PQntuples", i, [vp]),
         ("PQnfields", i, [vp]),
@@ -69,6 +72,7 @@ class Conn:
         lib = _load()
         sep = "&" if "?" in url else "?"
         self.lib = lib
+        self.prepared: dict[str, bytes] = {}  # a statement's text → its name (`prepare`)
         self.conn = lib.PQconnectdb(f"{url}{sep}application_name=teamboard".encode())
         if not self.conn or lib.PQstatus(self.conn) != 0:  # CONNECTION_OK
             self.close()
@@ -80,24 +84,45 @@ class Conn:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def __del__(self) -> None:  # a kept connection (store/pg/record.py) of a store let go
+        self.close()
+
     def alive(self) -> bool:
         """Is the connection still up? After a failed COMMIT: the server answered (and rolled
         back) when it is; when it is not, the COMMIT may or may not have happened."""
         return bool(self.conn) and self.lib.PQstatus(self.conn) == 0  # CONNECTION_OK
+
+    def idle(self) -> bool:
+        """Up and outside any transaction (PQTRANS_IDLE): fit for the next one."""
+        return self.alive() and self.lib.PQtransactionStatus(self.conn) == 0
 
     def close(self) -> None:
         if getattr(self, "conn", None):
             self.lib.PQfinish(self.conn)
             self.conn = None
 
-    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[list[str | None]]:
+    def query(
+        self, sql: str, params: tuple[Any, ...] = (), prepare: bool = False
+    ) -> list[list[str | None]]:
         """Run one statement (`$1`… for `params`, sent as text); its rows as text (None: NULL).
-        Any error: `Unsure` (the transaction is then aborted: the caller ends it)."""
+        With `prepare`, the statement is prepared once on this connection and run by name
+        after (planned once: a writer that keeps its connection). Any error: `Unsure` (the
+        transaction is then aborted: the caller ends it)."""
         lib = self.lib
         values = (ctypes.c_char_p * max(1, len(params)))(
             *[None if p is None else _text(p).encode() for p in params]
         )
-        res = lib.PQexecParams(self.conn, sql.encode(), len(params), None, values, None, None, 0)
+        if prepare:
+            name = self.prepared.get(sql)
+            if name is None:
+                name = f"tb{len(self.prepared)}".encode()
+                self._check(lib.PQprepare(self.conn, name, sql.encode(), len(params), None))
+                self.prepared[sql] = name
+            res = lib.PQexecPrepared(self.conn, name, len(params), values, None, None, 0)
+        else:
+            res = lib.PQexecParams(
+                self.conn, sql.encode(), len(params), None, values, None, None, 0
+            )
         try:
             status = lib.PQresultStatus(res) if res else 7
             if status not in (1, 2):  # PGRES_COMMAND_OK, PGRES_TUPLES_OK
@@ -113,6 +138,16 @@ class Conn:
         finally:
             if res:
                 lib.PQclear(res)
+
+
+    def _check(self, res: Any) -> None:
+        """A result that must be a success (freed here); `Unsure` otherwise."""
+        try:
+            if not res or self.lib.PQresultStatus(res) != 1:  # PGRES_COMMAND_OK
+                raise Unsure("the server said no")
+        finally:
+            if res:
+                self.lib.PQclear(res)
 
 
 def _text(value: Any) -> str:
