@@ -20,11 +20,12 @@ import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from . import codec, schema
+from . import checked, codec, schema
 from .codec.fields import LIMIT
 from .model import Entry, Kpi
 from .rules import KpiView, view_kpis
@@ -42,6 +43,7 @@ from .storage import (
 )
 
 if TYPE_CHECKING:
+    from hashlib import _Hash as Hash
     from pathlib import Path
 
     from .db import Store
@@ -121,14 +123,17 @@ def record(
                 raw = parse(store.path, blob)
                 if schema.migrate(raw, path):
                     raise _Fallback("the store needs migrating")
-                checked = _check(raw, path)
+                ok = _check(raw, path)
                 at = utcnow()
-                added = _add(raw, checked, kpi, value, day, board, plan, note, who, at)
+                added = _add(raw, ok, kpi, value, day, board, plan, note, who, at)
                 out = raw
-            del blob, early
             remove_stale_temps(store.path)
             write_atomic(store.path, out, ref, sync=False)
+            proof = _proof_of(early, out, raw, added) if early is not None else None
+            del blob, early
         sync_folder(store.path)  # the rename made durable: after the lock, before the answer
+        if proof is not None:
+            checked.save(store.path, proof)
         del raw, out
         return added.recorded(day, today, now)
     except _Fallback:
@@ -147,13 +152,21 @@ class _Early:
     are canonical), the store with the entry appended, the bytes to write, and the time it
     wrote into them."""
 
-    __slots__ = ("added", "at", "blob", "lay", "out", "raw")
+    __slots__ = ("added", "at", "blob", "hasher", "lay", "out", "raw")
 
     def __init__(
-        self, blob: bytes, lay: Layout | None, raw: Raw, added: _Appended, out: bytes, at: str
+        self,
+        blob: bytes,
+        lay: Layout | None,
+        raw: Raw,
+        added: _Appended,
+        out: bytes,
+        at: str,
+        hasher: Hash | None = None,
     ) -> None:
         self.blob, self.lay, self.raw = blob, lay, raw
         self.added, self.out, self.at = added, out, at
+        self.hasher = hasher  # SHA-256 of the entries table read, less its `}` (`checked`)
 
     def output(self) -> bytes:
         """The bytes to write, made again from `blob` (its layout known) after a change to
@@ -192,14 +205,15 @@ def _prepare(
         raw = parse(path, blob)
         if schema.migrate(raw, str(path)):
             return None
-        checked = _check(raw, str(path))
         lay = layout(blob, raw)  # before the append: the bytes as they are
+        table, hasher = check_known(raw["entries"], blob, lay, path)
+        ok = _check(raw, str(path), table)
         at = utcnow()
-        added = _add(raw, checked, kpi, value, day, board, plan, note, who, at)
+        added = _add(raw, ok, kpi, value, day, board, plan, note, who, at)
         if lay is None:
             return _Early(blob, None, raw, added, orjson.dumps(raw), at)
         out = compose(blob, lay, raw["meta"], member(added.key, added.doc))
-        return _Early(blob, lay, raw, added, out, at)
+        return _Early(blob, lay, raw, added, out, at, hasher)
     except Exception:  # any doubt: the work is done under the lock instead
         return None
 
@@ -235,8 +249,10 @@ def _splice(
     table = old.entries
     try:
         new = check_entries(got.entries)
-        if new.ids & table.ids or (got.entries and min(map(int, got.entries)) <= table.max_key):
-            return None  # an id used twice, or a key TinyDB would have given already
+        if got.entries and min(map(int, got.entries)) <= table.max_key:
+            return None  # a key TinyDB would have given already
+        if new.ids and min(new.ids) <= table.max_id and new.ids & _ids_less(table, old.key):
+            return None  # an id used twice
         if new.kpis - old.snap.kpis.keys():
             return None
         codec.decode_change(got.meta.get("1", {}))  # what the general path checks of meta
@@ -250,7 +266,7 @@ def _splice(
         table.kpis | new.kpis,
         max(table.max_id, new.max_id),
         max(table.max_key, new.max_key),
-        table.ids | new.ids,
+        None,  # not needed again: a record appends one entry
     )
     raw["meta"] = got.meta
     added = _add(raw, (merged, old.snap), kpi, value, day, board, plan, note, who, utcnow())
@@ -332,10 +348,11 @@ def _append(
     return _add(raw, _check(raw, path), kpi, value, day, board, plan, note, who, at)
 
 
-def _check(raw: Raw, path: str) -> _Checked:
-    """Every entry checked (`check_entries`) and the small tables decoded and cross-checked by
-    the general code; raise `_Fallback` at the first doubt. Changes nothing in `raw`."""
-    table_of_entries = check_entries(raw["entries"])
+def _check(raw: Raw, path: str, table: EntriesTable | None = None) -> _Checked:
+    """Every entry checked (`check_entries`, unless `table` is its answer already) and the
+    small tables decoded and cross-checked by the general code; raise `_Fallback` at the first
+    doubt. Changes nothing in `raw`."""
+    table_of_entries = check_entries(raw["entries"]) if table is None else table
     small = dict(raw)
     small["entries"] = {}
     try:
@@ -384,17 +401,95 @@ class EntriesTable:
     __slots__ = ("entries", "ids", "kpis", "max_id", "max_key")
 
     def __init__(
-        self, entries: dict[str, Doc], kpis: set[int], max_id: int, max_key: int, ids: set[int]
+        self,
+        entries: dict[str, Doc],
+        kpis: set[int],
+        max_id: int,
+        max_key: int,
+        ids: set[int] | None,
     ) -> None:
         self.entries = entries
         self.kpis = kpis  # every KPI an entry names
         self.max_id = max_id  # the largest entry id (0 when none)
         self.max_key = max_key  # the largest TinyDB key (0 when none)
-        self.ids = ids  # every entry's id
+        self.ids = ids  # every entry's id; None when not gathered (`check_known`)
 
     def of(self, wanted: set[int]) -> list[tuple[str, Doc]]:
         """The (key, document) pairs of the `wanted` KPIs' entries."""
         return [(key, d) for key, d in self.entries.items() if d["kpi"] in wanted]
+
+
+def _ids_less(table: EntriesTable, key: str) -> set[int]:
+    """The ids of `table`'s entries but the one under `key` (ours, appended since the check)."""
+    if table.ids is not None:
+        return table.ids
+    return {d["id"] for k, d in table.entries.items() if k != key}
+
+
+def check_known(
+    entries: object, blob: bytes, lay: Layout | None, path: Path
+) -> tuple[EntriesTable, Hash | None]:
+    """`check_entries(entries)`, the table parsed from canonical `blob` laid out as `lay`,
+    checking only the members after those a proof this user kept vouches for (`checked`);
+    and the SHA-256 of the table's bytes less its `}`, for the proof of the table written
+    next (None for a small table or a file not canonical: no proof is used or kept).
+
+    A proof is used only when the table's bytes begin with exactly the proven bytes, followed
+    by a comma or the closing brace, and every entry after them has an id above the proven
+    ones (ids then cannot repeat); else every entry is checked, as without a proof."""
+    if lay is None or type(entries) is not dict or len(entries) < checked.MIN:
+        return check_entries(entries), None
+    import hashlib
+
+    view = memoryview(blob)
+    start, close = lay.start, lay.close
+    proof = checked.load(path)
+    if proof is not None and 0 < proof.count <= len(entries):
+        end = start + proof.size
+        if end == close or (end < close and blob[end] == 44):  # 44: a comma
+            hasher = hashlib.sha256(view[start:end])
+            if hasher.digest() == proof.digest:
+                later = len(entries) - proof.count
+                tail = dict(reversed(list(islice(reversed(entries.items()), later))))
+                new = check_entries(tail)
+                if not new.ids or min(new.ids) > proof.max_id:
+                    hasher.update(view[end:close])
+                    return EntriesTable(
+                        entries,
+                        proof.kpis | new.kpis,
+                        max(proof.max_id, new.max_id),
+                        max(proof.max_key, new.max_key),
+                        None,
+                    ), hasher
+    return check_entries(entries), hashlib.sha256(view[start:close])
+
+
+def _proof_of(early: _Early, out: Raw | bytes, raw: Raw, added: _Appended) -> checked.Proof | None:
+    """The proof of the entries table just written (`out`, composed from `early.blob`, whose
+    table `early.hasher` hashed): the old table's bytes, then what was appended."""
+    lay, hasher = early.lay, early.hasher
+    if lay is None or hasher is None or not isinstance(out, bytes):
+        return None
+    # `out` is `compose(early.blob, lay, raw["meta"], ...)`: the old table's bytes moved by
+    # meta's change in size, then the separator and the members appended, then the old `}`
+    # and what followed it, unchanged.
+    new_close = len(out) - (len(early.blob) - lay.close)
+    meta_delta = len(orjson.dumps(raw["meta"])) - (lay.meta_end - lay.meta_at)
+    old_end = lay.close + meta_delta
+    if not lay.start + meta_delta < old_end < new_close:
+        return None
+    hasher = hasher.copy()
+    hasher.update(memoryview(out)[old_end:new_close])
+    table = added.entries
+    doc = added.doc
+    return checked.Proof(
+        new_close - (lay.start + meta_delta),
+        hasher.digest(),
+        len(raw["entries"]),
+        table.kpis | {doc["kpi"]},
+        max(table.max_id, doc["id"]),
+        max(table.max_key, int(added.key)),
+    )
 
 
 def check_entries(entries: object) -> EntriesTable:

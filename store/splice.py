@@ -28,12 +28,16 @@ _HEAD = 256  # bytes of the part after `meta` searched for in a changed file
 
 class Layout:
     """Offsets in canonical bytes: `meta`'s value is blob[meta_at:meta_end]; the entries
-    table's closing brace is at blob[close]; `empty`: the table had no member."""
+    table's value is blob[start:close + 1] (its closing brace at blob[close]); `empty`: the
+    table had no member."""
 
-    __slots__ = ("close", "empty", "meta_at", "meta_end")
+    __slots__ = ("close", "empty", "meta_at", "meta_end", "start")
 
-    def __init__(self, meta_at: int, meta_end: int, close: int, empty: bool) -> None:
+    def __init__(
+        self, meta_at: int, meta_end: int, close: int, empty: bool, start: int = -1
+    ) -> None:
         self.meta_at, self.meta_end, self.close, self.empty = meta_at, meta_end, close, empty
+        self.start = start
 
 
 def spans(blob: bytes, raw: object) -> dict[str, tuple[int, int]] | None:
@@ -77,7 +81,7 @@ def layout(blob: bytes, raw: Raw) -> Layout | None:
     (meta_at, meta_end), (at, end) = where["meta"], where["entries"]
     if at < meta_at or type(raw["entries"]) is not dict:
         return None  # entries before meta: not the shape records splice
-    return Layout(meta_at, meta_end, end - 1, not raw["entries"])
+    return Layout(meta_at, meta_end, end - 1, not raw["entries"], at)
 
 
 def compose(blob: bytes, lay: Layout, meta: object, members: bytes) -> bytes:
