@@ -30,7 +30,7 @@ from .codec.fields import LIMIT
 from .model import Entry, Kpi
 from .rules import KpiView, view_kpis
 from .snapshot import Snapshot
-from .splice import Layout, appended, compose, layout, member
+from .splice import Appended, Layout, appended, compose, layout, member
 from .storage import (
     locked,
     missing,
@@ -98,8 +98,11 @@ def record(
     # entries), several times. Nothing here makes cycles; refcounting frees it.
     enabled = gc.isenabled()
     gc.disable()
+    global _memo
+    memo, _memo = _memo, None  # used up by this record either way (its store is appended to)
     try:
-        early = _prepare(store.path, kpi, value, day, board, plan, note, who)
+        early = _prepare(store.path, kpi, value, day, board, plan, note, who, memo)
+        del memo
         with locked(store.path, store.lock_timeout, store.on_wait):
             fd = open_regular(store.path)
             blob, ref = read_fd(fd) if fd is not None else (b"", None)
@@ -129,12 +132,15 @@ def record(
                 out = raw
             remove_stale_temps(store.path)
             write_atomic(store.path, out, ref, sync=False)
-            proof = _proof_of(early, out, raw, added) if early is not None else None
+            written = _written(early, out, raw, added, path) if early is not None else None
             del blob, early
         sync_folder(store.path)  # the rename made durable: after the lock, before the answer
-        if proof is not None:
-            checked.save(store.path, proof)
-        del raw, out
+        if written is not None:
+            if written.hasher is not None:
+                checked.save(store.path, written.proof())
+            if len(raw["entries"]) <= MEMO_MAX:
+                _memo = written
+        del raw, out, written
         return added.recorded(day, today, now)
     except _Fallback:
         pass
@@ -185,6 +191,7 @@ def _prepare(
     plan: float | None,
     note: str,
     who: str,
+    memo: _Memo | None = None,
 ) -> _Early | None:
     """The record worked out before the lock is taken, from the store as it is now (readers
     need no lock: a write replaces the file whole): read, parse, check, append, serialise.
@@ -194,7 +201,10 @@ def _prepare(
     between, only their entries are checked (`_splice`); else all of it is done again there.
     None at the first doubt (not a regular file, broken, to migrate, not one the fast path
     vouches for, no such KPI): then everything happens under the lock, which says what is
-    wrong exactly as before."""
+    wrong exactly as before.
+
+    With a `memo` of this process's last write to the same store, and only records since,
+    nothing is parsed but what they appended (`_Memo.advance`)."""
     from .db import utcnow
 
     try:
@@ -202,6 +212,15 @@ def _prepare(
         if fd is None:
             return None
         blob = read_fd(fd)[0]
+        if memo is not None and memo.path == str(path):
+            known = memo.advance(blob)
+            if known is not None:
+                table, now, hasher = known
+                raw, at = memo.raw, utcnow()
+                added = _add(raw, (table, memo.snap), kpi, value, day, board, plan, note, who, at)
+                out = compose(blob, now, raw["meta"], member(added.key, added.doc))
+                return _Early(blob, now, raw, added, out, at, hasher)
+            del memo
         raw = parse(path, blob)
         if schema.migrate(raw, str(path)):
             return None
@@ -246,34 +265,101 @@ def _splice(
     if got is None:
         return None
     raw, old = early.raw, early.added
-    table = old.entries
-    try:
-        new = check_entries(got.entries)
-        if got.entries and min(map(int, got.entries)) <= table.max_key:
-            return None  # a key TinyDB would have given already
-        if new.ids and min(new.ids) <= table.max_id and new.ids & _ids_less(table, old.key):
-            return None  # an id used twice
-        if new.kpis - old.snap.kpis.keys():
-            return None
-        codec.decode_change(got.meta.get("1", {}))  # what the general path checks of meta
-    except (_Fallback, codec.Malformed):
+    merged = _merge(old.entries, old.snap, got, old.key)
+    if merged is None:
         return None
-    # The early store less our early entry, plus theirs: the file as it is now.
-    del table.entries[old.key]
-    table.entries.update(got.entries)
-    merged = EntriesTable(
-        table.entries,
-        table.kpis | new.kpis,
-        max(table.max_id, new.max_id),
-        max(table.max_key, new.max_key),
-        None,  # not needed again: a record appends one entry
-    )
     raw["meta"] = got.meta
     added = _add(raw, (merged, old.snap), kpi, value, day, board, plan, note, who, utcnow())
     members = orjson.dumps(got.entries)[1:-1]
     ours = member(added.key, added.doc)
     out = compose(early.blob, lay, raw["meta"], members + b"," + ours if members else ours)
     return added, out
+
+
+def _merge(
+    table: EntriesTable, snap: Snapshot, got: Appended, ours: str | None
+) -> EntriesTable | None:
+    """`table` (the checked entries of the bytes `got` was found appended to, plus our own
+    early entry under the key `ours`, if any, which the file does not hold) made the file's
+    table now: `got`'s new entries checked as `_check` checks every one, ours taken out and
+    theirs appended, in place. None when they are not sound (then everything is done again)."""
+    try:
+        new = check_entries(got.entries)
+        if got.entries and min(map(int, got.entries)) <= table.max_key:
+            return None  # a key TinyDB would have given already
+        if new.ids and min(new.ids) <= table.max_id and new.ids & _ids_less(table, ours):
+            return None  # an id used twice
+        if new.kpis - snap.kpis.keys():
+            return None
+        codec.decode_change(got.meta.get("1", {}))  # what the general path checks of meta
+    except (_Fallback, codec.Malformed):
+        return None
+    if ours is not None:
+        del table.entries[ours]
+    table.entries.update(got.entries)
+    return EntriesTable(
+        table.entries,
+        table.kpis | new.kpis,
+        max(table.max_id, new.max_id),
+        max(table.max_key, new.max_key),
+        None,  # not needed again: a record appends one entry
+    )
+
+
+MEMO_MAX = 50_000
+"""Entries up to which a process keeps the store it last wrote (`_Memo`): a process that
+records again (a script, the board) then parses only what others appended since."""
+
+
+class _Memo:
+    """The store as this process's last record wrote it, all of it checked: its bytes and
+    their layout, the parse (the very documents written), the checked entries and small
+    tables, and the SHA-256 of its entries table less the `}` (for `checked`; None for a small
+    table). Kept in memory only: nothing outside this process can change it."""
+
+    __slots__ = ("blob", "hasher", "lay", "path", "raw", "snap", "table")
+
+    def __init__(
+        self,
+        path: str,
+        blob: bytes,
+        lay: Layout,
+        raw: Raw,
+        table: EntriesTable,
+        snap: Snapshot,
+        hasher: Hash | None,
+    ) -> None:
+        self.path, self.blob, self.lay, self.raw = path, blob, lay, raw
+        self.table, self.snap, self.hasher = table, snap, hasher
+
+    def advance(self, blob: bytes) -> tuple[EntriesTable, Layout, Hash | None] | None:
+        """The checked entries, layout and hash of `blob` when it is these bytes with records
+        appended since (`splice.appended`; `raw` is then made its parse, in place), else None
+        (`raw` may be half changed: the memo is used up either way)."""
+        got = appended(self.blob, self.lay, blob)
+        if got is None:
+            return None
+        table = _merge(self.table, self.snap, got, None)
+        if table is None:
+            return None
+        self.raw["meta"] = got.meta
+        lay, hasher = got.layout, self.hasher
+        if hasher is not None:
+            hasher = hasher.copy()
+            hasher.update(memoryview(blob)[lay.start + self.lay.close - self.lay.start : lay.close])
+        return table, lay, hasher
+
+    def proof(self) -> checked.Proof:
+        """The proof of the entries table these bytes hold (`checked`)."""
+        assert self.hasher is not None
+        t = self.table
+        size = self.lay.close - self.lay.start
+        return checked.Proof(
+            size, self.hasher.digest(), len(t.entries), t.kpis, t.max_id, t.max_key
+        )
+
+
+_memo: _Memo | None = None
 
 
 def _record(
@@ -419,7 +505,7 @@ class EntriesTable:
         return [(key, d) for key, d in self.entries.items() if d["kpi"] in wanted]
 
 
-def _ids_less(table: EntriesTable, key: str) -> set[int]:
+def _ids_less(table: EntriesTable, key: str | None) -> set[int]:
     """The ids of `table`'s entries but the one under `key` (ours, appended since the check)."""
     if table.ids is not None:
         return table.ids
@@ -464,32 +550,39 @@ def check_known(
     return check_entries(entries), hashlib.sha256(view[start:close])
 
 
-def _proof_of(early: _Early, out: Raw | bytes, raw: Raw, added: _Appended) -> checked.Proof | None:
-    """The proof of the entries table just written (`out`, composed from `early.blob`, whose
-    table `early.hasher` hashed): the old table's bytes, then what was appended."""
-    lay, hasher = early.lay, early.hasher
-    if lay is None or hasher is None or not isinstance(out, bytes):
+def _written(
+    early: _Early, out: Raw | bytes, raw: Raw, added: _Appended, path: str
+) -> _Memo | None:
+    """The store just written (`out`, composed from `early.blob`; `raw` its parse) as a
+    `_Memo`; None when `out` was not composed (a store not canonical) or our entry's id is
+    not above every other (only a check of every id would tell it is new). Its hash is the hash
+    of the table read (`early.hasher`) and of what was appended to it."""
+    lay = early.lay
+    if lay is None or not isinstance(out, bytes):
         return None
     # `out` is `compose(early.blob, lay, raw["meta"], ...)`: the old table's bytes moved by
     # meta's change in size, then the separator and the members appended, then the old `}`
     # and what followed it, unchanged.
-    new_close = len(out) - (len(early.blob) - lay.close)
-    meta_delta = len(orjson.dumps(raw["meta"])) - (lay.meta_end - lay.meta_at)
-    old_end = lay.close + meta_delta
-    if not lay.start + meta_delta < old_end < new_close:
+    close = len(out) - (len(early.blob) - lay.close)
+    moved = len(orjson.dumps(raw["meta"])) - (lay.meta_end - lay.meta_at)
+    if not lay.start + moved < lay.close + moved < close:
         return None
-    hasher = hasher.copy()
-    hasher.update(memoryview(out)[old_end:new_close])
-    table = added.entries
-    doc = added.doc
-    return checked.Proof(
-        new_close - (lay.start + meta_delta),
-        hasher.digest(),
-        len(raw["entries"]),
+    table, doc = added.entries, added.doc
+    if doc["id"] <= table.max_id:
+        return None  # the id sequence was behind the ids (a hand edit): ours may repeat one
+    hasher = early.hasher
+    if hasher is not None:
+        hasher = hasher.copy()
+        hasher.update(memoryview(out)[lay.close + moved : close])
+    table = EntriesTable(
+        raw["entries"],
         table.kpis | {doc["kpi"]},
         max(table.max_id, doc["id"]),
         max(table.max_key, int(added.key)),
+        None,
     )
+    out_lay = Layout(lay.meta_at, lay.meta_end + moved, close, False, lay.start + moved)
+    return _Memo(path, out, out_lay, raw, table, added.snap, hasher)
 
 
 def check_entries(entries: object) -> EntriesTable:

@@ -124,12 +124,13 @@ def _without_ours(meta: object) -> bytes | None:
 
 class Appended:
     """What changed between the bytes a record read and the file now, when only records
-    happened in between: the new `meta` document and the entries appended (in file order)."""
+    happened in between: the new `meta` document, the entries appended (in file order), and
+    the file's own `layout`."""
 
-    __slots__ = ("entries", "meta", "now")
+    __slots__ = ("entries", "layout", "meta", "now")
 
-    def __init__(self, now: bytes, meta: Raw, entries: dict[str, Any]) -> None:
-        self.now, self.meta, self.entries = now, meta, entries
+    def __init__(self, now: bytes, meta: Raw, entries: dict[str, Any], lay: Layout) -> None:
+        self.now, self.meta, self.entries, self.layout = now, meta, entries, lay
 
 
 def appended(old: bytes, lay: Layout, now: bytes) -> Appended | None:
@@ -173,7 +174,12 @@ def appended(old: bytes, lay: Layout, now: bytes) -> Appended | None:
             return None
         if type(entries) is not dict or not entries or orjson.dumps(entries) != table:
             return None
-    return Appended(now, meta, entries)
+    # `now` is canonical (above): its meta ends where the old middle begins, its entries
+    # table's value starts as far after that as before, and closes with the old tail.
+    lay_now = Layout(
+        lay.meta_at, at, end, lay.empty and not entries, at + (lay.start - lay.meta_end)
+    )
+    return Appended(now, meta, entries, lay_now)
 
 
 __all__ = ["Appended", "Layout", "appended", "compose", "layout", "member", "spans"]

@@ -17,7 +17,7 @@ from conftest import TODAY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from store import Store, checked, fastpath, ops
+from store import Store, checked, fastpath, ops, storage
 from store.demo import build
 from store.errors import StoreError
 
@@ -32,6 +32,7 @@ def own_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
     monkeypatch.setattr(store.db, "utcnow", lambda: AT)
     monkeypatch.setattr(checked, "MIN", 1)
+    monkeypatch.setattr(fastpath, "_memo", None)
     cache = tmp_path / "cache"
     monkeypatch.setenv(checked.ENV, str(cache))
     return cache
@@ -68,6 +69,12 @@ def never(*args: Any, **kwargs: Any) -> ops.Recorded:
     raise AssertionError("the fast path fell back")
 
 
+def apart(*args: Any, **kwargs: Any) -> ops.Recorded:
+    """`fastpath.record` as a new process runs it: without the store this one wrote last."""
+    fastpath._memo = None
+    return fastpath.record(*args, **kwargs)
+
+
 def pair(tmp: Path, blob: bytes) -> tuple[Store, Store]:
     """The store the fast path records into, and its twin for the general path."""
     (tmp / "fast.json").write_bytes(blob)
@@ -82,7 +89,7 @@ def test_the_next_record_checks_only_what_was_appended_since(
     n = len(orjson.loads(demo_bytes)["entries"])
     sizes = spy(monkeypatch)
     for kpi, value in [("Scrap cost", 1.0), ("Daily output", 870.0), ("Scrap cost", 2.0)]:
-        got = fastpath.record(fast, kpi, value, TODAY, TODAY, fallback=never)
+        got = apart(fast, kpi, value, TODAY, TODAY, fallback=never)
         assert got == ops.record_whole(whole, kpi, value, TODAY, TODAY)
         assert fast.path.read_bytes() == whole.path.read_bytes()
     assert sizes == [n, 0, 0]  # the whole table once, then nothing new to check
@@ -91,7 +98,7 @@ def test_the_next_record_checks_only_what_was_appended_since(
     for s in (fast, whole):
         ops.record_whole(s, "On-time delivery", 90.0, TODAY, TODAY)
         ops.record_whole(s, "Units per hour", 120.0, TODAY, TODAY)
-    got = fastpath.record(fast, "Scrap cost", 3.0, TODAY, TODAY, fallback=never)
+    got = apart(fast, "Scrap cost", 3.0, TODAY, TODAY, fallback=never)
     assert got == ops.record_whole(whole, "Scrap cost", 3.0, TODAY, TODAY)
     assert fast.path.read_bytes() == whole.path.read_bytes()
     assert sizes[3:] == [2]
@@ -112,12 +119,12 @@ def test_records_spliced_in_under_the_lock_are_in_the_next_proof(
         return early
 
     monkeypatch.setattr(fastpath, "_prepare", prepare)
-    fastpath.record(fast, "Scrap cost", 5.0, TODAY, TODAY, fallback=never)
+    apart(fast, "Scrap cost", 5.0, TODAY, TODAY, fallback=never)
     ops.record_whole(whole, "Scrap cost", 5.0, TODAY, TODAY)
     assert fast.path.read_bytes() == whole.path.read_bytes()
     monkeypatch.setattr(fastpath, "_prepare", real)
     sizes = spy(monkeypatch)
-    got = fastpath.record(fast, "Daily output", 1.0, TODAY, TODAY, fallback=never)
+    got = apart(fast, "Daily output", 1.0, TODAY, TODAY, fallback=never)
     assert got == ops.record_whole(whole, "Daily output", 1.0, TODAY, TODAY)
     assert fast.path.read_bytes() == whole.path.read_bytes()
     assert sizes == [0]
@@ -159,10 +166,10 @@ def test_a_proof_file_not_exactly_ours_is_ignored(
     demo_bytes: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, own_cache: Path, what: str
 ) -> None:
     fast, _ = pair(tmp_path, demo_bytes)
-    fastpath.record(fast, "Scrap cost", 1.0, TODAY, TODAY, fallback=never)
+    apart(fast, "Scrap cost", 1.0, TODAY, TODAY, fallback=never)
     SPOILED[what](_proof_file(own_cache))
     sizes = spy(monkeypatch)
-    fastpath.record(fast, "Scrap cost", 2.0, TODAY, TODAY, fallback=never)
+    apart(fast, "Scrap cost", 2.0, TODAY, TODAY, fallback=never)
     assert sizes == [len(orjson.loads(fast.path.read_bytes())["entries"]) - 1]
 
 
@@ -174,7 +181,7 @@ def test_no_cache_folder_means_the_whole_check_and_no_error(
     fast, whole = pair(tmp_path, demo_bytes)
     sizes = spy(monkeypatch)
     for value in (1.0, 2.0):
-        got = fastpath.record(fast, "Scrap cost", value, TODAY, TODAY, fallback=never)
+        got = apart(fast, "Scrap cost", value, TODAY, TODAY, fallback=never)
         assert got == ops.record_whole(whole, "Scrap cost", value, TODAY, TODAY)
     assert fast.path.read_bytes() == whole.path.read_bytes()
     assert len(sizes) == 2 and sizes[0] == sizes[1] - 1  # the whole table both times
@@ -235,10 +242,11 @@ def _apply(path: Path, what: str, i: int, spaced: bool) -> None:
     path.write_bytes(orjson.dumps(raw, option=orjson.OPT_INDENT_2 if spaced else 0))
 
 
-Step = tuple[str, int, bool] | tuple[str, float]
+Step = tuple[str, int, bool] | tuple[str, float, bool]
+"""An edit (what, which entry, spaced out), or a record (KPI, value, by a new process)."""
 steps = st.lists(
     st.one_of(
-        st.tuples(st.sampled_from(KPIS), st.sampled_from([1.0, 2.5, 870.0, -3.0])),
+        st.tuples(st.sampled_from(KPIS), st.sampled_from([1.0, 2.5, 870.0, -3.0]), st.booleans()),
         st.tuples(st.sampled_from(sorted(EDITS)), st.integers(0, 10**6), st.booleans()),
     ),
     min_size=1,
@@ -261,19 +269,23 @@ def test_with_proofs_record_answers_and_writes_what_the_general_path_does(
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         os.environ[checked.ENV] = str(work / "cache")  # a fresh cache per example
+        fastpath._memo = None  # and a fresh process
         fast, whole = pair(work, demo())
         for step in steps:
             _step(fast, whole, step)
 
 
 def _step(fast: Store, whole: Store, step: Step) -> None:
-    """An edit made to both stores, or a record: by the fast path (with proofs) into `fast`,
-    by the general path into `whole`; the same answer or error, the same bytes."""
-    if len(step) == 3:
+    """An edit made to both stores, or a record: by the fast path (with proofs, and the store
+    it wrote last unless it is a new process) into `fast`, by the general path into `whole`;
+    the same answer or error, the same bytes."""
+    if step[0] in EDITS:
         for s in (fast, whole):
-            _apply(s.path, *step)  # type: ignore[misc]
+            _apply(s.path, *step)  # type: ignore[arg-type]
         return
-    kpi, value = step  # type: ignore[misc]
+    kpi, value, new_process = step
+    if new_process:
+        fastpath._memo = None
     got: object
     want: object
     try:
@@ -288,17 +300,51 @@ def _step(fast: Store, whole: Store, step: Step) -> None:
     assert fast.path.read_bytes() == whole.path.read_bytes()
 
 
+@pytest.mark.parametrize("apart", [False, True], ids=["one process", "a process each"])
 @pytest.mark.parametrize("spaced", [False, True], ids=["as teamboard writes", "spaced"])
 @pytest.mark.parametrize("what", sorted(EDITS))
 def test_after_a_proof_any_edit_is_answered_as_the_general_path_answers(
-    demo_bytes: bytes, tmp_path: Path, what: str, spaced: bool
+    demo_bytes: bytes, tmp_path: Path, what: str, spaced: bool, apart: bool
 ) -> None:
-    """A record keeps a proof; then an entry is edited (early in the table, or the last one);
-    the next record raises what the general path raises, or writes what it writes."""
+    """A record keeps a proof (and its process the store it wrote); then an entry is edited
+    (early in the table, or the last one); the next records raise what the general path
+    raises, or write what it writes (an entry appended by hand leaves the id sequence behind:
+    the next record's id repeats its id, and the store is broken from then on)."""
     for i in (0, -1):
         work = tmp_path / f"at{i}"
         work.mkdir()
         fast, whole = pair(work, demo_bytes)
-        steps: list[Step] = [("Scrap cost", 1.0), (what, i, spaced), ("Daily output", 2.0)]
+        steps: list[Step] = [
+            ("Scrap cost", 1.0, True),
+            (what, i, spaced),
+            ("Daily output", 2.0, apart),
+            ("Scrap cost", 3.0, apart),  # vouched for by the proof (or memo) of the last one
+        ]
         for step in steps:
             _step(fast, whole, step)
+
+
+def test_a_process_that_records_again_parses_only_what_others_appended(
+    demo_bytes: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store this process wrote last is kept: the next record parses nothing when nobody
+    else wrote, and only their entries when others recorded; the same bytes and answers as the
+    general path throughout."""
+    fast, whole = pair(tmp_path, demo_bytes)
+    sizes = spy(monkeypatch)
+    parsed: list[int] = []
+    real = storage.parse
+
+    def parse(path: Path, blob: bytes) -> Any:
+        parsed.append(len(blob))
+        return real(path, blob)
+
+    monkeypatch.setattr(fastpath, "parse", parse)
+    steps: list[Step] = [("Scrap cost", 1.0, True), ("Daily output", 870.0, False)]
+    for step in steps:
+        _step(fast, whole, step)
+    for s in (fast, whole):
+        ops.record_whole(s, "On-time delivery", 90.0, TODAY, TODAY)
+    _step(fast, whole, ("Scrap cost", 2.0, False))
+    assert len(parsed) == 1  # the first record's, and no other
+    assert sizes[1:] == [0, 1]
