@@ -224,8 +224,9 @@ def _prepare(
         raw = parse(path, blob)
         if schema.migrate(raw, str(path)):
             return None
-        lay = layout(blob, raw)  # before the append: the bytes as they are
-        table, hasher = check_known(raw["entries"], blob, lay, path)
+        vouch = _Vouch.of(path, blob, raw)
+        lay = layout(blob, raw, vouch)  # before the append: the bytes as they are
+        table, hasher = check_known(raw["entries"], blob, lay, vouch)
         ok = _check(raw, str(path), table)
         at = utcnow()
         added = _add(raw, ok, kpi, value, day, board, plan, note, who, at)
@@ -512,42 +513,88 @@ def _ids_less(table: EntriesTable, key: str | None) -> set[int]:
     return {d["id"] for k, d in table.entries.items() if k != key}
 
 
+class _Vouch:
+    """A proof this user kept (`checked`) put to `spans`: when the entries table's bytes
+    begin with the proven bytes and go on with a comma (or close), its first `proof.count`
+    members are the proven ones, as written, and only the rest (`tail`) need serialising to
+    compare; `hasher` is then the SHA-256 of the table's bytes less its `}`.
+
+    Why that is the table's whole comparison: the proven bytes are `{` and members exactly as
+    `orjson.dumps` writes them. A parse depends only on the bytes and the parser's state, so
+    the table's first members are those, and the bytes after the comma parse, from the same
+    state as after a `{`, into exactly the members `tail` serialises to and the `}` that
+    closes the table. No key can be there twice: the parse would have kept a repeated key in
+    its first place, and `tail`, the parse's last members, would then serialise to fewer
+    members than the bytes hold."""
+
+    __slots__ = ("blob", "hasher", "proof", "tail")
+
+    def __init__(self, proof: checked.Proof, blob: bytes) -> None:
+        self.proof, self.blob = proof, blob
+        self.hasher: Hash | None = None
+        self.tail: dict[str, Any] = {}
+
+    @classmethod
+    def of(cls, path: Path, blob: bytes, raw: Raw) -> _Vouch | None:
+        """For a big entries table and a proof kept for the store; else None."""
+        entries = raw.get("entries")
+        if type(entries) is not dict or len(entries) < checked.MIN:
+            return None
+        proof = checked.load(path)
+        return None if proof is None else cls(proof, blob)
+
+    def __call__(self, key: str, value: object, pos: int) -> int | None:
+        import hashlib
+
+        proof, blob = self.proof, self.blob
+        if key != "entries" or type(value) is not dict or not 0 < proof.count <= len(value):
+            return None
+        end = pos + proof.size
+        if end >= len(blob):
+            return None
+        hasher = hashlib.sha256(memoryview(blob)[pos:end])
+        if hasher.digest() != proof.digest:
+            return None
+        later = len(value) - proof.count
+        tail = dict(reversed(list(islice(reversed(value.items()), later))))
+        if not tail:
+            if blob[end] != _CLOSE:
+                return None
+            stop = end + 1
+        else:
+            piece = orjson.dumps(tail)  # `{` + the members + `}`
+            if blob[end] != _COMMA or not blob.startswith(memoryview(piece)[1:], end + 1):
+                return None
+            stop = end + len(piece)
+        hasher.update(memoryview(blob)[end : stop - 1])
+        self.hasher, self.tail = hasher, tail
+        return stop
+
+
+_COMMA, _CLOSE = ord(","), ord("}")
+
+
 def check_known(
-    entries: object, blob: bytes, lay: Layout | None, path: Path
+    entries: object, blob: bytes, lay: Layout | None, vouch: _Vouch | None
 ) -> tuple[EntriesTable, Hash | None]:
     """`check_entries(entries)`, the table parsed from canonical `blob` laid out as `lay`,
-    checking only the members after those a proof this user kept vouches for (`checked`);
-    and the SHA-256 of the table's bytes less its `}`, for the proof of the table written
-    next (None for a small table or a file not canonical: no proof is used or kept).
+    checking only the members after those a proof vouched for in the layout (`_Vouch`); and
+    the SHA-256 of the table's bytes less its `}`, for the proof of the table written next
+    (None for a small table or a file not canonical: no proof is used or kept).
 
-    A proof is used only when the table's bytes begin with exactly the proven bytes, followed
-    by a comma or the closing brace, and every entry after them has an id above the proven
+    A proof's entries count only when every entry after them has an id above the proven
     ones (ids then cannot repeat); else every entry is checked, as without a proof."""
     if lay is None or type(entries) is not dict or len(entries) < checked.MIN:
         return check_entries(entries), None
     import hashlib
 
-    view = memoryview(blob)
-    start, close = lay.start, lay.close
-    proof = checked.load(path)
-    if proof is not None and 0 < proof.count <= len(entries):
-        end = start + proof.size
-        if end == close or (end < close and blob[end] == 44):  # 44: a comma
-            hasher = hashlib.sha256(view[start:end])
-            if hasher.digest() == proof.digest:
-                later = len(entries) - proof.count
-                tail = dict(reversed(list(islice(reversed(entries.items()), later))))
-                new = check_entries(tail)
-                if not new.ids or min(new.ids) > proof.max_id:
-                    hasher.update(view[end:close])
-                    return EntriesTable(
-                        entries,
-                        proof.kpis | new.kpis,
-                        max(proof.max_id, new.max_id),
-                        max(proof.max_key, new.max_key),
-                        None,
-                    ), hasher
-    return check_entries(entries), hashlib.sha256(view[start:close])
+    if vouch is not None and vouch.hasher is not None:
+        new, proof = check_entries(vouch.tail), vouch.proof
+        if not new.ids or min(new.ids) > proof.max_id:
+            kpis = proof.kpis | new.kpis
+            max_id, max_key = max(proof.max_id, new.max_id), max(proof.max_key, new.max_key)
+            return EntriesTable(entries, kpis, max_id, max_key, None), vouch.hasher
+    return check_entries(entries), hashlib.sha256(memoryview(blob)[lay.start : lay.close])
 
 
 def _written(

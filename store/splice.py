@@ -17,11 +17,15 @@ only those new members need checking: everything else is byte for byte what was 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 
 Raw = dict[str, Any]
+Vouch = Callable[[str, object, int], "int | None"]
+"""Given a table's name, its parsed value and its offset in the blob: the offset where its
+bytes end when they are vouched to be exactly `orjson.dumps(value)`, else None (compare)."""
 
 _HEAD = 256  # bytes of the part after `meta` searched for in a changed file
 
@@ -40,12 +44,15 @@ class Layout:
         self.start = start
 
 
-def spans(blob: bytes, raw: object) -> dict[str, tuple[int, int]] | None:
+def spans(
+    blob: bytes, raw: object, vouch: Vouch | None = None
+) -> dict[str, tuple[int, int]] | None:
     """Where each table's value lies in `blob` (`blob[start:end]`), when `blob` is exactly
     `orjson.dumps(raw)` of a dict; None otherwise (any other spelling of the same data, a hand
     edit, a value orjson reads but does not write back). Compared table by table at their
-    offsets: no copy of the file is made, and `raw` is serialised once. The one proof both
-    `record`'s splice (`layout`) and the loader's re-read (`store.reread`) stand on."""
+    offsets: no copy of the file is made, and `raw` is serialised once (less a table `vouch`
+    vouches for: `record`'s proofs, `store.fastpath`). The one proof both `record`'s splice
+    (`layout`) and the loader's re-read (`store.reread`) stand on."""
     if type(raw) is not dict or not blob.startswith(b"{"):
         return None
     pos, found = 1, {}
@@ -59,11 +66,14 @@ def spans(blob: bytes, raw: object) -> dict[str, tuple[int, int]] | None:
             if not blob.startswith(name, pos):
                 return None
             pos += len(name)
-            piece = orjson.dumps(value)
-            if not blob.startswith(piece, pos):
-                return None
-            found[key] = (pos, pos + len(piece))
-            pos += len(piece)
+            end = None if vouch is None else vouch(key, value, pos)
+            if end is None:
+                piece = orjson.dumps(value)
+                if not blob.startswith(piece, pos):
+                    return None
+                end = pos + len(piece)
+            found[key] = (pos, end)
+            pos = end
     except (orjson.JSONEncodeError, TypeError):
         return None
     if blob[pos:] != b"}":
@@ -71,11 +81,11 @@ def spans(blob: bytes, raw: object) -> dict[str, tuple[int, int]] | None:
     return found
 
 
-def layout(blob: bytes, raw: Raw) -> Layout | None:
+def layout(blob: bytes, raw: Raw, vouch: Vouch | None = None) -> Layout | None:
     """The layout of `blob` when it is exactly `orjson.dumps(raw)` and `meta` comes before
     `entries` (a store teamboard wrote); None otherwise (any other spelling of the same data,
     a hand edit). Serialises each table once, which the caller's output is then made of."""
-    where = spans(blob, raw)
+    where = spans(blob, raw, vouch)
     if where is None or "meta" not in where or "entries" not in where:
         return None
     (meta_at, meta_end), (at, end) = where["meta"], where["entries"]

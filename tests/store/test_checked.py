@@ -233,13 +233,28 @@ EDITS: dict[str, Edit] = {
     "an appended entry with a bad date": lambda raw, i: _append(raw, date="2026-13-01"),
     "an appended entry naming no KPI": lambda raw, i: _append(raw, kpi=999),
     "an appended entry with a text note": lambda raw, i: _append(raw, note=["x"]),
+    "an appended entry after a space": lambda raw, i: _append(raw),
+    "an appended entry after a line break": lambda raw, i: _append(raw),
+    "an appended entry's 4.0 spelled 4e0": lambda raw, i: _append(raw),
+}
+SPELLED = {  # (what orjson writes, another spelling of it) in the last entry
+    "an appended entry after a space": (b":{", b": {"),
+    "an appended entry after a line break": (b":{", b":\n{"),
+    "an appended entry's 4.0 spelled 4e0": (b'"value":4.0', b'"value":4e0'),  # as long
 }
 
 
 def _apply(path: Path, what: str, i: int, spaced: bool) -> None:
     raw = orjson.loads(path.read_bytes())
     EDITS[what](raw, i)
-    path.write_bytes(orjson.dumps(raw, option=orjson.OPT_INDENT_2 if spaced else 0))
+    blob = orjson.dumps(raw, option=orjson.OPT_INDENT_2 if spaced else 0)
+    if what in SPELLED and not spaced:  # the same data, the last entry spelled otherwise
+        key = orjson.dumps(list(raw["entries"])[-1]) + b":"
+        at = blob.index(key)
+        old, new = SPELLED[what]
+        assert blob.count(key) == 1 and blob.find(old, at) >= at
+        blob = blob[:at] + blob[at:].replace(old, new, 1)
+    path.write_bytes(blob)
 
 
 Step = tuple[str, int, bool] | tuple[str, float, bool]
