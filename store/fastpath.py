@@ -98,8 +98,10 @@ def record(
     # entries), several times. Nothing here makes cycles; refcounting frees it.
     enabled = gc.isenabled()
     gc.disable()
-    global _memo
-    memo, _memo = _memo, None  # used up by this record either way (its store is appended to)
+    try:  # used up by this record either way (its store is appended to); pop is atomic
+        memo: _Memo | None = _memos.pop()
+    except IndexError:
+        memo = None
     try:
         early = _prepare(store.path, kpi, value, day, board, plan, note, who, memo)
         del memo
@@ -139,7 +141,7 @@ def record(
             if written.hasher is not None:
                 checked.save(store.path, written.proof())
             if len(raw["entries"]) <= MEMO_MAX:
-                _memo = written
+                _memos[:] = [written]
         del raw, out, written
         return added.recorded(day, today, now)
     except _Fallback:
@@ -360,7 +362,9 @@ class _Memo:
         )
 
 
-_memo: _Memo | None = None
+_memos: list[_Memo] = []
+"""The store this process's last record wrote, if kept: a list, so that two threads recording
+at once never take the same one (`list.pop` is one step under the GIL)."""
 
 
 def _record(

@@ -32,7 +32,7 @@ def own_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
     monkeypatch.setattr(store.db, "utcnow", lambda: AT)
     monkeypatch.setattr(checked, "MIN", 1)
-    monkeypatch.setattr(fastpath, "_memo", None)
+    monkeypatch.setattr(fastpath, "_memos", [])
     cache = tmp_path / "cache"
     monkeypatch.setenv(checked.ENV, str(cache))
     return cache
@@ -65,13 +65,26 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return sizes
 
 
+def _count_parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the files the fast path parses whole, in order."""
+    parsed: list[int] = []
+    real = storage.parse
+
+    def parse(path: Path, blob: bytes) -> Any:
+        parsed.append(len(blob))
+        return real(path, blob)
+
+    monkeypatch.setattr(fastpath, "parse", parse)
+    return parsed
+
+
 def never(*args: Any, **kwargs: Any) -> ops.Recorded:
     raise AssertionError("the fast path fell back")
 
 
 def apart(*args: Any, **kwargs: Any) -> ops.Recorded:
     """`fastpath.record` as a new process runs it: without the store this one wrote last."""
-    fastpath._memo = None
+    fastpath._memos.clear()
     return fastpath.record(*args, **kwargs)
 
 
@@ -284,7 +297,7 @@ def test_with_proofs_record_answers_and_writes_what_the_general_path_does(
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         os.environ[checked.ENV] = str(work / "cache")  # a fresh cache per example
-        fastpath._memo = None  # and a fresh process
+        fastpath._memos.clear()  # and a fresh process
         fast, whole = pair(work, demo())
         for step in steps:
             _step(fast, whole, step)
@@ -300,7 +313,7 @@ def _step(fast: Store, whole: Store, step: Step) -> None:
         return
     kpi, value, new_process = step
     if new_process:
-        fastpath._memo = None
+        fastpath._memos.clear()
     got: object
     want: object
     try:
@@ -347,14 +360,7 @@ def test_a_process_that_records_again_parses_only_what_others_appended(
     general path throughout."""
     fast, whole = pair(tmp_path, demo_bytes)
     sizes = spy(monkeypatch)
-    parsed: list[int] = []
-    real = storage.parse
-
-    def parse(path: Path, blob: bytes) -> Any:
-        parsed.append(len(blob))
-        return real(path, blob)
-
-    monkeypatch.setattr(fastpath, "parse", parse)
+    parsed = _count_parses(monkeypatch)
     steps: list[Step] = [("Scrap cost", 1.0, True), ("Daily output", 870.0, False)]
     for step in steps:
         _step(fast, whole, step)
@@ -363,3 +369,43 @@ def test_a_process_that_records_again_parses_only_what_others_appended(
     _step(fast, whole, ("Scrap cost", 2.0, False))
     assert len(parsed) == 1  # the first record's, and no other
     assert sizes[1:] == [0, 1]
+
+
+def test_a_kept_store_and_records_spliced_in_under_the_lock(
+    demo_bytes: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store kept from the last record, read again before the lock; another writer
+    records before the lock: its entry is checked and spliced in, and the store kept after
+    that write serves the next record; the general path's bytes and answers throughout."""
+    fast, whole = pair(tmp_path, demo_bytes)
+    _step(fast, whole, ("Scrap cost", 1.0, True))
+    real = fastpath._prepare
+    others = iter([("On-time delivery", 91.0), ("Daily output", 860.0)])
+
+    def prepare(*a: Any) -> Any:
+        early = real(*a)
+        kpi, value = next(others)
+        for s in (fast, whole):
+            ops.record_whole(s, kpi, value, TODAY, TODAY)
+        return early
+
+    monkeypatch.setattr(fastpath, "_prepare", prepare)
+    spliced: list[bool] = []
+    real_splice = fastpath._splice
+
+    def splice(*a: Any) -> Any:
+        got = real_splice(*a)
+        spliced.append(got is not None)
+        return got
+
+    monkeypatch.setattr(fastpath, "_splice", splice)
+    parsed = _count_parses(monkeypatch)
+    for kpi, value in [("Scrap cost", 2.0), ("Units per hour", 2.0)]:
+        got = fastpath.record(fast, kpi, value, TODAY, TODAY, fallback=never)
+        assert got == ops.record_whole(whole, kpi, value, TODAY, TODAY)  # after the other's
+        assert fast.path.read_bytes() == whole.path.read_bytes()
+    monkeypatch.setattr(fastpath, "_prepare", real)
+    sizes = spy(monkeypatch)
+    _step(fast, whole, ("Scrap cost", 3.0, False))
+    assert spliced == [True, True]
+    assert parsed == [] and sizes == [0]  # nothing parsed: the kept store, then theirs alone
