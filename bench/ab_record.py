@@ -12,6 +12,11 @@ running record processes back to back on one store of `--writer-size` entries, f
 twice (before, after, after, before): records per second, and the lock's hold time under them.
 Also prints the CPU time (user + system) of the same sequential processes, steadier than wall
 time on a shared machine. Prints Markdown; timings, never assertions.
+
+"after" records as one user does again and again, so after its first record on a store it
+finds the proof of the entries it checked (`store.checked`, kept in `$TEAMBOARD_CACHE`, a
+folder of this run's own); "cold" is the same tree with proofs off (`TEAMBOARD_CACHE=`): a
+user's first record on a store, or a store changed other than by records since.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ def cpu_of(argv: list[str], e: dict[str, str], cwd: Path, into: list[float]) -> 
 
 
 def writers(
-    py: str, root: Path, store: Path, n: int, per: int, cwd: Path
+    py: str, root: Path, store: Path, n: int, per: int, cwd: Path, e: dict[str, str]
 ) -> tuple[int, float, list[float]]:
     """`n` threads, each running `per` record processes back to back on `store`: the records
     done, the wall time, and the lock's hold times from inside the processes."""
@@ -57,7 +62,7 @@ def writers(
             argv = [py, "-c", HOLD, str(root), "--store", str(store), "record", "Output",
                     str(w * 100 + i)]  # fmt: skip
             try:
-                err = timed(argv, env(root), cwd)[1]
+                err = timed(argv, e, cwd)[1]
             except RuntimeError as exc:
                 print(f"a writer failed: {exc}", file=sys.stderr)
                 continue
@@ -88,9 +93,19 @@ def main() -> int:
     trees = {
         "before": (Path(a.before_root).resolve(), a.before_python),
         "after": (HERE.parent, sys.executable),
+        "cold": (HERE.parent, sys.executable),
     }
     sizes = [int(s) for s in a.sizes.split(",")]
     tmp = Path(tempfile.mkdtemp(prefix="bench-ab-"))
+    proofs = {"after": str(tmp / "proofs"), "cold": ""}
+
+    def env_of(name: str, root: Path) -> dict[str, str]:
+        """The tree's environment, with its proofs' folder (none for "cold")."""
+        e = env(root)
+        if name in proofs:
+            e["TEAMBOARD_CACHE"] = proofs[name]
+        return e
+
     load0, t0 = os.getloadavg(), time.time()
     times: dict[str, list[float]] = {}
     cpu: dict[str, list[float]] = {}
@@ -102,7 +117,7 @@ def main() -> int:
                 p = tmp / f"{name}-{n}.json"
                 make_store(p, n)
                 timed([py, "-c", HOLD, str(root), "--store", str(p), "record", "Output", "1"],
-                      env(root), tmp)  # fmt: skip
+                      env_of(name, root), tmp)  # fmt: skip
                 stores[name, n] = p
         py0 = trees["after"][1]
         for r in range(a.repeats):
@@ -122,7 +137,9 @@ def main() -> int:
                 for name, (root, py) in trees.items():
                     argv = [py, "-c", HOLD, str(root), "--store", str(stores[name, n]), "record",
                             "Output", str(10 + r)]  # fmt: skip
-                    took, err = cpu_of(argv, env(root), tmp, cpu.setdefault(f"{name} {n}", []))
+                    took, err = cpu_of(
+                        argv, env_of(name, root), tmp, cpu.setdefault(f"{name} {n}", [])
+                    )
                     times.setdefault(f"{name} {n}", []).append(took)
                     for line in err.splitlines():
                         if line.startswith("HOLD "):
@@ -134,9 +151,9 @@ def main() -> int:
             p = tmp / f"writers-{name}.json"
             make_store(p, a.writer_size)
             timed([py, "-c", HOLD, str(root), "--store", str(p), "record", "Output", "1"],
-                  env(root), tmp)  # fmt: skip
+                  env_of(name, root), tmp)  # fmt: skip
             contended.setdefault(name, []).append(
-                writers(py, root, p, a.writers, a.per_writer, tmp)
+                writers(py, root, p, a.writers, a.per_writer, tmp, env_of(name, root))
             )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -157,6 +174,12 @@ def main() -> int:
         print(f"| {n:,} | {ms(m['pass'])} | {ms(m[f'bare {n}'])} | {ms(fl)} | {ms(b)} | {ms(f)} | "
               f"{b / m['pass']:.1f} | {f / m['pass']:.1f} | {b / fl:.2f} | {f / fl:.2f} | "
               f"{ms(h[f'before {n}'])} | {ms(h[f'after {n}'])} |")  # fmt: skip
+    print('\nWith no proof kept ("cold": a user\'s first record on the store), the same run:\n')
+    print("| store | floor | record cold | cold ÷ floor | lock held |")
+    print("|---:|---:|---:|---:|---:|")
+    for n in sizes:
+        k, fl = m[f"cold {n}"], m[f"floor {n}"]
+        print(f"| {n:,} | {ms(fl)} | {ms(k)} | {k / fl:.2f} | {ms(h[f'cold {n}'])} |")
     c = {k: statistics.median(v) for k, v in cpu.items()}
     print("\nCPU time (user + system) of the same processes, medians:\n")
     print("| store | `python -c pass` | floor | record before | record after | before ÷ pass | "
@@ -166,6 +189,8 @@ def main() -> int:
         b, f, fl = c[f"before {n}"], c[f"after {n}"], c[f"floor {n}"]
         print(f"| {n:,} | {ms(c['pass'])} | {ms(fl)} | {ms(b)} | {ms(f)} | {b / c['pass']:.1f} | "
               f"{f / c['pass']:.1f} | {b / fl:.2f} | {f / fl:.2f} |")  # fmt: skip
+    print("\nCPU, cold ÷ floor: " + ", ".join(
+        f"{n:,}: {c[f'cold {n}'] / c[f'floor {n}']:.2f}" for n in sizes))  # fmt: skip
     for name, runs in contended.items():
         done = sum(r[0] for r in runs)
         wall = sum(r[1] for r in runs)

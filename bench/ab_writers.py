@@ -11,7 +11,8 @@ after, after, before (`--rounds` times), so a busy minute on a shared machine hi
 Per tree: records per second (from the gun to the last writer's end), and the lock's hold
 time from inside the writers (`store.lock.observe`): median and 90th percentile. Whole
 processes per record, start-up included, are `bench/ab_record.py --writers`. Prints Markdown;
-timings, never assertions.
+timings, never assertions. A writer of this tree keeps the store it wrote last between its
+records (`store.fastpath._Memo`) and its proofs in a folder of the run's own (`store.checked`).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def phase(
     work = Path(tempfile.mkdtemp(dir=tmp))
     store, go = work / "team.json", work / "go"
     make_store(store, size)
-    env = dict(os.environ, PYTHONPATH=str(root))
+    env = dict(os.environ, PYTHONPATH=str(root), TEAMBOARD_CACHE=str(tmp / "proofs"))
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     procs = [
         subprocess.Popen(

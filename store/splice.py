@@ -17,31 +17,42 @@ only those new members need checking: everything else is byte for byte what was 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 
 Raw = dict[str, Any]
+Vouch = Callable[[str, object, int], "int | None"]
+"""Given a table's name, its parsed value and its offset in the blob: the offset where its
+bytes end when they are vouched to be exactly `orjson.dumps(value)`, else None (compare)."""
 
 _HEAD = 256  # bytes of the part after `meta` searched for in a changed file
 
 
 class Layout:
     """Offsets in canonical bytes: `meta`'s value is blob[meta_at:meta_end]; the entries
-    table's closing brace is at blob[close]; `empty`: the table had no member."""
+    table's value is blob[start:close + 1] (its closing brace at blob[close]); `empty`: the
+    table had no member."""
 
-    __slots__ = ("close", "empty", "meta_at", "meta_end")
+    __slots__ = ("close", "empty", "meta_at", "meta_end", "start")
 
-    def __init__(self, meta_at: int, meta_end: int, close: int, empty: bool) -> None:
+    def __init__(
+        self, meta_at: int, meta_end: int, close: int, empty: bool, start: int = -1
+    ) -> None:
         self.meta_at, self.meta_end, self.close, self.empty = meta_at, meta_end, close, empty
+        self.start = start
 
 
-def spans(blob: bytes, raw: object) -> dict[str, tuple[int, int]] | None:
+def spans(
+    blob: bytes, raw: object, vouch: Vouch | None = None
+) -> dict[str, tuple[int, int]] | None:
     """Where each table's value lies in `blob` (`blob[start:end]`), when `blob` is exactly
     `orjson.dumps(raw)` of a dict; None otherwise (any other spelling of the same data, a hand
     edit, a value orjson reads but does not write back). Compared table by table at their
-    offsets: no copy of the file is made, and `raw` is serialised once. The one proof both
-    `record`'s splice (`layout`) and the loader's re-read (`store.reread`) stand on."""
+    offsets: no copy of the file is made, and `raw` is serialised once (less a table `vouch`
+    vouches for: `record`'s proofs, `store.fastpath`). The one proof both `record`'s splice
+    (`layout`) and the loader's re-read (`store.reread`) stand on."""
     if type(raw) is not dict or not blob.startswith(b"{"):
         return None
     pos, found = 1, {}
@@ -55,11 +66,14 @@ def spans(blob: bytes, raw: object) -> dict[str, tuple[int, int]] | None:
             if not blob.startswith(name, pos):
                 return None
             pos += len(name)
-            piece = orjson.dumps(value)
-            if not blob.startswith(piece, pos):
-                return None
-            found[key] = (pos, pos + len(piece))
-            pos += len(piece)
+            end = None if vouch is None else vouch(key, value, pos)
+            if end is None:
+                piece = orjson.dumps(value)
+                if not blob.startswith(piece, pos):
+                    return None
+                end = pos + len(piece)
+            found[key] = (pos, end)
+            pos = end
     except (orjson.JSONEncodeError, TypeError):
         return None
     if blob[pos:] != b"}":
@@ -67,17 +81,17 @@ def spans(blob: bytes, raw: object) -> dict[str, tuple[int, int]] | None:
     return found
 
 
-def layout(blob: bytes, raw: Raw) -> Layout | None:
+def layout(blob: bytes, raw: Raw, vouch: Vouch | None = None) -> Layout | None:
     """The layout of `blob` when it is exactly `orjson.dumps(raw)` and `meta` comes before
     `entries` (a store teamboard wrote); None otherwise (any other spelling of the same data,
     a hand edit). Serialises each table once, which the caller's output is then made of."""
-    where = spans(blob, raw)
+    where = spans(blob, raw, vouch)
     if where is None or "meta" not in where or "entries" not in where:
         return None
     (meta_at, meta_end), (at, end) = where["meta"], where["entries"]
     if at < meta_at or type(raw["entries"]) is not dict:
         return None  # entries before meta: not the shape records splice
-    return Layout(meta_at, meta_end, end - 1, not raw["entries"])
+    return Layout(meta_at, meta_end, end - 1, not raw["entries"], at)
 
 
 def compose(blob: bytes, lay: Layout, meta: object, members: bytes) -> bytes:
@@ -120,12 +134,13 @@ def _without_ours(meta: object) -> bytes | None:
 
 class Appended:
     """What changed between the bytes a record read and the file now, when only records
-    happened in between: the new `meta` document and the entries appended (in file order)."""
+    happened in between: the new `meta` document, the entries appended (in file order), and
+    the file's own `layout`."""
 
-    __slots__ = ("entries", "meta", "now")
+    __slots__ = ("entries", "layout", "meta", "now")
 
-    def __init__(self, now: bytes, meta: Raw, entries: dict[str, Any]) -> None:
-        self.now, self.meta, self.entries = now, meta, entries
+    def __init__(self, now: bytes, meta: Raw, entries: dict[str, Any], lay: Layout) -> None:
+        self.now, self.meta, self.entries, self.layout = now, meta, entries, lay
 
 
 def appended(old: bytes, lay: Layout, now: bytes) -> Appended | None:
@@ -169,7 +184,12 @@ def appended(old: bytes, lay: Layout, now: bytes) -> Appended | None:
             return None
         if type(entries) is not dict or not entries or orjson.dumps(entries) != table:
             return None
-    return Appended(now, meta, entries)
+    # `now` is canonical (above): its meta ends where the old middle begins, its entries
+    # table's value starts as far after that as before, and closes with the old tail.
+    lay_now = Layout(
+        lay.meta_at, at, end, lay.empty and not entries, at + (lay.start - lay.meta_end)
+    )
+    return Appended(now, meta, entries, lay_now)
 
 
 __all__ = ["Appended", "Layout", "appended", "compose", "layout", "member", "spans"]

@@ -26,6 +26,20 @@ from widgets.kpi_tile import KpiTile
 TODAY = date(2026, 11, 20)  # a Friday; everything that depends on "today" uses this
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _proofs_of_our_own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """`record`'s proofs of checked entries (store.checked) in a folder of the test run's own,
+    never the user's cache (children inherit it)."""
+    key = "TEAMBOARD_CACHE"
+    before = os.environ.get(key)
+    os.environ[key] = str(tmp_path_factory.mktemp("proofs"))
+    yield
+    if before is None:
+        os.environ.pop(key, None)
+    else:
+        os.environ[key] = before
+
+
 @pytest.fixture
 def store_path(tmp_path: Path) -> Path:
     return tmp_path / "team.json"
