@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from typing import Any, TextIO
 
 SCHEMA = 4  # the store schema this core knows (`store.schema.SCHEMA`; a test keeps them equal)
-MAX_BYTES = 1 << 20  # above this, the full path's orjson parse is the faster one
+MAX_BYTES = 512 << 10  # about 4,500 entries: above, the full path (orjson) is the faster
 LIMIT = 1e15  # `store.validate.LIMIT`
 TINY = 1e-15  # `store.validate.TINY`
 WAIT_DEFAULT, WAIT_MAX = 120.0, 86400.0  # `tui.lean`'s
@@ -280,7 +280,7 @@ class _Job:
         one["last_change"] = {"who": self.who, "at": at,
                               "what": f"recorded {k['name']} = {self.value:g}"}  # fmt: skip
         key = str(table.max_key + 1)
-        if _odd_number(_dumps(self.value)):  # the only number not from the checked file
+        if "e" in _dumps(self.value):  # the only float not from the checked file
             raise _HandOver("a value orjson spells differently")
         member = _dumps(key) + ":" + _dumps(doc)
         new_meta = _dumps(meta)
@@ -330,28 +330,21 @@ def _no_constant(name: str) -> object:
     raise _HandOver("NaN or an infinity: orjson does not read it")
 
 
-_ODD = r"\d[eE][-+]?\d|\d{19}"
-
-
 def _odd_number(text: str) -> bool:
-    """May `text` hold a number orjson reads or writes differently from `json`: a float in
-    e-notation (`1e-05` against orjson's `1e-5`), or an integer of 19 digits or more (beyond
-    64 bits orjson reads a float)? Text in strings counts too (then `_numbers` looks closer)."""
+    """May `text` hold an integer orjson reads differently from `json` (19 digits or more:
+    beyond 64 bits orjson reads a float)? Digits in strings count too: a false alarm only
+    costs the full path."""
     import re
 
-    return re.search(_ODD, text) is not None
+    return re.search("[0-9]{19}", text) is not None
 
 
 def _float(text: str) -> float:
+    """A float as `json` reads it, unless its text is in e-notation, which `json` and orjson
+    write differently (`1e-05` against `1e-5`)."""
     if "e" in text or "E" in text:
         raise _HandOver("a float orjson spells differently")
     return float(text)
-
-
-def _int(text: str) -> int:
-    if len(text.lstrip("-")) >= 19:
-        raise _HandOver("an integer orjson reads differently")
-    return int(text)
 
 
 def _canonical(text: str) -> tuple[dict[str, Any], dict[str, tuple[int, int]]]:
@@ -360,10 +353,10 @@ def _canonical(text: str) -> tuple[dict[str, Any], dict[str, tuple[int, int]]]:
     orjson, table by table); else hand over."""
     import json
 
-    if _odd_number(text):  # the numbers themselves, then, one by one
-        raw = json.loads(text, parse_constant=_no_constant, parse_float=_float, parse_int=_int)
-    else:
-        raw = json.loads(text, parse_constant=_no_constant)
+    # A float in e-notation in canonical text has its sign: then the floats, one by one.
+    exponent = "e-" in text or "e+" in text
+    floats = _float if exponent else float
+    raw = json.loads(text, parse_constant=_no_constant, parse_float=floats)
     if type(raw) is not dict or not text.startswith("{"):
         raise _HandOver("not an object")
     pos, found = 1, {}
@@ -383,6 +376,10 @@ def _canonical(text: str) -> tuple[dict[str, Any], dict[str, tuple[int, int]]]:
         pos += len(piece)
     if text[pos:] != "}":
         raise _HandOver("not canonical")
+    if "entries" in found:  # the entries' integers are bounded where they are checked
+        start, end = found["entries"]
+        if _odd_number(text[:start]) or _odd_number(text[end:]):
+            raise _HandOver("an integer orjson reads differently")
     return raw, found
 
 
@@ -415,8 +412,9 @@ def _check_entries(entries: object) -> _Entries:
         if not (
             type(d) is dict
             and type(d["id"]) is int
-            and d["id"] > 0
+            and 0 < d["id"] < 1 << 63  # and 64 bits: orjson reads a float beyond
             and type(d["kpi"]) is int
+            and -(1 << 63) <= d["kpi"] < 1 << 63
             and (type(v) is float or type(v) is int)
             and -LIMIT <= v <= LIMIT
             and type(d["date"]) is str
