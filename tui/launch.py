@@ -19,9 +19,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
 
-# What argparse (`tui.cli.base.Parser`) reads as a value although it starts with "-": a
-# negative number (`-3` days ago, `-1e3`, `-inf`); `plain_record` reads a record the same way.
-NEGATIVE_NUMBER = r"^-(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?%?|inf|infinity|nan)$"
 
 _GLOBAL = {"--store": "store", "--wait": "wait"}  # before the command, as argparse takes them
 _RECORD = {"--board": "board", "--date": "date", "--plan": "plan", "--note": "note"}
@@ -41,6 +38,8 @@ def plain_record(argv: Sequence[str]) -> dict[str, str] | None:
             return True
         if negative is None:
             import re
+
+            from tui.argvalues import NEGATIVE_NUMBER
 
             negative = re.compile(NEGATIVE_NUMBER, re.ASCII | re.IGNORECASE)
         return negative.match(token) is not None
@@ -115,4 +114,4 @@ def lean_record(args: dict[str, str], now: datetime | None = None) -> int | None
     return guard.run(body, sys.stdout, sys.stderr)
 
 
-__all__ = ["NEGATIVE_NUMBER", "lean_record", "main", "plain_record"]
+__all__ = ["lean_record", "main", "plain_record"]

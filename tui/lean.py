@@ -28,7 +28,7 @@ from store.present import (
     with_unit,
 )
 from store.rules import Flag
-from tui.launch import NEGATIVE_NUMBER as NEGATIVE_NUMBER  # argparse's negative numbers
+from tui.argvalues import NEGATIVE_NUMBER as NEGATIVE_NUMBER  # argparse's negative numbers
 
 if TYPE_CHECKING:
     from typing import TextIO
