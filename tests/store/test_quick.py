@@ -582,3 +582,69 @@ def test_the_import_checks_hold() -> None:
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert done.stdout.strip() == "[]"
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    kpis=st.lists(
+        st.tuples(
+            st.sampled_from(list(Direction)),
+            st.sampled_from(list(Frequency)),
+            st.sampled_from(["", "%", "units", "°C"]),
+            st.sampled_from([None, 10.0, 90.0, 120.0]),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    entries=st.lists(
+        st.tuples(
+            st.integers(0, 2), st.integers(0, 40), st.floats(0, 500).map(lambda x: round(x, 2))
+        ),
+        max_size=15,
+    ),
+    actions=st.lists(st.tuples(st.integers(0, 2), st.booleans()), max_size=3),
+    pick=st.integers(0, 2),
+    value=st.floats(-1000, 1000).map(lambda x: repr(round(x, 3))),
+    day=st.sampled_from([None, "yesterday", "-2", "-9", "2026-11-01"]),
+    note=st.sampled_from([None, "ok", "naïve\n✓"]),
+)
+def test_a_plain_record_on_a_plain_store_is_always_lean_and_the_same(
+    kpis: list[tuple[Direction, Frequency, str, float | None]],
+    entries: list[tuple[int, int, float]],
+    actions: list[tuple[int, bool]],
+    pick: int,
+    value: str,
+    day: str | None,
+    note: str | None,
+) -> None:
+    """What teams do most: KPIs of every direction, frequency and unit, entries, supersedes,
+    back-dated records, actions open and done; the lean core always takes it, and agrees."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "original.json"
+        s = Store(path)
+        ops.init(s)
+        ops.add_board(s, "Line")
+        names = []
+        for n, (direction, frequency, unit, amber) in enumerate(kpis):
+            name = f"KPI {n}"
+            target = 100.0
+            if amber is not None and (amber >= target) == (direction is Direction.UP):
+                amber = None  # amber on the wrong side of the target: refused, leave it out
+            ops.add_kpi(s, name, "Line", target, direction, unit, amber, frequency)
+            names.append(name)
+        for k, back, v in entries:
+            ops.record(s, names[k % len(names)], v, TODAY - timedelta(days=back), TODAY, now=NOW)
+        for k, done in actions:
+            a = ops.add_action(s, "Fix it", kpi=names[k % len(names)])
+            if done:
+                ops.move_action(s, a.id, Stage.DONE)
+        args = {"kpi": names[pick % len(names)], "value": value}
+        if day is not None:
+            args["date"] = day
+        if note is not None:
+            args["note"] = note
+        assert compare(path, args)
