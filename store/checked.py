@@ -31,13 +31,15 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from .safeio import CACHE_ENV, cache_folder
+
 if TYPE_CHECKING:
     from pathlib import Path
 
 VERSION = 1  # of `fastpath.check_entries`' conditions; a proof of another version is ignored
 MIN = 4096
 """Entries below which no proof is used or kept: the whole check costs less than the hash."""
-ENV = "TEAMBOARD_CACHE"
+ENV = CACHE_ENV
 
 
 class Proof:
@@ -53,15 +55,8 @@ class Proof:
 
 
 def folder() -> str | None:
-    """The user's cache folder for proofs; None when there is none to use (an empty
-    `$TEAMBOARD_CACHE` turns proofs off)."""
-    given = os.environ.get(ENV)
-    if given is not None:
-        return given or None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    if not os.path.isabs(base):
-        return None
-    return os.path.join(base, "teamboard")
+    """The user's cache folder for proofs (`safeio.cache_folder`)."""
+    return cache_folder()
 
 
 def _name(store: Path) -> str | None:

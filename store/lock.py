@@ -83,9 +83,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from functools import partial
-from pathlib import Path
-from types import FrameType
-from typing import Any
 
 from .errors import StoreBusy
 from .lockfile import (
@@ -104,6 +101,12 @@ from .lockfile import (
     open_lock,
 )
 from .lockholder import _Blocker, _find_blocker, _write_record
+
+TYPE_CHECKING = False  # `typing` costs a record's start-up a few milliseconds
+if TYPE_CHECKING:
+    from pathlib import Path
+    from types import FrameType
+    from typing import Any
 
 LOCK_TIMEOUT = 120.0  # seconds a write waits for the lock by default
 NOTICE_AFTER = 1.0  # seconds of waiting before `on_wait` hears whom we wait for
@@ -126,7 +129,7 @@ observe: Callable[[Grant], None] | None = None  # told of every release; tests a
 
 @contextmanager
 def locked(
-    path: Path, timeout: float = LOCK_TIMEOUT, on_wait: Callable[[str], None] | None = None
+    path: Path | str, timeout: float = LOCK_TIMEOUT, on_wait: Callable[[str], None] | None = None
 ) -> Iterator[None]:
     """Hold the store's exclusive cross-process lock, `<store>.lock`, granted in arrival order.
 
@@ -135,7 +138,7 @@ def locked(
     removing it would let two writers lock two different inodes.
     """
     asked = time.monotonic()
-    lock_path = path.with_name(path.name + ".lock")
+    lock_path = path + ".lock" if isinstance(path, str) else path.with_name(path.name + ".lock")
     fd, writable = open_lock(path, lock_path)
     try:
         queue = writable and _HAVE_OFD and _local(fd, lock_path)
@@ -177,8 +180,8 @@ class _Wait:
 
     def __init__(
         self,
-        store: Path,
-        lock_path: Path,
+        store: Path | str,
+        lock_path: Path | str,
         fd: int,
         timeout: float,
         on_wait: Callable[[str], None] | None,

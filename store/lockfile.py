@@ -11,9 +11,12 @@ import shlex
 import stat
 import struct
 from contextlib import suppress
-from pathlib import Path
 
 from .errors import StoreBusy, StoreError, StoreReadOnly
+
+TYPE_CHECKING = False  # `typing` and `pathlib` cost a record's start-up milliseconds
+if TYPE_CHECKING:
+    from pathlib import Path
 
 MAGIC = b"TBLOCK1\n"
 COUNTER_AT = 8
@@ -47,7 +50,7 @@ class LockRefused(StoreError):
 # --- opening the lock file -----------------------------------------------------------------------
 
 
-def open_lock(store: Path, lock_path: Path) -> tuple[int, bool]:
+def open_lock(store: Path | str, lock_path: Path | str) -> tuple[int, bool]:
     """Open (or make) the lock file without following or blocking on anything planted there.
 
     Returns the descriptor and whether it is writable.
@@ -67,7 +70,7 @@ def open_lock(store: Path, lock_path: Path) -> tuple[int, bool]:
     raise StoreBusy(f"{lock_path} keeps appearing and disappearing; try again")
 
 
-def _wanted_mode(store: Path) -> tuple[int, int]:
+def _wanted_mode(store: Path | str) -> tuple[int, int]:
     """The lock's mode bits (at least) and group: the store's; group rw in a shared folder
     (and, before there is a store, the folder's group: the team's, setgid or not)."""
     try:
@@ -76,7 +79,7 @@ def _wanted_mode(store: Path) -> tuple[int, int]:
     except OSError:
         mode, gid = 0, -1  # no store yet: what the umask gives, see _create
     try:
-        folder = os.stat(store.parent)
+        folder = os.stat(_parent(store))
     except OSError:
         return mode, gid
     if folder.st_mode & stat.S_IWGRP:
@@ -85,7 +88,7 @@ def _wanted_mode(store: Path) -> tuple[int, int]:
     return mode, gid
 
 
-def _open_existing(lock_path: Path) -> tuple[int, bool, os.stat_result]:
+def _open_existing(lock_path: Path | str) -> tuple[int, bool, os.stat_result]:
     if _O_PATH and os.path.isdir("/proc/self/fd"):
         pfd = os.open(lock_path, _O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
         try:
@@ -119,7 +122,7 @@ def _open_existing(lock_path: Path) -> tuple[int, bool, os.stat_result]:
     return fd, writable, st
 
 
-def _reopen(lock_path: Path, name: str, extra: int) -> tuple[int, bool]:
+def _reopen(lock_path: Path | str, name: str, extra: int) -> tuple[int, bool]:
     try:
         return os.open(name, os.O_RDWR | os.O_CLOEXEC | extra), True
     except PermissionError:
@@ -135,7 +138,7 @@ def _reopen(lock_path: Path, name: str, extra: int) -> tuple[int, bool]:
         ) from None
 
 
-def _refuse_odd(lock_path: Path, st: os.stat_result) -> None:
+def _refuse_odd(lock_path: Path | str, st: os.stat_result) -> None:
     """Refuse, in one line, anything but a regular file with one name."""
     what = file_kind(st.st_mode)
     how = f"rmdir {_q(lock_path)}" if stat.S_ISDIR(st.st_mode) else f"rm {_q(lock_path)}"
@@ -164,12 +167,12 @@ def file_kind(mode: int) -> str | None:
     return None if stat.S_ISREG(mode) else "not a regular file"
 
 
-def _create(lock_path: Path, want: int) -> int | None:
+def _create(lock_path: Path | str, want: int) -> int | None:
     """A new lock file with its mode and header; None when the name exists by now."""
     fd = -1
     if _O_TMPFILE and os.path.isdir("/proc/self/fd"):
         try:
-            fd = os.open(lock_path.parent, _O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o666)
+            fd = os.open(_parent(lock_path), _O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o666)
         except PermissionError:
             _no_folder_access(lock_path)
         except OSError as exc:
@@ -201,13 +204,14 @@ def _create(lock_path: Path, want: int) -> int | None:
     return fd
 
 
-def _link(fd: int, lock_path: Path) -> None:
+def _link(fd: int, lock_path: Path | str) -> None:
     """Give the unnamed file its name: linkat(AT_SYMLINK_FOLLOW) on /proc/self/fd/N, which
     never follows (nor replaces) whatever is at the name. (os.link calls plain link(), which
     does not follow /proc's link, unless it is given a folder descriptor.)"""
-    dfd = os.open(lock_path.parent, _O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    dfd = os.open(_parent(lock_path), _O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        os.link(f"/proc/self/fd/{fd}", lock_path.name, dst_dir_fd=dfd, follow_symlinks=True)
+        name = os.path.basename(lock_path)
+        os.link(f"/proc/self/fd/{fd}", name, dst_dir_fd=dfd, follow_symlinks=True)
     finally:
         os.close(dfd)
 
@@ -228,7 +232,7 @@ def _widen(fd: int, st: os.stat_result, want: int, gid: int) -> None:
             os.fchown(fd, -1, gid)
 
 
-def _no_folder_access(lock_path: Path) -> None:
+def _no_folder_access(lock_path: Path | str) -> None:
     raise StoreReadOnly(
         f"cannot create the lock {lock_path}: the folder is not writable for you "
         "(chmod g+w on the folder lets the team write)"
@@ -238,7 +242,7 @@ def _no_folder_access(lock_path: Path) -> None:
 _fs_cache: dict[int, bool] = {}
 
 
-def _local(fd: int, lock_path: Path) -> bool:
+def _local(fd: int, lock_path: Path | str) -> bool:
     """Whether the lock file is on a local filesystem (mountinfo), where the queue is safe."""
     dev = os.fstat(fd).st_dev
     if dev not in _fs_cache:
@@ -246,7 +250,7 @@ def _local(fd: int, lock_path: Path) -> bool:
     return _fs_cache[dev]
 
 
-def _fs_type(dev: int, lock_path: Path) -> str:
+def _fs_type(dev: int, lock_path: Path | str) -> str:
     try:
         with open("/proc/self/mountinfo") as f:
             lines = f.read().splitlines()
@@ -254,7 +258,7 @@ def _fs_type(dev: int, lock_path: Path) -> str:
         return ""
     key = f"{os.major(dev)}:{os.minor(dev)}"
     best, best_len = "", -1
-    folder = os.path.realpath(lock_path.parent)
+    folder = os.path.realpath(_parent(lock_path))
     for line in lines:
         left, _, right = line.partition(" - ")
         fields, tail = left.split(), right.split()
@@ -340,6 +344,11 @@ def _login(uid: int) -> str:
         return pwd.getpwuid(uid).pw_name
     except KeyError:
         return f"uid {uid}"
+
+
+def _parent(path: Path | str) -> str:
+    """`path.parent` for a `Path` or a `str` (the lean record passes a `str`: no `pathlib`)."""
+    return os.path.dirname(os.fspath(path)) or "."
 
 
 def _q(path: Path | str) -> str:

@@ -7,9 +7,6 @@ import os
 import sys
 import time
 from contextlib import suppress
-from pathlib import Path
-
-import orjson
 
 from .lockfile import (
     _HAVE_OFD,
@@ -25,6 +22,10 @@ from .lockfile import (
     _q,
     _slot,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # --- who holds it --------------------------------------------------------------------------------
 
@@ -81,7 +82,7 @@ class _Blocker:
             return f"waiting for the lock: {_writers(self.ahead)} queued ahead of us"
         return "waiting for the lock: another writer holds it and does not say who"
 
-    def busy(self, store: Path, lock_path: Path, timeout: float) -> str:
+    def busy(self, store: Path | str, lock_path: Path | str, timeout: float) -> str:
         head = f"{store} stayed locked for {timeout:g} s"
         w = self.who
         if w is None:
@@ -188,16 +189,26 @@ def _write_record(fd: int, at: int, ticket: int | None, since: float) -> None:
         "at": round(since, 3),
         "cmd": _command(sys.argv),
     }
-    blob = orjson.dumps(doc)
+    blob = _dumps(doc)
     while len(blob) >= RECORD:  # a long login or host; the command line gives way
         doc["cmd"] = str(doc["cmd"])[: len(str(doc["cmd"])) // 2] + "…"
-        blob = orjson.dumps(doc)
+        blob = _dumps(doc)
     with suppress(OSError):
         os.pwrite(fd, blob.ljust(RECORD, b"\0"), at)
 
 
+def _dumps(doc: object) -> bytes:
+    """`orjson.dumps(doc)` for a record's plain values (ints, a rounded time, strings made
+    visible), without importing orjson: `teamboard record`'s lean start does without it."""
+    import json
+
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def _read_record(fd: int, at: int) -> tuple[int | None, _Who] | None:
     """A record as (ticket, who), or None when empty or not believable."""
+    import orjson  # only a waiter reads records
+
     try:
         blob = os.pread(fd, RECORD, at).split(b"\0", 1)[0]
         doc = orjson.loads(blob) if blob else None

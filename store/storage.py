@@ -14,8 +14,6 @@ is read or replaced, and nothing is chmod-ed or chown-ed through a path.
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import gc
 import os
 import stat
@@ -27,7 +25,20 @@ import orjson
 from .errors import StoreCorrupt, StoreError, StoreMissing, StoreReadOnly
 from .lock import LOCK_TIMEOUT as LOCK_TIMEOUT  # re-exported: db.py and tests import them here
 from .lock import locked as locked
-from .lockfile import _login, file_kind
+from .lockfile import _login
+from .safeio import _O_PATH as _O_PATH  # the light pieces, shared with `store.quick`
+from .safeio import _WRITE_ERRORS as _WRITE_ERRORS
+from .safeio import _chown_quietly as _chown_quietly
+from .safeio import _temp_file as _temp_file
+from .safeio import _umask as _umask
+from .safeio import _write_failed as _write_failed
+from .safeio import kind_of as kind_of
+from .safeio import not_a_store_file as not_a_store_file
+from .safeio import open_regular as open_regular
+from .safeio import read_fd as read_fd
+from .safeio import remove_stale_temps as remove_stale_temps
+from .safeio import sync_folder as sync_folder
+from .safeio import write_bytes as write_bytes
 
 Raw = dict[str, Any]
 
@@ -54,69 +65,6 @@ def missing(path: Path) -> StoreMissing:
         f"no store at {path}: create one with `teamboard --store {path} init` "
         "(or `init --demo` to try teamboard with sample data)"
     )
-
-
-def kind_of(mode: int) -> str:
-    """What a file that is not a regular one is, in words."""
-    return file_kind(mode) or "a regular file"
-
-
-def not_a_store_file(path: Path, mode: int) -> StoreError:
-    if stat.S_ISLNK(mode):
-        return StoreError(
-            f"{path} became a symbolic link after teamboard resolved the store's path: someone "
-            "may be redirecting the team's writes. Look at it (ls -l) and put the real file back"
-        )
-    return StoreError(
-        f"{path} is {kind_of(mode)}, not a store file: teamboard reads and writes only a regular "
-        "file. Remove it, or name another file with --store"
-    )
-
-
-_O_PATH = getattr(os, "O_PATH", 0)
-
-
-def open_regular(path: Path, flags: int = os.O_RDONLY) -> int | None:
-    """Open `path` only if it is a regular file, without following a symlink and without
-    blocking on a FIFO or a device; None when it does not exist.
-
-    On Linux the path is first opened with O_PATH (which opens nothing but the name), checked
-    with fstat, then the same inode is reopened through /proc: no race between check and open.
-    """
-    try:
-        if _O_PATH and os.path.isdir("/proc/self/fd"):
-            pfd = os.open(path, _O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
-            try:
-                st = os.fstat(pfd)
-                if not stat.S_ISREG(st.st_mode):
-                    raise not_a_store_file(path, st.st_mode)
-                return os.open(f"/proc/self/fd/{pfd}", flags | os.O_CLOEXEC)
-            finally:
-                os.close(pfd)
-        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return None
-    except PermissionError:
-        raise StoreReadOnly(
-            f"cannot read {path}: permission denied (ask its owner for g+r)"
-        ) from None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise not_a_store_file(path, stat.S_IFLNK) from None
-        if exc.errno == errno.ENXIO:
-            raise not_a_store_file(path, stat.S_IFSOCK) from None
-        raise
-    st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode):
-        os.close(fd)
-        raise not_a_store_file(path, st.st_mode)
-    return fd
-
-
-def read_fd(fd: int) -> tuple[bytes, os.stat_result]:
-    """All of an open file, and its stat; closes the descriptor."""
-    with os.fdopen(fd, "rb") as f:
-        return f.read(), os.fstat(f.fileno())
 
 
 def read_raw(path: Path) -> Raw:
@@ -192,20 +140,6 @@ def resolve(path: Path) -> Path:
     return current
 
 
-def _umask() -> int:
-    """The process's umask, without the race of setting it (Linux reports it in /proc)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def check_writable(path: Path) -> None:
     """Fail early, with one clear line, when this user cannot change the store."""
     folder = path.parent
@@ -236,39 +170,6 @@ def check_writable(path: Path) -> None:
             )
 
 
-def remove_stale_temps(path: Path) -> None:
-    """Remove temp files a killed writer left behind. Call only under the lock: then no other
-    writer can be half-way through one. (unlink never follows a symlink.)"""
-    prefix, suffix = f".{path.name}.", ".tmp"
-    with os.scandir(path.parent) as entries:
-        for entry in entries:
-            if entry.name.startswith(prefix) and entry.name.endswith(suffix):
-                with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
-
-
-_WRITE_ERRORS = {
-    errno.ENOSPC: "no space is left on the device",
-    errno.EDQUOT: "your disk quota is used up",
-    errno.EROFS: "the filesystem is read-only",
-    errno.EIO: "the disk reported an I/O error",
-    errno.EFBIG: "the file is too large for the filesystem",
-}
-
-
-def _temp_file(path: Path) -> tuple[int, str]:
-    """`tempfile.mkstemp` in the store's folder (mode 0600, never an existing name or a link),
-    without importing `tempfile` and `random`: start-up time every record pays."""
-    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-    for _ in range(100):
-        tmp = os.path.join(path.parent, f".{path.name}.{os.urandom(6).hex()}.tmp")
-        try:
-            return os.open(tmp, flags, 0o600), tmp
-        except FileExistsError:
-            continue
-    raise FileExistsError(errno.EEXIST, "no free temporary name", str(path.parent))
-
-
 def write_atomic(
     path: Path, data: Raw | bytes, ref: os.stat_result | None = None, *, sync: bool = True
 ) -> None:
@@ -281,58 +182,4 @@ def write_atomic(
     `sync_folder` itself, once it has let go of the lock (a writer that comes next reads the
     renamed file either way, and syncs the folder before it reports its own write).
     """
-    blob = data if isinstance(data, bytes) else orjson.dumps(data)
-    try:
-        fd, tmp = _temp_file(path)
-    except OSError as exc:
-        raise _write_failed(path, exc) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-            f.flush()
-            if ref is not None:
-                os.fchmod(f.fileno(), ref.st_mode & 0o7777)
-                if os.geteuid() == 0:
-                    _chown_quietly(f.fileno(), ref.st_uid, ref.st_gid)
-                elif ref.st_gid != os.getegid():
-                    _chown_quietly(f.fileno(), -1, ref.st_gid)
-            else:
-                os.fchmod(f.fileno(), 0o666 & ~_umask())
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError) and exc.errno in _WRITE_ERRORS:
-            raise _write_failed(path, exc) from None
-        raise
-    if sync:
-        sync_folder(path)
-
-
-def sync_folder(path: Path) -> None:
-    """fsync the store's folder, so the rename that replaced the store survives a crash."""
-    dfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(dfd)
-    except OSError as exc:
-        if exc.errno != errno.EINVAL:  # some filesystems cannot sync a folder
-            raise _write_failed(path, exc, written=True) from None
-    finally:
-        os.close(dfd)
-
-
-def _chown_quietly(fd: int, uid: int, gid: int) -> None:
-    # Not a member of that group: the file keeps ours, as the OS allows.
-    with contextlib.suppress(PermissionError):
-        os.fchown(fd, uid, gid)
-
-
-def _write_failed(path: Path, exc: OSError, written: bool = False) -> StoreError:
-    why = _WRITE_ERRORS.get(exc.errno or 0) or exc.strerror or str(exc)
-    if written:
-        return StoreError(f"wrote {path} but could not sync its folder: {why}; check the disk")
-    return StoreError(
-        f"could not write {path}: {why}. The store is unchanged; free some space or fix the "
-        "disk, then try again"
-    )
+    write_bytes(path, data if isinstance(data, bytes) else orjson.dumps(data), ref, sync=sync)

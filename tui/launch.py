@@ -13,11 +13,12 @@ always has.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # `typing` costs a record's start-up milliseconds
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
+
 
 _GLOBAL = {"--store": "store", "--wait": "wait"}  # before the command, as argparse takes them
 _RECORD = {"--board": "board", "--date": "date", "--plan": "plan", "--note": "note"}
@@ -38,7 +39,7 @@ def plain_record(argv: Sequence[str]) -> dict[str, str] | None:
         if negative is None:
             import re
 
-            from tui.lean import NEGATIVE_NUMBER  # the store's modules: a record loads them
+            from tui.argvalues import NEGATIVE_NUMBER
 
             negative = re.compile(NEGATIVE_NUMBER, re.ASCII | re.IGNORECASE)
         return negative.match(token) is not None
@@ -77,6 +78,9 @@ def main(argv: Sequence[str] | None = None, now: datetime | None = None) -> int:
     freezes the clock (the tests)."""
     args = plain_record(sys.argv[1:] if argv is None else argv)
     if args is not None:
+        code = lean_record(args, now)
+        if code is not None:
+            return code
         from tui.lean import record
 
         code = record(args, now)
@@ -87,4 +91,27 @@ def main(argv: Sequence[str] | None = None, now: datetime | None = None) -> int:
     return full(argv, now=now)
 
 
-__all__ = ["main", "plain_record"]
+def lean_record(args: dict[str, str], now: datetime | None = None) -> int | None:
+    """The record by `store.quick`, the lean core, when it vouches for writing what the full
+    path would; None when the full path must take it (nothing was written then). An error of
+    the lock or the write is worded as the full path words it (`tui.lean.Guard`)."""
+    from store.quick import record
+
+    try:
+        return record(args, now)
+    except Exception as exc:
+        caught: BaseException = exc
+    except KeyboardInterrupt as exc:
+        caught = exc
+    from tui.lean import Guard
+
+    guard = Guard()
+    guard.store = args.get("store")
+
+    def body() -> int:
+        raise caught
+
+    return guard.run(body, sys.stdout, sys.stderr)
+
+
+__all__ = ["lean_record", "main", "plain_record"]

@@ -28,10 +28,7 @@ from store.present import (
     with_unit,
 )
 from store.rules import Flag
-
-# What argparse (`tui.cli.base.Parser`) reads as a value although it starts with "-": a
-# negative number (`-3` days ago, `-1e3`, `-inf`); `tui.launch` reads a record the same way.
-NEGATIVE_NUMBER = r"^-(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?%?|inf|infinity|nan)$"
+from tui.argvalues import NEGATIVE_NUMBER as NEGATIVE_NUMBER  # argparse's negative numbers
 
 if TYPE_CHECKING:
     from typing import TextIO
