@@ -25,8 +25,8 @@ log, goals, ...) is checked by the full path's own decoders (`Snapshot.from_raw`
 has already checked: their SHA-256 (with the checking code's file stamps) is kept in a private
 cache, `checked` in the user's cache folder (`safeio.cache_folder`). So the first record after
 any other kind of change pays the full checks once; the records after it do not. Store text is
-data: it is written back as parsed, and a status line that would need a character made visible (a control
-or format character) is left to the full path.
+data: it is written back as parsed, and a status line that would need a character made visible
+(a control or format character) is left to the full path.
 
 Every write is the full path's: under the store's real lock (`store.lock.locked`, the same lock
 file and queue), read through `safeio.open_regular` (no symlink followed, no FIFO or device
