@@ -30,8 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from . import checked, codec, schema
-from .codec.fields import LIMIT
+from . import checked, codec, entrycheck, schema
 from .model import Entry, Kpi
 from .rules import KpiView, view_kpis
 from .snapshot import Snapshot
@@ -656,60 +655,14 @@ def _written(
 
 
 def check_entries(entries: object) -> EntriesTable:
-    """Check every entry as `codec.decode_entry` accepts it on its fast path, without building
-    it; raise `_Fallback` at the first doubt (the general path then names what is wrong).
-
-    One plain loop for the documents' fields (measured against one `map` pass per field, it is
-    2.7 times faster), with no method call in it (an optional field is tested with `in`: about
-    a fifth less time than `.get` at 100,000 entries), then the sets and the keys in C."""
-    if type(entries) is not dict:
-        raise _Fallback("the entries table is not an object")
-    lo, hi = -LIMIT, LIMIT
-    docs = entries.values()
+    """Every entry checked as `codec.decode_entry` accepts it on its fast path, without building
+    it (`entrycheck.check`); `_Fallback` at the first doubt (the general path then names what is
+    wrong)."""
     try:
-        for d in docs:
-            v = d["value"]
-            if not (
-                type(d["id"]) is int
-                and d["id"] > 0
-                and type(d["kpi"]) is int
-                and (type(v) is float or type(v) is int)
-                and lo <= v <= hi  # NaN and infinities fail here
-                and type(d["date"]) is str
-                and (
-                    "plan" not in d
-                    or (p := d["plan"]) is None
-                    or ((type(p) is float or type(p) is int) and lo <= p <= hi)
-                )
-                and ("note" not in d or type(d["note"]) is str)
-                and ("who" not in d or type(d["who"]) is str)
-                and ("at" not in d or type(d["at"]) is str)
-            ):
-                raise _Fallback("an entry needs the full check")
-        ids = {d["id"] for d in docs}
-        if len(ids) != len(entries):
-            raise _Fallback("two entries share an id")
-        kpis = {d["kpi"] for d in docs}
-        days = {d["date"] for d in docs}
-        # TinyDB rewrites every key as str(int(key)) when it inserts: each must be that text,
-        # ASCII digits without a leading zero (and no key may hold the separator).
-        keys = "\n".join(entries)
-        if entries and not (
-            keys.isascii()
-            and keys.replace("\n", "").isdigit()
-            and keys.count("\n") == len(entries) - 1
-            and not keys.startswith(("0", "\n"))
-            and "\n0" not in keys
-            and "\n\n" not in keys
-            and not keys.endswith("\n")
-        ):
-            raise _Fallback("a key TinyDB would rewrite")
-        max_key = max(map(int, entries), default=0)
-        for day in days:
-            date.fromisoformat(day)
-    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
-        raise _Fallback("an entry needs the full check") from exc
-    return EntriesTable(entries, kpis, max(ids, default=0), max_key, ids)
+        kpis, max_id, max_key, ids = entrycheck.check(entries)
+    except entrycheck.Doubt as exc:
+        raise _Fallback(str(exc)) from exc
+    return EntriesTable(entries, kpis, max_id, max_key, ids)  # type: ignore[arg-type]
 
 
 __all__ = ["EntriesTable", "Recorded", "check_entries", "record"]

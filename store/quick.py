@@ -400,52 +400,14 @@ class _Entries:
 
 
 def _check_entries(entries: object) -> _Entries:
-    """`store.fastpath.check_entries`, the same conditions: every entry as the decoder takes
-    it, ids unique, keys as TinyDB writes them, dates real."""
-    from datetime import date
+    """`store.fastpath.check_entries`: the one loop both paths run (`store.entrycheck`)."""
+    from .entrycheck import Doubt, check
 
-    if type(entries) is not dict:
-        raise _HandOver("the entries table is not an object")
-    docs = entries.values()
-    for d in docs:
-        v = d["value"]
-        if not (
-            type(d) is dict
-            and type(d["id"]) is int
-            and 0 < d["id"] < 1 << 63  # and 64 bits: orjson reads a float beyond
-            and type(d["kpi"]) is int
-            and -(1 << 63) <= d["kpi"] < 1 << 63
-            and (type(v) is float or type(v) is int)
-            and -LIMIT <= v <= LIMIT
-            and type(d["date"]) is str
-            and (
-                "plan" not in d
-                or (p := d["plan"]) is None
-                or ((type(p) is float or type(p) is int) and -LIMIT <= p <= LIMIT)
-            )
-            and ("note" not in d or type(d["note"]) is str)
-            and ("who" not in d or type(d["who"]) is str)
-            and ("at" not in d or type(d["at"]) is str)
-        ):
-            raise _HandOver("an entry needs the full check")
-    ids = {d["id"] for d in docs}
-    if len(ids) != len(entries):
-        raise _HandOver("two entries share an id")
-    keys = "\n".join(entries)
-    if entries and not (
-        keys.isascii()
-        and keys.replace("\n", "").isdigit()
-        and keys.count("\n") == len(entries) - 1
-        and not keys.startswith(("0", "\n"))
-        and "\n0" not in keys
-        and "\n\n" not in keys
-        and not keys.endswith("\n")
-    ):
-        raise _HandOver("a key TinyDB would rewrite")
-    for day in {d["date"] for d in docs}:
-        date.fromisoformat(day)
-    kpis = {d["kpi"] for d in docs}
-    return _Entries(kpis, max(ids, default=0), max(map(int, entries), default=0))
+    try:
+        kpis, max_id, max_key, _ids = check(entries)
+    except Doubt as exc:
+        raise _HandOver(str(exc)) from exc
+    return _Entries(kpis, max_id, max_key)
 
 
 # --- the tables a record does not change: checked once by the full path's decoders --------------

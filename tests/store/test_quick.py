@@ -648,3 +648,12 @@ def test_a_plain_record_on_a_plain_store_is_always_lean_and_the_same(
         if note is not None:
             args["note"] = note
         assert compare(path, args)
+
+
+def test_the_lean_copies_of_the_limits_are_the_store_s() -> None:
+    """`store.quick` and `store.entrycheck` import nothing heavy, so they hold the value limit as
+    a number of their own: it must stay the decoder's and the validator's."""
+    from store import entrycheck, validate
+    from store.codec import fields
+
+    assert quick.LIMIT == entrycheck.LIMIT == fields.LIMIT == validate.LIMIT
