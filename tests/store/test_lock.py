@@ -413,6 +413,52 @@ def test_the_readme_sharing_steps_work_under_umask_077(team: dict[str, User], ba
     assert who == ["tbalice", "tbbob", "tbbob"]
 
 
+def test_the_lean_record_core_keeps_a_shared_store_s_mode_group_and_who(
+    team: dict[str, User], base: Path
+) -> None:
+    """`teamboard record` on a small store takes the lean core (`store.quick`): as real users in
+    the README's shared folder, it keeps the store's mode and group, writes who recorded, and
+    keeps each user's checked tables in their own private cache (none readable by the other)."""
+    alice, bob = team["tbalice"], team["tbbob"]
+    folder = shared_folder(base)
+    store = folder / "line2.json"
+    done = teamboard(["--store", str(store), "init"], alice, umask=0o077)
+    assert done.returncode == 0, done.stderr
+    as_user(alice, f"os.chmod({str(store)!r}, 0o664)\n")
+    for argv in (["board", "add", "Line 2"], ["kpi", "add", "OEE", "--board", "Line 2",
+                                               "--target", "85"]):  # fmt: skip
+        assert teamboard(["--store", str(store), *argv], bob).returncode == 0
+    caches = {}
+    for user in (alice, bob):
+        caches[user.name] = cache = base / f"cache-{user.name}"
+        cache.mkdir()
+        os.chown(cache, user.uid, user.gid)
+    # What the lean core may import on its way (the interpreter is unreadable to the users).
+    imports = "import _sha256, copy, hashlib, math, pwd, shlex, stat, unicodedata\n"
+    imports += "import store.entrycheck, store.lock, store.quick, store.safeio, store.schema\n"
+    imports += "import store.snapshot, store.validate, tui.lean\nfrom tui.launch import lean_record\n"
+    for user, value in ((bob, "80"), (alice, "81"), (bob, "82")):
+        body = (
+            f"os.environ['TEAMBOARD_CACHE'] = {str(caches[user.name])!r}\nos.umask(0o077)\n"
+            f"code = lean_record({{'store': {str(store)!r}, 'kpi': 'OEE', 'value': {value!r}}})\n"
+            "print('lean', code)\n"
+        )
+        got = subprocess.run(
+            [sys.executable, "-c", PRELUDE + imports + drop_to(*user.creds()) + body],
+            capture_output=True, text=True, timeout=DEADLINE, cwd=REPO, check=False,
+        )  # fmt: skip
+        assert got.returncode == 0 and "lean 0" in got.stdout, got.stdout + got.stderr
+    st = os.stat(store)
+    assert stat.S_IMODE(st.st_mode) == 0o664 and st.st_gid == team_gid()
+    snap = Store(store).read()
+    assert [(e.who, e.value) for e in snap.entries[1]] == [
+        ("tbbob", 80.0), ("tbalice", 81.0), ("tbbob", 82.0)
+    ]
+    for user in (alice, bob):
+        seals = os.stat(caches[user.name] / "checked")
+        assert seals.st_uid == user.uid and stat.S_IMODE(seals.st_mode) == 0o600
+
+
 @pytest.mark.parametrize(("folder_mode", "want"), [(0o2775, 0o660), (0o775, 0o660), (0o700, 0o600)])
 def test_a_new_lock_is_group_writable_in_a_shared_folder_whatever_the_umask(
     base: Path, folder_mode: int, want: int
