@@ -436,7 +436,8 @@ def test_the_lean_record_core_keeps_a_shared_store_s_mode_group_and_who(
     # What the lean core may import on its way (the interpreter is unreadable to the users).
     imports = "import _sha256, copy, hashlib, math, pwd, shlex, stat, unicodedata\n"
     imports += "import store.entrycheck, store.lock, store.quick, store.safeio, store.schema\n"
-    imports += "import store.snapshot, store.validate, tui.lean\nfrom tui.launch import lean_record\n"
+    imports += "import store.snapshot, store.validate, tui.lean\n"
+    imports += "from tui.launch import lean_record\n"
     for user, value in ((bob, "80"), (alice, "81"), (bob, "82")):
         body = (
             f"os.environ['TEAMBOARD_CACHE'] = {str(caches[user.name])!r}\nos.umask(0o077)\n"
