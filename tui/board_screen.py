@@ -167,25 +167,26 @@ class BoardScreen(Screen[None]):
         tiles = {t.id: t for t in self.tiles()}
         wanted = [f"kpi-{v.kpi.id}" for v in views]
         kept = [i for i in tiles if i in wanted]
-        if kept != [i for i in wanted if i in tiles]:  # reordered: build the grid again
+        if not kept or kept != [i for i in wanted if i in tiles]:  # another board, or reordered
             await self._remove_tiles(list(tiles.values()))
             await self.grid.mount_all(self._new_tile(v) for v in views)
         else:
             await self._remove_tiles([t for i, t in tiles.items() if i not in wanted])
+            mounts = []  # placed at once, in order; then awaited together (one await point)
             before: KpiTile | None = None
             for v in views:
                 tile = tiles.get(f"kpi-{v.kpi.id}")
                 if tile is None:
                     tile = self._new_tile(v)
                     if before is not None:
-                        await self.grid.mount(tile, after=before)
-                    elif self.grid.children:
-                        await self.grid.mount(tile, before=0)
+                        mounts.append(self.grid.mount(tile, after=before))
                     else:
-                        await self.grid.mount(tile)
+                        mounts.append(self.grid.mount(tile, before=0))
                 else:
                     tile.view = v
                 before = tile
+            for mounted in mounts:
+                await mounted
         self._reflow(len(views))
 
     async def _remove_tiles(self, gone: list[KpiTile]) -> None:
