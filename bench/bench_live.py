@@ -41,6 +41,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import orjson
 from textual.css.query import NoMatches
@@ -94,12 +95,18 @@ def rss_kb() -> int:
     return 0
 
 
+def first_word(label: Any) -> str:
+    """The value on a tile's value line: it reads `93.1 %  ⚑ …` since the tile kept one shape
+    (session 7), the value alone before; the probe measures either tree."""
+    return str(label.render()).partition(" ")[0]
+
+
 def value_label(app: TeamboardApp) -> str | None:
     """The text of the "Output" tile's value, or None before the tile exists."""
     for tile in app.screen.query(KpiTile):
         if tile.view is not None and tile.view.kpi.name == KPI:
             try:
-                return str(tile.query_one(".value").render())
+                return first_word(tile.query_one(".value"))
             except NoMatches:  # mounted, not composed yet
                 return None
     return None

@@ -55,6 +55,12 @@ for line in sys.stdin:
 """
 
 
+def first_word(label: Any) -> str:
+    """The value on a tile's value line: it reads `93.1 %  ⚑ …` since the tile kept one shape
+    (session 7), the value alone before; the probe measures either tree."""
+    return str(label.render()).partition(" ")[0]
+
+
 _found: list[Any] = []  # the Output tile's value label, once found
 
 
@@ -64,7 +70,7 @@ def value_label(app: TeamboardApp) -> str | None:
     biggest thing on the UI loop, the probe measuring itself."""
     if _found:
         if _found[0].is_attached:
-            return str(_found[0].render())
+            return first_word(_found[0])
         _found.clear()
     for tile in app.screen.query(KpiTile):
         if tile.view is not None and tile.view.kpi.name == KPI:
@@ -73,7 +79,7 @@ def value_label(app: TeamboardApp) -> str | None:
             except NoMatches:
                 return None
             _found.append(label)
-            return str(label.render())
+            return first_word(label)
     return None
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.cells import cell_len
 from textual import events, getters
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Digits, Label
+from textual.widgets import Label
 
 from store.model import Status
 from store.present import (
@@ -29,6 +31,7 @@ from .redraw import show
 from .trend_spark import SparkData, TrendSpark, spark_data
 
 STATUS_CLASSES = {s: f"-{s.value}" for s in Status}
+STATUS_WIDTH = max(cell_len(f"{STATUS_GLYPH[s]} {STATUS_WORD[s]}") for s in Status)
 VALUE_WIDTH = 10  # a longer value is rounded to fit and marked ≈ (present.fit_num)
 
 
@@ -76,35 +79,36 @@ class KpiTile(Vertical, can_focus=True):
     It draws what the view says: the rules ran once, when the app built the view.
     """
 
-    DEFAULT_CSS = """
-    KpiTile {
+    DEFAULT_CSS = f"""
+    KpiTile {{
         height: auto;
         border: round $panel-lighten-2;
         padding: 0 1;
         background: $surface;
-    }
-    KpiTile:focus { border: heavy $accent; background: $boost; }
-    KpiTile > Horizontal { height: auto; }
-    KpiTile .name { width: 1fr; text-style: bold; }
-    KpiTile .status { width: auto; text-style: bold; }
-    KpiTile .value { width: auto; text-style: bold; }
-    KpiTile .unit { width: auto; padding-left: 1; color: $text-muted; }
-    KpiTile Digits { width: auto; }
-    KpiTile .target, KpiTile .meta { color: $text-muted; width: 1fr; }
-    KpiTile .flags { color: $error; text-style: bold; width: 1fr; }
-    KpiTile .flags.-empty { display: none; }
-    KpiTile TrendSpark { height: 1; margin-top: 0; }
-    KpiTile.-green { border: round $success; }
-    KpiTile.-green .status, KpiTile.-green .value { color: $success; }
-    KpiTile.-amber { border: round $warning; }
-    KpiTile.-amber .status, KpiTile.-amber .value { color: $warning; }
-    KpiTile.-red { border: round $error; }
-    KpiTile.-red .status, KpiTile.-red .value { color: $error; }
-    KpiTile.-stale .status, KpiTile.-no-data .status { color: $text-muted; }
-    KpiTile.-stale .value { color: $text-muted; text-style: italic; }
+    }}
+    KpiTile:focus {{ border: heavy $accent; background: $boost; }}
+    KpiTile > Horizontal {{ height: 1; }}
+    KpiTile Label {{ width: 1fr; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }}
+    KpiTile .name {{ text-style: bold; }}
+    KpiTile .status {{ width: {STATUS_WIDTH}; text-align: right; text-style: bold; }}
+    KpiTile .target, KpiTile .meta {{ color: $text-muted; }}
+    KpiTile TrendSpark {{ height: 1; margin-top: 0; }}
+    KpiTile.-green {{ border: round $success; }}
+    KpiTile.-green .status, KpiTile.-green .value {{ color: $success; }}
+    KpiTile.-amber {{ border: round $warning; }}
+    KpiTile.-amber .status, KpiTile.-amber .value {{ color: $warning; }}
+    KpiTile.-red {{ border: round $error; }}
+    KpiTile.-red .status, KpiTile.-red .value {{ color: $error; }}
+    KpiTile.-stale .status, KpiTile.-no-data .status {{ color: $text-muted; }}
+    KpiTile.-stale .value {{ color: $text-muted; text-style: italic; }}
     KpiTile.-green:focus, KpiTile.-amber:focus, KpiTile.-red:focus,
-    KpiTile.-stale:focus, KpiTile.-no-data:focus { border: heavy $accent; }
+    KpiTile.-stale:focus, KpiTile.-no-data:focus {{ border: heavy $accent; }}
     """
+    """Every line is one row whatever it says (a long one ends in …; the detail shows it
+    whole), and the status has the width of the longest: a tile keeps its shape, so a write
+    repaints its labels and never lays the screen out again (Textual lays out the whole screen,
+    twice, when a widget's size changes), and a KPI turning red does not push the tiles below
+    it down the wall."""
 
     view: reactive[KpiView | None] = reactive(None, init=False, repaint=False)
     """The labels it sets repaint themselves: a repaint of the whole tile drew them all again."""
@@ -122,15 +126,13 @@ class KpiTile(Vertical, can_focus=True):
 
     name_label = getters.query_one(".name", Label)
     status_label = getters.query_one(".status", Label)
-    unit_label = getters.query_one(".unit", Label)
+    value_label = getters.query_one(".value", Label)
     target_label = getters.query_one(".target", Label)
     meta_label = getters.query_one(".meta", Label)
-    flags_label = getters.query_one(".flags", Label)
     spark = getters.query_one(TrendSpark)
 
-    def __init__(self, view: KpiView, big: bool = False, id: str | None = None) -> None:
+    def __init__(self, view: KpiView, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.big = big
         self.set_reactive(KpiTile.view, view)
         self._drawn: tuple[Status, TileTexts, SparkData] | None = None  # as last drawn
 
@@ -138,13 +140,10 @@ class KpiTile(Vertical, can_focus=True):
         with Horizontal():
             yield Label(classes="name")
             yield Label(classes="status")
-        with Horizontal():
-            yield Digits(classes="value") if self.big else Label(classes="value")
-            yield Label(classes="unit")
+        yield Label(classes="value")
         yield Label(classes="target")
         yield TrendSpark()
         yield Label(classes="meta")
-        yield Label(classes="flags")
 
     def on_mount(self) -> None:
         self._draw()
@@ -179,19 +178,18 @@ class KpiTile(Vertical, can_focus=True):
         if drawn is None:
             return
         t = drawn[1]
-        value_widget = self.query_one(".value")
-        if isinstance(value_widget, Digits):
-            # The big digits draw ASCII only: a minus, "-" for no data; ≈ goes beside the unit.
-            digits = t.value.lstrip("≈").replace("−", "-").replace("–", "-")
-            if digits != value_widget.value:
-                value_widget.update(digits)
-            show(self.unit_label, literal(("≈ " if t.value.startswith("≈") else "") + t.unit))
-        else:
-            assert isinstance(value_widget, Label)
-            show(value_widget, literal(t.value))
-            show(self.unit_label, literal(t.unit))
+        show(self.value_label, value_line(t))
         show(self.target_label, literal(t.target))
         self.spark.data = drawn[2]
         show(self.meta_label, literal(t.meta))
-        show(self.flags_label, literal("  ".join(t.flags)))
-        self.flags_label.set_class(not t.flags, "-empty")
+
+
+def value_line(t: TileTexts) -> Content:
+    """`93.1 %  ⚑ red, no action`: the value (in the status's colour, from the stylesheet), its
+    unit muted, and the flags in the error colour; store text as it is (`literal`)."""
+    line = Content.assemble(
+        literal(t.value).stylize("bold"), " ", literal(t.unit).stylize("$text-muted")
+    )
+    if t.flags:
+        line += Content("  ") + literal("  ".join(t.flags)).stylize("bold $error")
+    return line

@@ -296,7 +296,7 @@ class WallTile(KpiTile):
     spark = getters.query_one(TrendSpark)
 
     def __init__(self, view: KpiView, id: str | None = None) -> None:
-        super().__init__(view, big=True, id=id)
+        super().__init__(view, id=id)
         self.plan = Plan()
         self.style: Style | None = None
         """Set by the board: the layout style its tiles share (see `shared_style`)."""

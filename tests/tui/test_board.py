@@ -224,7 +224,7 @@ async def test_markup_renders_literally(store_path: Path) -> None:
         await loaded(pilot, app, 1)
         tile = tiles(app)[0]
         assert str(tile.query_one(".name", Label).render()) == "[b]x[/b]"
-        assert str(tile.query_one(".unit", Label).render()) == "[i]u"
+        assert str(tile.value_label.render()).endswith(" [i]u")
         assert "[red]Board[/red]" in app.board_title()
         assert "[b]x[/b]" in app.export_screenshot()
         tile.focus()

@@ -289,7 +289,9 @@ def due_store(path: Path) -> Store:
 
 
 def flags(app: TeamboardApp, name: str = "Output") -> str:
-    return str(tile_named(app, name).flags_label.render())
+    """The tile's flags: its value line from the first ⚑ on (`93.1 %  ⚑ red, no action`)."""
+    line = str(tile_named(app, name).value_label.render())
+    return line[line.find("⚑"):] if "⚑" in line else ""
 
 
 async def test_a_due_time_turns_late_then_stale_with_no_write(store_path: Path) -> None:
@@ -481,8 +483,7 @@ async def test_detail_draws_estimates_and_the_variance_against_them(store_path: 
 
 
 def flags_and_target(app: TeamboardApp) -> str:
-    tile = tile_named(app, "Output")
-    return str(tile.target_label.render()) + " " + str(tile.flags_label.render())
+    return str(tile_named(app, "Output").target_label.render()) + " " + flags(app)
 
 
 # --- targets in time ------------------------------------------------------------------------------

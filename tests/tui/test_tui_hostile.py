@@ -51,6 +51,7 @@ from widgets.board_header import BoardHeader
 from widgets.kpi_tile import KpiTile
 from widgets.trend_chart import ChartData, TrendChart
 from widgets.trend_spark import SparkData, TrendSpark, spark_row
+from widgets.wall_tile import WallTile
 
 pytestmark = pytest.mark.anyio
 
@@ -133,13 +134,17 @@ def plain(widget: Widget) -> str:
     return str(widget.render())
 
 
-def literal_in(widget: Widget, text: str) -> None:
-    """`text` is on `widget` as typed, with no style, link or action on any part of it."""
+def literal_in(widget: Widget, text: str, whole: bool = False) -> None:
+    """`text` is on `widget` as typed, with no style, link or action on any part of it; with
+    `whole`, a style of the widget's own may cover all of it (the tile's muted unit)."""
     rendered = widget.render()
     assert isinstance(rendered, Content)
     start = rendered.plain.find(text)
     assert start >= 0, (text, rendered.plain)
     for span in rendered.spans:
+        if whole and span.start <= start and span.end >= start + len(text):
+            assert str(span.style) in {"$text-muted"}, span
+            continue
         assert span.end <= start or span.start >= start + len(text), span
         assert "@click" not in str(span.style) and "link" not in str(span.style), span
 
@@ -189,7 +194,7 @@ async def test_board_shows_every_field_literally(store_path: Path, wall: bool) -
         await loaded(pilot, app)
         tile = app.screen.query_one(KpiTile)
         literal_in(tile.query_one(".name", Label), shown("Kpi"))
-        literal_in(tile.query_one(".unit", Label), shown("Unit"))
+        literal_in(tile.query_one(".unit" if wall else ".value", Label), shown("Unit"), whole=True)
         literal_in(tile.query_one(".meta", Label), shown("Owner"))
         header = app.screen.query_one(BoardHeader)
         literal_in(header.query_one(".title", Label), shown("Board"))
@@ -638,12 +643,13 @@ class Widgets(App[None]):
     def compose(self) -> ComposeResult:
         view = view_kpis([self.kpi], {1: self.entries}, [], {1: "B"}, TODAY)[0]
         yield KpiTile(view, id="small")
-        yield KpiTile(view, big=True, id="big")
+        yield WallTile(view, id="big")
         yield TrendSpark(id="tall")
         yield TrendChart()
 
     def on_mount(self) -> None:
         self.query_one("#tall", TrendSpark).styles.height = 4
+        self.query_one(WallTile).styles.height = 12  # a wall's tile takes its cell's height
         self.query_one(TrendChart).data = ChartData(self.kpi, tuple(self.entries))
 
 
