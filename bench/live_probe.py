@@ -57,7 +57,7 @@ for line in sys.stdin:
 
 def first_word(label: Any) -> str:
     """The value on a tile's value line: it reads `93.1 %  ⚑ …` since the tile kept one shape
-    (session 7), the value alone before; the probe measures either tree."""
+    (session 8), the value alone before; the probe measures either tree."""
     return str(label.render()).partition(" ")[0]
 
 
