@@ -46,7 +46,7 @@ class TileTexts:
     unit: str
     target: str  # "target 98% · −3.6 (−3.7%)"
     flags: tuple[str, ...]  # "⚑ red, no action", ...
-    meta: str  # "↘ worsening · chen · leading · 1 action"
+    meta: str  # "↘ worsening · 1 action · chen · leading"
 
 
 def texts_of(view: KpiView) -> TileTexts:
@@ -55,13 +55,14 @@ def texts_of(view: KpiView) -> TileTexts:
     value = fit_num(latest.value, VALUE_WIDTH) if latest else "–"
     target = benchmark_label(view)
     var = variance_text(view)
+    # Most telling first: a narrow tile ends the line in … and cuts the last part.
     parts = [trend_text(view.trend)] if view.trend is not Trend.UNKNOWN else []
-    if kpi.owner:
-        parts.append(kpi.owner)
-    parts.append(kpi.kind.value)
     if view.open_actions:
         n = len(view.open_actions)
         parts.append(f"{n} action{'s' if n > 1 else ''}")
+    if kpi.owner:
+        parts.append(kpi.owner)
+    parts.append(kpi.kind.value)
     return TileTexts(
         name=kpi.name,
         status=f"{STATUS_GLYPH[view.status]} {STATUS_WORD[view.status]}",
@@ -92,6 +93,7 @@ class KpiTile(Vertical, can_focus=True):
     KpiTile .name {{ text-style: bold; }}
     KpiTile .status {{ width: {STATUS_WIDTH}; text-align: right; text-style: bold; }}
     KpiTile .target, KpiTile .meta {{ color: $text-muted; }}
+    KpiTile .flags {{ color: $error; text-style: bold; }}
     KpiTile TrendSpark {{ height: 1; margin-top: 0; }}
     KpiTile.-green {{ border: round $success; }}
     KpiTile.-green .status, KpiTile.-green .value {{ color: $success; }}
@@ -105,7 +107,8 @@ class KpiTile(Vertical, can_focus=True):
     KpiTile.-stale:focus, KpiTile.-no-data:focus {{ border: heavy $accent; }}
     """
     """Every line is one row whatever it says (a long one ends in …; the detail shows it
-    whole), and the status has the width of the longest: a tile keeps its shape, so a write
+    whole), the flags' row is there when empty, and the status has the width of the longest:
+    a tile keeps its shape, so a write
     repaints its labels and never lays the screen out again (Textual lays out the whole screen,
     twice, when a widget's size changes), and a KPI turning red does not push the tiles below
     it down the wall."""
@@ -129,6 +132,7 @@ class KpiTile(Vertical, can_focus=True):
     value_label = getters.query_one(".value", Label)
     target_label = getters.query_one(".target", Label)
     meta_label = getters.query_one(".meta", Label)
+    flags_label = getters.query_one(".flags", Label)
     spark = getters.query_one(TrendSpark)
 
     def __init__(self, view: KpiView, id: str | None = None) -> None:
@@ -144,6 +148,7 @@ class KpiTile(Vertical, can_focus=True):
         yield Label(classes="target")
         yield TrendSpark()
         yield Label(classes="meta")
+        yield Label(classes="flags")
 
     def on_mount(self) -> None:
         self._draw()
@@ -182,14 +187,12 @@ class KpiTile(Vertical, can_focus=True):
         show(self.target_label, literal(t.target))
         self.spark.data = drawn[2]
         show(self.meta_label, literal(t.meta))
+        show(self.flags_label, literal("  ".join(t.flags)))
 
 
 def value_line(t: TileTexts) -> Content:
-    """`93.1 %  ⚑ red, no action`: the value (in the status's colour, from the stylesheet), its
-    unit muted, and the flags in the error colour; store text as it is (`literal`)."""
-    line = Content.assemble(
+    """`93.1 %`: the value (in the status's colour, from the stylesheet) and its unit muted;
+    store text as it is (`literal`)."""
+    return Content.assemble(
         literal(t.value).stylize("bold"), " ", literal(t.unit).stylize("$text-muted")
     )
-    if t.flags:
-        line += Content("  ") + literal("  ".join(t.flags)).stylize("bold $error")
-    return line

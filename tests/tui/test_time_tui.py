@@ -289,9 +289,7 @@ def due_store(path: Path) -> Store:
 
 
 def flags(app: TeamboardApp, name: str = "Output") -> str:
-    """The tile's flags: its value line from the first ⚑ on (`93.1 %  ⚑ red, no action`)."""
-    line = str(tile_named(app, name).value_label.render())
-    return line[line.find("⚑"):] if "⚑" in line else ""
+    return str(tile_named(app, name).flags_label.render())
 
 
 async def test_a_due_time_turns_late_then_stale_with_no_write(store_path: Path) -> None:
