@@ -40,20 +40,23 @@ def show(label: Static, content: str | Content) -> bool:
 
 
 def keeps_size(label: Static, before: object, after: object) -> bool:
-    """True when the new text cannot change the label's size, so no layout pass is needed:
-    one line each, both empty or both not, and the same width where the width follows the text
-    (`width: auto`), or fitting on one line where it does not (`1fr`, fixed)."""
+    """True when the new text cannot change the label's size, so no layout pass is needed: a
+    box whose width and height the stylesheet fixes (a tile's rows), or one line each, both
+    empty or both not, and the same width where the width follows the text (`width: auto`),
+    or fitting on one line where it does not (`1fr`, fixed)."""
     if not (isinstance(before, Content) and isinstance(after, Content)):
         return False
-    if "\n" in before.plain or "\n" in after.plain:
-        return False
-    if bool(before.plain) != bool(after.plain):
-        return False  # an empty Static may be 0 rows tall, and a blank one 0 columns wide
     if not label.display:
         return True  # takes no room; showing it again lays it out
     if not label.size:
         return False  # not laid out yet (just mounted, or inside a hidden container)
     width, height = label.styles.width, label.styles.height
+    if width is not None and not width.is_auto and height is not None and not height.is_auto:
+        return True  # the text is clipped or wrapped inside a box of its own size
+    if "\n" in before.plain or "\n" in after.plain:
+        return False
+    if bool(before.plain) != bool(after.plain):
+        return False  # an empty Static may be 0 rows tall, and a blank one 0 columns wide
     if width is not None and width.is_auto:
         return before.cell_length == after.cell_length
     if height is not None and not height.is_auto:

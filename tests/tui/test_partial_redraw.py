@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from conftest import TODAY, loaded, make_app, tile_named, tile_text, tiles, until
 from textual.app import App, ComposeResult
+from textual.content import Content
 from textual.pilot import Pilot
 from textual.widgets import Footer, Label
 
 from store import Store, ops
 from store.model import Direction
 from widgets.literal import literal
-from widgets.redraw import show
+from widgets.redraw import keeps_size, show
 
 pytestmark = pytest.mark.anyio
 
@@ -102,8 +103,9 @@ class OneLabel(App[None]):
     def compose(self) -> ComposeResult:
         yield Label("1,000", id="auto")
         yield Label("wide", id="wide", classes="fill")
+        yield Label(id="fixed")
 
-    CSS = "#wide { width: 1fr; }"
+    CSS = "#wide { width: 1fr; } #fixed { width: 1fr; height: 1; }"
 
 
 async def test_show_lays_out_only_when_the_size_may_change() -> None:
@@ -130,3 +132,12 @@ async def test_show_lays_out_only_when_the_size_may_change() -> None:
         assert show(wide, literal("short"))
         await pilot.pause()
         assert (str(wide.render()), wide.size.height) == ("short", 1)
+        # A box the stylesheet sizes (a tile's row) keeps its size, empty or not: no layout.
+        fixed = app.query_one("#fixed", Label)
+        assert fixed.size == (40, 1)
+        assert keeps_size(fixed, Content(""), Content("⚑ red, no action"))
+        assert keeps_size(fixed, Content("⚑ red"), Content("x" * 60 + "\nmore"))
+        assert not keeps_size(auto, Content(""), Content("1"))  # 0 columns wide, then 1
+        assert show(fixed, literal("⚑ red, no action"))
+        await pilot.pause()
+        assert (str(fixed.render()), fixed.size) == ("⚑ red, no action", (40, 1))
