@@ -108,10 +108,9 @@ class KpiTile(Vertical, can_focus=True):
     """
     """Every line is one row whatever it says (a long one ends in …; the detail shows it
     whole), the flags' row is there when empty, and the status has the width of the longest:
-    a tile keeps its shape, so a write
-    repaints its labels and never lays the screen out again (Textual lays out the whole screen,
-    twice, when a widget's size changes), and a KPI turning red does not push the tiles below
-    it down the wall."""
+    a tile keeps its shape, so a write repaints its labels and never lays the screen out again
+    (Textual lays out the whole screen, twice, when a widget's size changes), and a KPI turning
+    red does not push the tiles below it down the wall."""
 
     view: reactive[KpiView | None] = reactive(None, init=False, repaint=False)
     """The labels it sets repaint themselves: a repaint of the whole tile drew them all again."""
