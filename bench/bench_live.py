@@ -41,13 +41,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import orjson
 from textual.css.query import NoMatches
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_store import make_store
+from probe_text import first_word
 
 from store import Store
 from tui.app import TeamboardApp
@@ -93,12 +93,6 @@ def rss_kb() -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
-
-
-def first_word(label: Any) -> str:
-    """The value on a tile's value line: it reads `93.1 %  ⚑ …` since the tile kept one shape
-    (session 8), the value alone before; the probe measures either tree."""
-    return str(label.render()).partition(" ")[0]
 
 
 def value_label(app: TeamboardApp) -> str | None:

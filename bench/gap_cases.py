@@ -36,6 +36,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from probe_text import first_word
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CASES = ("value", "red", "green", "action", "tile+", "tile-")
@@ -60,12 +62,6 @@ for line in sys.stdin:
         ops.archive_kpi(store, arg, "Line 1")
     print(t0, time.time(), flush=True)
 """
-
-
-def first_word(label: Any) -> str:
-    """The value on a tile's value line: it reads `93.1 %  ⚑ …` since the tile kept one shape
-    (session 8), the value alone before; the probe measures either tree."""
-    return str(label.render()).partition(" ")[0]
 
 
 async def probe(root: str, path: Path, repeats: int) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from typing import Any
 ROOT = sys.argv[1]
 sys.path.insert(0, ROOT)
 
+from probe_text import first_word  # noqa: E402
 from textual.css.query import NoMatches  # noqa: E402
 
 from store.present import num  # noqa: E402
@@ -53,12 +54,6 @@ for line in sys.stdin:
     ops.record(store, sys.argv[3], value, day, day)
     print(t0, time.time(), renamed[0], flush=True)
 """
-
-
-def first_word(label: Any) -> str:
-    """The value on a tile's value line: it reads `93.1 %  ⚑ …` since the tile kept one shape
-    (session 8), the value alone before; the probe measures either tree."""
-    return str(label.render()).partition(" ")[0]
 
 
 _found: list[Any] = []  # the Output tile's value label, once found
