@@ -51,15 +51,13 @@ def keeps_size(label: Static, before: object, after: object) -> bool:
     if not label.size:
         return False  # not laid out yet (just mounted, or inside a hidden container)
     width, height = label.styles.width, label.styles.height
-    if width is not None and not width.is_auto and height is not None and not height.is_auto:
-        return True  # the text is clipped or wrapped inside a box of its own size
+    if height is not None and not height.is_auto and not (width is not None and width.is_auto):
+        return True  # sized by the stylesheet (no width: by its container); text is clipped
     if "\n" in before.plain or "\n" in after.plain:
         return False
     if bool(before.plain) != bool(after.plain):
         return False  # an empty Static may be 0 rows tall, and a blank one 0 columns wide
     if width is not None and width.is_auto:
         return before.cell_length == after.cell_length
-    if height is not None and not height.is_auto:
-        return True  # a fixed box: the text is clipped or wrapped inside it
     room = label.content_size.width
     return before.cell_length <= room and after.cell_length <= room

@@ -13,7 +13,7 @@ from conftest import TODAY, loaded, make_app, tile_named, tile_text, tiles, unti
 from textual.app import App, ComposeResult
 from textual.content import Content
 from textual.pilot import Pilot
-from textual.widgets import Footer, Label
+from textual.widgets import Footer, Label, Static
 
 from store import Store, ops
 from store.model import Direction
@@ -104,8 +104,9 @@ class OneLabel(App[None]):
         yield Label("1,000", id="auto")
         yield Label("wide", id="wide", classes="fill")
         yield Label(id="fixed")
+        yield Static(id="filled")
 
-    CSS = "#wide { width: 1fr; } #fixed { width: 1fr; height: 1; }"
+    CSS = "#wide { width: 1fr; } #fixed { width: 1fr; height: 1; } #filled { height: 1; }"
 
 
 async def test_show_lays_out_only_when_the_size_may_change() -> None:
@@ -138,6 +139,8 @@ async def test_show_lays_out_only_when_the_size_may_change() -> None:
         assert keeps_size(fixed, Content(""), Content("⚑ red, no action"))
         assert keeps_size(fixed, Content("⚑ red"), Content("x" * 60 + "\nmore"))
         assert not keeps_size(auto, Content(""), Content("1"))  # 0 columns wide, then 1
+        filled = app.query_one("#filled", Static)  # no width: its container's
+        assert keeps_size(filled, Content(""), Content("⚑ red"))
         assert show(fixed, literal("⚑ red, no action"))
         await pilot.pause()
         assert (str(fixed.render()), fixed.size) == ("⚑ red, no action", (40, 1))
