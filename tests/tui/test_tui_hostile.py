@@ -143,7 +143,7 @@ def literal_in(widget: Widget, text: str, whole: bool = False) -> None:
     assert start >= 0, (text, rendered.plain)
     for span in rendered.spans:
         if whole and span.start <= start and span.end >= start + len(text):
-            assert str(span.style) in {"$text-muted"}, span
+            assert str(span.style) == "$text-muted", span
             continue
         assert span.end <= start or span.start >= start + len(text), span
         assert "@click" not in str(span.style) and "link" not in str(span.style), span
