@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Label
 
 from store import Store
@@ -292,6 +293,14 @@ async def loaded(pilot: Pilot[int], app: TeamboardApp, count: int | None = None)
     await pilot.pause()
 
 
+def form_open(app: TeamboardApp, kind: type[Screen[Any]]) -> bool:
+    """The pushed form of `kind` is mounted and ready for keys and clicks.
+
+    `app.screen` names a pushed screen before it has composed its fields; a test that queried
+    a field then failed now and then under load (seen on CI: no `#save` on FormScreen).
+    """
+    screen = app.screen
+    return isinstance(screen, kind) and screen.is_mounted and bool(screen.query("#save"))
 
 
 # --- PostgreSQL (issue 14): one throwaway cluster per session, one fresh database per test ---

@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import TODAY, loaded, make_app, tile_named, tile_text, tiles, until
+from conftest import TODAY, form_open, loaded, make_app, tile_named, tile_text, tiles, until
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
 from store import Store, ops
@@ -137,7 +137,7 @@ async def test_record_form_validates_like_the_cli_and_saves(demo_store: Store) -
         await loaded(pilot, app)
         tile_named(app, "On-time delivery").focus()
         await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, FormScreen), what="the record form")
+        await until(pilot, lambda: form_open(app, FormScreen), what="the record form")
         form = app.screen
         value = form.query_one("#field-value", Input)
         save = form.query_one("#save", Button)
@@ -171,7 +171,7 @@ async def test_add_move_and_finish_an_action(demo_store: Store) -> None:
         await loaded(pilot, app)
         tile_named(app, "First-pass yield").focus()
         await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.screen, ActionForm), what="the action form")
+        await until(pilot, lambda: form_open(app, ActionForm), what="the action form")
         form = app.screen
         assert form.query_one("#field-owner", Input).value == "chen"  # the KPI's owner
         due = (TODAY + timedelta(days=7)).isoformat()
@@ -319,7 +319,7 @@ async def test_the_forms_write_by_id_when_a_teammate_renames_the_kpi(demo_store:
         original = Store(demo_store.path).read().kpi_named("Scrap cost")
         tile_named(app, "Scrap cost").focus()
         await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, FormScreen), what="the record form")
+        await until(pilot, lambda: form_open(app, FormScreen), what="the record form")
         ops.edit_kpi(demo_store, "Scrap cost", name="Scrap")
         ops.edit_kpi(demo_store, "Changeover time", name="Scrap cost")
         form = app.screen

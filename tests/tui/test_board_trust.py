@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import TODAY, loaded, make_app, tile_named, tiles, until
+from conftest import TODAY, form_open, loaded, make_app, tile_named, tiles, until
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Footer, Input
@@ -187,7 +187,7 @@ async def test_a_burst_of_keys_lands_in_the_right_fields(demo_store: Store) -> N
         await loaded(pilot, app)
         tile_named(app, "Scrap cost").focus()
         await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.screen, ActionForm), what="the action form")
+        await until(pilot, lambda: form_open(app, ActionForm), what="the action form")
         form = app.screen
         assert isinstance(form, ActionForm)
         form.query_one("#field-owner", Input).value = ""  # the burst types the owner
@@ -212,7 +212,7 @@ async def test_a_burst_with_tab_back_and_forth_keeps_each_field(demo_store: Stor
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot, app)
         await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, FormScreen), what="the record form")
+        await until(pilot, lambda: form_open(app, FormScreen), what="the record form")
         form = app.screen
         assert isinstance(form, FormScreen)
         form.query_one("#field-date", Input).value = ""
@@ -238,7 +238,7 @@ async def test_start_focuses_the_first_red_tile_so_a_acts_on_it(demo_store: Stor
         reds = [t for t in tiles(app) if t.view is not None and t.view.status is Status.RED]
         assert focused is reds[0]
         await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.screen, ActionForm), what="the action form")
+        await until(pilot, lambda: form_open(app, ActionForm), what="the action form")
         form = app.screen
         assert isinstance(form, ActionForm)
         assert form.kpi == focused.view.kpi.id

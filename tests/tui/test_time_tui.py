@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TODAY, fingerprint, loaded, seeded, tile_named, tiles, until
+from conftest import TODAY, fingerprint, form_open, loaded, seeded, tile_named, tiles, until
 from textual.app import App
 from textual.coordinate import Coordinate
 from textual.widgets import Input, Label
@@ -352,7 +352,7 @@ async def test_t_explains_a_red_the_gate_opens_and_the_flag_returns_after(
         await until(pilot, lambda: huddle.item is not None and app.settled(), what="the item")
         assert huddle.blocked()
         await pilot.press("t")
-        await until(pilot, lambda: isinstance(app.screen, FormScreen), what="the explain form")
+        await until(pilot, lambda: form_open(app, FormScreen), what="the explain form")
         form = app.screen
         assert isinstance(form, FormScreen)
         labels = " ".join(str(lb.render()) for lb in form.query(".field-label").results(Label))
@@ -403,7 +403,7 @@ async def test_explain_form_refuses_a_past_until(store_path: Path) -> None:
         assert isinstance(huddle, HuddleScreen)
         await until(pilot, lambda: huddle.item is not None and app.settled(), what="the item")
         await pilot.press("t")
-        await until(pilot, lambda: isinstance(app.screen, FormScreen), what="the explain form")
+        await until(pilot, lambda: form_open(app, FormScreen), what="the explain form")
         form = app.screen
         assert isinstance(form, FormScreen)
         form.query_one("#field-why", Input).value = "why"

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TODAY, until
+from conftest import TODAY, form_open, until
 from textual.app import App, ComposeResult
 from textual.command import CommandList, CommandPalette
 from textual.content import Content
@@ -268,7 +268,7 @@ async def test_forms_show_labels_titles_choices_and_errors_literally(store_path:
         await loaded(pilot, app)
         app.screen.query_one(KpiTile).focus()
         await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, FormScreen), what="the record form")
+        await until(pilot, lambda: form_open(app, FormScreen), what="the record form")
         form = app.screen
         literal_in(form.query_one(".form-title", Label), shown("Kpi"))
         literal_in(form.query_one(".form-title", Label), shown("Unit"))
@@ -283,7 +283,7 @@ async def test_forms_show_labels_titles_choices_and_errors_literally(store_path:
 
         app.screen.query_one(KpiTile).focus()
         await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.screen, ActionForm), what="the action form")
+        await until(pilot, lambda: form_open(app, ActionForm), what="the action form")
         form = app.screen
         assert form.query_one("#field-owner", Input).value == shown("Owner")  # visibly
         literal_in(form.query_one(".form-title", Label), shown("Board"))
@@ -306,7 +306,7 @@ async def test_writes_on_a_hostile_kpi_say_what_happened_literally(store_path: P
         await loaded(pilot, app)
         app.screen.query_one(KpiTile).focus()
         await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, FormScreen), what="the record form")
+        await until(pilot, lambda: form_open(app, FormScreen), what="the record form")
         app.screen.query_one("#field-value", Input).value = "7"
         app.screen.query_one("#field-note", Input).value = MARKUP
         await until(pilot, lambda: not app.screen.query_one("#save", Button).disabled,
@@ -360,7 +360,7 @@ async def test_record_on_a_kpi_named_with_a_closing_tag(store_path: Path) -> Non
         await loaded(pilot, app)
         app.screen.query_one(KpiTile).focus()
         await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, FormScreen), what="the record form")
+        await until(pilot, lambda: form_open(app, FormScreen), what="the record form")
         app.screen.query_one("#field-value", Input).value = "12"
         await until(pilot, lambda: not app.screen.query_one("#save", Button).disabled,
                     what="Save enabled")
@@ -380,7 +380,7 @@ async def test_an_action_titled_with_markup_is_added_and_shown(store_path: Path)
         await loaded(pilot, app)
         app.screen.query_one(KpiTile).focus()
         await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.screen, ActionForm), what="the action form")
+        await until(pilot, lambda: form_open(app, ActionForm), what="the action form")
         app.screen.query_one("#field-title", Input).value = title
         await until(pilot, lambda: not app.screen.query_one("#save", Button).disabled,
                     what="Save enabled")
@@ -424,7 +424,7 @@ async def test_attendance_with_markup_is_shown_and_kept(store_path: Path) -> Non
                     and app.screen.session is not None, what="the huddle")
         huddle = app.screen
         await pilot.press("w")
-        await until(pilot, lambda: isinstance(app.screen, FormScreen), what="the form")
+        await until(pilot, lambda: form_open(app, FormScreen), what="the form")
         app.screen.query_one("#field-attendees", Input).value = "[b]a[/b], [/], [@click=app.quit]"
         await until(pilot, lambda: not app.screen.query_one("#save", Button).disabled,
                     what="Save enabled")
@@ -474,13 +474,13 @@ async def test_huddle_forms_show_store_values_visibly(store_path: Path) -> None:
         huddle = app.screen
         huddle.query_one("#item-actions", ActionTable).focus()
         await pilot.press("e")
-        await until(pilot, lambda: isinstance(app.screen, FormScreen), what="the edit form")
+        await until(pilot, lambda: form_open(app, FormScreen), what="the edit form")
         assert app.screen.query_one("#field-owner", Input).value == shown("Owner")
         no_escapes(app)
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is huddle, what="back in the huddle")
         await pilot.press("t")
-        await until(pilot, lambda: isinstance(app.screen, FormScreen), what="the note form")
+        await until(pilot, lambda: form_open(app, FormScreen), what="the note form")
         literal_in(app.screen.query_one(".form-title", Label), shown("Kpi"))
         no_escapes(app)
         await pilot.press("escape")
@@ -511,7 +511,7 @@ async def test_out_of_range_dates_are_one_line_in_the_forms(store_path: Path) ->
         await loaded(pilot, app)
         app.screen.query_one(KpiTile).focus()
         await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, FormScreen), what="the record form")
+        await until(pilot, lambda: form_open(app, FormScreen), what="the record form")
         form = app.screen
         assert isinstance(form, FormScreen)
         form.query_one("#field-value", Input).value = "1"
@@ -525,7 +525,7 @@ async def test_out_of_range_dates_are_one_line_in_the_forms(store_path: Path) ->
 
         app.screen.query_one(KpiTile).focus()
         await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.screen, ActionForm), what="the action form")
+        await until(pilot, lambda: form_open(app, ActionForm), what="the action form")
         form = app.screen
         assert isinstance(form, ActionForm)
         form.query_one("#field-title", Input).value = "a title"
@@ -555,7 +555,7 @@ async def test_huddle_due_date_form_refuses_out_of_range_dates(store_path: Path)
         huddle = app.screen
         huddle.query_one("#item-actions", ActionTable).focus()
         await pilot.press("e")
-        await until(pilot, lambda: isinstance(app.screen, FormScreen), what="the edit form")
+        await until(pilot, lambda: form_open(app, FormScreen), what="the edit form")
         form = app.screen
         assert isinstance(form, FormScreen)
         for text in BAD_DAYS:
@@ -575,7 +575,7 @@ async def test_a_day_at_the_end_of_the_calendar_has_no_default_due_date(
                     what="the board")
         app.screen.query_one(KpiTile).focus()
         await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.screen, ActionForm), what="the action form")
+        await until(pilot, lambda: form_open(app, ActionForm), what="the action form")
         assert app.screen.query_one("#field-due", Input).value == ""
         assert app.is_running
 
