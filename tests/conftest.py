@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard, TypeVar
 
 import pytest
 from textual.pilot import Pilot
@@ -23,6 +23,8 @@ from store import Store
 from store.demo import build
 from tui.app import TeamboardApp
 from widgets.kpi_tile import KpiTile
+
+S = TypeVar("S", bound=Screen[Any])
 
 TODAY = date(2026, 11, 20)  # a Friday; everything that depends on "today" uses this
 
@@ -293,14 +295,13 @@ async def loaded(pilot: Pilot[int], app: TeamboardApp, count: int | None = None)
     await pilot.pause()
 
 
-def form_open(app: TeamboardApp, kind: type[Screen[Any]]) -> bool:
-    """The pushed form of `kind` is mounted and ready for keys and clicks.
+def screen_open(screen: Screen[Any], kind: type[S]) -> TypeGuard[S]:
+    """`screen` is a `kind` that has composed its widgets and run its `on_mount`.
 
-    `app.screen` names a pushed screen before it has composed its fields; a test that queried
-    a field then failed now and then under load (seen on CI: no `#save` on FormScreen).
+    `app.screen` names a pushed screen before that; a test that queried one of its widgets at
+    once failed now and then under load (seen on CI: no `#save` on FormScreen).
     """
-    screen = app.screen
-    return isinstance(screen, kind) and screen.is_mounted and bool(screen.query("#save"))
+    return isinstance(screen, kind) and screen.is_mounted
 
 
 # --- PostgreSQL (issue 14): one throwaway cluster per session, one fresh database per test ---

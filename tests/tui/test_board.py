@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import TODAY, form_open, loaded, make_app, tile_named, tile_text, tiles, until
+from conftest import TODAY, loaded, make_app, screen_open, tile_named, tile_text, tiles, until
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
 from store import Store, ops
@@ -97,7 +97,7 @@ async def test_enter_opens_the_detail_and_escape_returns(demo_store: Store) -> N
         await loaded(pilot, app)
         tile_named(app, "Daily output").focus()
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, DetailScreen), what="the detail")
+        await until(pilot, lambda: screen_open(app.screen, DetailScreen), what="the detail")
         screen = app.screen
         assert isinstance(screen, DetailScreen)
         await pilot.pause()
@@ -116,7 +116,7 @@ async def test_enter_opens_the_detail_and_escape_returns(demo_store: Store) -> N
         actions = screen.query_one("#kpi-actions", ActionTable)
         assert actions.row_count == len([a for a in snap.actions.values() if a.kpi == kpi.id])
         await pilot.press("escape")
-        await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the board")
+        await until(pilot, lambda: screen_open(app.screen, BoardScreen), what="the board")
 
 
 # --- writing from the board --------------------------------------------------------------------
@@ -137,7 +137,7 @@ async def test_record_form_validates_like_the_cli_and_saves(demo_store: Store) -
         await loaded(pilot, app)
         tile_named(app, "On-time delivery").focus()
         await pilot.press("r")
-        await until(pilot, lambda: form_open(app, FormScreen), what="the record form")
+        await until(pilot, lambda: screen_open(app.screen, FormScreen), what="the record form")
         form = app.screen
         value = form.query_one("#field-value", Input)
         save = form.query_one("#save", Button)
@@ -152,7 +152,7 @@ async def test_record_form_validates_like_the_cli_and_saves(demo_store: Store) -
         await pilot.press("backspace", "backspace", "backspace", *"97.5")
         await until(pilot, lambda: not save.disabled, what="Save enabled")
         await pilot.click("#save")
-        await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the form closed")
+        await until(pilot, lambda: screen_open(app.screen, BoardScreen), what="the form closed")
 
         def saved() -> bool:
             snap = Store(demo_store.path).read()
@@ -171,7 +171,7 @@ async def test_add_move_and_finish_an_action(demo_store: Store) -> None:
         await loaded(pilot, app)
         tile_named(app, "First-pass yield").focus()
         await pilot.press("a")
-        await until(pilot, lambda: form_open(app, ActionForm), what="the action form")
+        await until(pilot, lambda: screen_open(app.screen, ActionForm), what="the action form")
         form = app.screen
         assert form.query_one("#field-owner", Input).value == "chen"  # the KPI's owner
         due = (TODAY + timedelta(days=7)).isoformat()
@@ -179,7 +179,7 @@ async def test_add_move_and_finish_an_action(demo_store: Store) -> None:
         form.query_one("#field-title", Input).focus()
         await pilot.press(*"Quarantine the connector lot")
         await pilot.press("enter")  # submits: every field is valid
-        await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the form closed")
+        await until(pilot, lambda: screen_open(app.screen, BoardScreen), what="the form closed")
 
         def added() -> int | None:
             snap = Store(demo_store.path).read()
@@ -229,7 +229,7 @@ async def test_markup_renders_literally(store_path: Path) -> None:
         assert "[b]x[/b]" in app.export_screenshot()
         tile.focus()
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, DetailScreen), what="the detail")
+        await until(pilot, lambda: screen_open(app.screen, DetailScreen), what="the detail")
         await pilot.pause()
         table = app.screen.query_one("#entries", DataTable)
         assert table.row_count == 1
@@ -250,7 +250,7 @@ async def test_an_escape_in_a_note_is_shown_not_obeyed(store_path: Path) -> None
         await loaded(pilot, app, 1)
         tiles(app)[0].focus()
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, DetailScreen), what="the detail")
+        await until(pilot, lambda: screen_open(app.screen, DetailScreen), what="the detail")
         await pilot.pause()
         shot = app.export_screenshot()
         assert "oops" in shot
@@ -319,7 +319,7 @@ async def test_the_forms_write_by_id_when_a_teammate_renames_the_kpi(demo_store:
         original = Store(demo_store.path).read().kpi_named("Scrap cost")
         tile_named(app, "Scrap cost").focus()
         await pilot.press("r")
-        await until(pilot, lambda: form_open(app, FormScreen), what="the record form")
+        await until(pilot, lambda: screen_open(app.screen, FormScreen), what="the record form")
         ops.edit_kpi(demo_store, "Scrap cost", name="Scrap")
         ops.edit_kpi(demo_store, "Changeover time", name="Scrap cost")
         form = app.screen
@@ -327,7 +327,7 @@ async def test_the_forms_write_by_id_when_a_teammate_renames_the_kpi(demo_store:
         save = form.query_one("#save", Button)
         await until(pilot, lambda: not save.disabled, what="Save enabled")
         await pilot.click("#save")
-        await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the form closed")
+        await until(pilot, lambda: screen_open(app.screen, BoardScreen), what="the form closed")
 
         def landed() -> bool:
             snap = Store(demo_store.path).read()
@@ -344,7 +344,7 @@ async def test_the_detail_shows_the_kpis_changes_and_follows_new_ones(demo_store
         await loaded(pilot, app)
         tile_named(app, "Changeover time").focus()
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, DetailScreen), what="the detail")
+        await until(pilot, lambda: screen_open(app.screen, DetailScreen), what="the detail")
         table = app.screen.query_one("#changes", DataTable)
 
         def rows() -> list[str]:

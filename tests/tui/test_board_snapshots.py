@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SETTLE_S, clock, still, tiles, until
+from conftest import SETTLE_S, clock, screen_open, still, tiles, until
 from textual.pilot import Pilot
 
 from store import huddle as hd
@@ -169,7 +169,7 @@ def test_action_opened(snap_compare: SnapCompare, frozen_demo: Path, who: None) 
         await board_drawn(pilot)
         app.screen.query_one(ActionTable).focus()
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, ActionScreen), SETTLE_S, "the action")
+        await until(pilot, lambda: screen_open(app.screen, ActionScreen), SETTLE_S, "the action")
         await still(pilot, time.monotonic() + SETTLE_S)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import TODAY, form_open, loaded, make_app, tile_named, tiles, until
+from conftest import TODAY, loaded, make_app, screen_open, tile_named, tiles, until
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Footer, Input
@@ -60,14 +60,14 @@ async def test_enter_on_an_action_opens_it_and_never_moves_it(demo_store: Store)
         action = first_action(app)
         before = stage_of(demo_store.path, action)
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, ActionScreen), what="the action")
+        await until(pilot, lambda: screen_open(app.screen, ActionScreen), what="the action")
         screen = app.screen
         assert isinstance(screen, ActionScreen) and screen.action_id == action
         shown = str(screen.facts.render())
         assert "Stage" in shown and "Owner" in shown and "Due" in shown
         assert screen.history.row_count >= 1  # created in plan: the history has that line
         await pilot.press("escape")
-        await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="back on the board")
+        await until(pilot, lambda: screen_open(app.screen, BoardScreen), what="back on the board")
         assert app.settled() and stage_of(demo_store.path, action) is before
 
 
@@ -83,7 +83,7 @@ async def test_a_second_click_on_the_selected_row_does_not_move_it(demo_store: S
         await pilot.click(ActionTable, offset=offset)
         await pilot.pause()
         await pilot.click(ActionTable, offset=offset)  # on the row the cursor is on
-        await until(pilot, lambda: isinstance(app.screen, ActionScreen), what="the action")
+        await until(pilot, lambda: screen_open(app.screen, ActionScreen), what="the action")
         await pilot.pause()
         assert not [w for w in app.workers if w.group == "write"]
         assert stage_of(demo_store.path, action) is before
@@ -145,7 +145,7 @@ async def test_a_double_click_on_a_tile_opens_its_detail(demo_store: Store) -> N
         await loaded(pilot, app)
         tile = tile_named(app, "Scrap cost")
         await pilot.click(f"#{tile.id}", times=2)
-        await until(pilot, lambda: isinstance(app.screen, DetailScreen), what="the detail")
+        await until(pilot, lambda: screen_open(app.screen, DetailScreen), what="the detail")
         screen = app.screen
         assert isinstance(screen, DetailScreen) and tile.view is not None
         assert screen.kpi_id == tile.view.kpi.id
@@ -187,7 +187,7 @@ async def test_a_burst_of_keys_lands_in_the_right_fields(demo_store: Store) -> N
         await loaded(pilot, app)
         tile_named(app, "Scrap cost").focus()
         await pilot.press("a")
-        await until(pilot, lambda: form_open(app, ActionForm), what="the action form")
+        await until(pilot, lambda: screen_open(app.screen, ActionForm), what="the action form")
         form = app.screen
         assert isinstance(form, ActionForm)
         form.query_one("#field-owner", Input).value = ""  # the burst types the owner
@@ -212,7 +212,7 @@ async def test_a_burst_with_tab_back_and_forth_keeps_each_field(demo_store: Stor
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot, app)
         await pilot.press("r")
-        await until(pilot, lambda: form_open(app, FormScreen), what="the record form")
+        await until(pilot, lambda: screen_open(app.screen, FormScreen), what="the record form")
         form = app.screen
         assert isinstance(form, FormScreen)
         form.query_one("#field-date", Input).value = ""
@@ -238,7 +238,7 @@ async def test_start_focuses_the_first_red_tile_so_a_acts_on_it(demo_store: Stor
         reds = [t for t in tiles(app) if t.view is not None and t.view.status is Status.RED]
         assert focused is reds[0]
         await pilot.press("a")
-        await until(pilot, lambda: form_open(app, ActionForm), what="the action form")
+        await until(pilot, lambda: screen_open(app.screen, ActionForm), what="the action form")
         form = app.screen
         assert isinstance(form, ActionForm)
         assert form.kpi == focused.view.kpi.id
@@ -263,7 +263,7 @@ async def test_question_mark_lists_every_key_and_the_legend(demo_store: Store) -
         await loaded(pilot, app)
         board = app.screen
         await pilot.press("question_mark")
-        await until(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help")
+        await until(pilot, lambda: screen_open(app.screen, HelpScreen), what="the help")
         text = str(app.screen.query_one("#help-keys").render())
         for key in board.active_bindings:
             binding = board.active_bindings[key].binding
@@ -393,7 +393,7 @@ def who(monkeypatch: pytest.MonkeyPatch) -> None:
 async def huddle_started(pilot: Pilot[int], app: TeamboardApp) -> HuddleScreen:
     await until(
         pilot,
-        lambda: isinstance(app.screen, HuddleScreen) and app.screen.item is not None,
+        lambda: screen_open(app.screen, HuddleScreen) and app.screen.item is not None,
         10,
         "the huddle's first item",
     )

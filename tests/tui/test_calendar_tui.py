@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import SETTLE_S, TODAY, clock, loaded, make_app, still, until
+from conftest import SETTLE_S, TODAY, clock, loaded, make_app, screen_open, still, until
 from textual.command import CommandList
 from textual.pilot import Pilot
 
@@ -76,7 +76,7 @@ async def test_c_opens_the_boards_calendar_and_escape_returns(demo_store: Store)
         top = want.reasons[0]
         assert f"{top.count}  33% {top.text}" in panel
         await pilot.press("escape")
-        await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the board again")
+        await until(pilot, lambda: screen_open(app.screen, BoardScreen), what="the board again")
 
 
 @pilot_test
@@ -158,7 +158,7 @@ async def test_a_board_without_categories_says_how_to_set_one(store_path: Path) 
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot, app)
         await pilot.press("c")
-        await until(pilot, lambda: isinstance(app.screen, CalendarScreen), what="the screen")
+        await until(pilot, lambda: screen_open(app.screen, CalendarScreen), what="the screen")
         screen = app.screen
         assert isinstance(screen, CalendarScreen)
         await until(pilot, lambda: screen.empty.display, what="the empty state")

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import TODAY, form_open, until
+from conftest import TODAY, screen_open, until
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, Static
 
@@ -189,7 +189,7 @@ def current(app: TeamboardApp) -> str:
 async def started(pilot: Pilot[int], app: TeamboardApp) -> None:
     await until(
         pilot,
-        lambda: isinstance(app.screen, HuddleScreen) and app.screen.session is not None,
+        lambda: screen_open(app.screen, HuddleScreen) and app.screen.session is not None,
         what="the huddle to start",
     )
     await pilot.pause()
@@ -197,14 +197,14 @@ async def started(pilot: Pilot[int], app: TeamboardApp) -> None:
 
 async def fill(pilot: Pilot[int], app: TeamboardApp, values: dict[str, str]) -> None:
     """Fill the form on top and save it."""
-    await until(pilot, lambda: form_open(app, FormScreen), what="a form")
+    await until(pilot, lambda: screen_open(app.screen, FormScreen), what="a form")
     form = app.screen
     for key, value in values.items():
         form.query_one(f"#field-{key}", Input).value = value
     await pilot.pause()
     assert isinstance(form, FormScreen) and form.valid, "the form should be valid"
     await pilot.click("#save")
-    await until(pilot, lambda: isinstance(app.screen, HuddleScreen), what="the form to close")
+    await until(pilot, lambda: screen_open(app.screen, HuddleScreen), what="the form to close")
 
 
 async def test_the_whole_huddle(store_path: Path, who: None) -> None:
@@ -241,7 +241,7 @@ async def test_the_whole_huddle(store_path: Path, who: None) -> None:
 
         # Add the countermeasure right there: the KPI's owner and a week from today by default.
         await pilot.press("a")
-        await until(pilot, lambda: form_open(app, ActionForm), what="the action form")
+        await until(pilot, lambda: screen_open(app.screen, ActionForm), what="the action form")
         form = app.screen
         assert isinstance(form, FormScreen)
         assert form.value("owner") == "chen"
@@ -292,7 +292,7 @@ async def test_the_whole_huddle(store_path: Path, who: None) -> None:
 
         clock.step(10)
         await pilot.press("escape")
-        await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the board")
+        await until(pilot, lambda: screen_open(app.screen, BoardScreen), what="the board")
         await until(pilot, lambda: bool(Store(store_path).read().huddles), what="the minutes")
 
     minutes = Store(store_path).read().huddles[-1]
@@ -454,7 +454,7 @@ async def test_escape_at_once_after_a_write_keeps_it_in_the_minutes(
     async with app.run_test(size=(120, 40)) as pilot:
         await started(pilot, app)
         await pilot.press("n", "a")
-        await until(pilot, lambda: form_open(app, ActionForm), what="the action form")
+        await until(pilot, lambda: screen_open(app.screen, ActionForm), what="the action form")
         app.screen.query_one("#field-title", Input).value = "Sort the lot"
         await pilot.press("enter", "escape")  # no wait for the write
         await until(pilot, lambda: bool(Store(store_path).read().huddles), what="the minutes")
@@ -481,7 +481,7 @@ async def test_a_store_without_boards_says_how_to_add_one(store_path: Path, who:
         await pilot.pause()
         assert "board add NAME" in text(app, "#wrapup")
         await pilot.press("escape")
-        await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the board")
+        await until(pilot, lambda: screen_open(app.screen, BoardScreen), what="the board")
     assert Store(store_path).read().huddles == []
 
 

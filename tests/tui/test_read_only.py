@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import fingerprint, form_open, loaded, make_app, tile_named, tiles, until
+from conftest import fingerprint, loaded, make_app, screen_open, tile_named, tiles, until
 
 from store import Store, ops
 from tui import flows
@@ -72,7 +72,7 @@ async def test_without_a_reason_the_app_writes_as_before(demo_store: Store, tmp_
         await loaded(pilot, app)
         tile_named(app, "On-time delivery").focus()
         await pilot.press("r")
-        await until(pilot, lambda: form_open(app, FormScreen), what="the record form")
+        await until(pilot, lambda: screen_open(app.screen, FormScreen), what="the record form")
         assert NOTICE not in notices(app)
 
 
@@ -98,7 +98,7 @@ async def test_reading_keys_still_work(demo_store: Store) -> None:
         await pilot.press("right")
         await until(pilot, lambda: app.focused is second, what="the focus on the next tile")
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, DetailScreen), what="the detail")
+        await until(pilot, lambda: screen_open(app.screen, DetailScreen), what="the detail")
         assert NOTICE not in notices(app)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import TODAY, fingerprint, loaded, make_app, until
+from conftest import TODAY, fingerprint, loaded, make_app, screen_open, until
 
 from store import Store
 from store.present import as_of_text
@@ -57,7 +57,7 @@ async def test_issue_10s_keys_refuse_on_a_read_only_board(demo_store: Store, mod
         assert set(notices(app)) == {notice}  # one notice each, nothing else said
         # The calendar only reads: it opens.
         await pilot.press("c")
-        await until(pilot, lambda: isinstance(app.screen, CalendarScreen), what="the calendar")
+        await until(pilot, lambda: screen_open(app.screen, CalendarScreen), what="the calendar")
     assert fingerprint(demo_store.path) == before
 
 
@@ -66,7 +66,7 @@ async def test_a_past_huddle_refuses_escalate_answer_take_and_explain(demo_store
     notice = _notice("as of")
     app = make_app(demo_store.path, as_of=PAST, huddle=True)
     async with app.run_test(size=(160, 50), notifications=True) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, HuddleScreen), what="the huddle")
+        await until(pilot, lambda: screen_open(app.screen, HuddleScreen), what="the huddle")
         await until(pilot, lambda: app.reloads >= 1, what="the first load")
         for n, key in enumerate(["u", "y", "o", "t"], start=1):
             await pilot.press(key)
@@ -99,7 +99,7 @@ async def test_an_as_of_board_rolls_up_and_draws_its_tree_from_that_day(
                     == "never reviewed", what="the department's review as of then")  # fmt: skip
         assert app.screen.query_one(EscalationBox).lines == ()
         await pilot.press("t")
-        await until(pilot, lambda: isinstance(app.screen, TreeScreen), what="the tree")
+        await until(pilot, lambda: screen_open(app.screen, TreeScreen), what="the tree")
         tree = app.screen.query_one("#kpi-tree", Tree)
 
         def labels() -> str:

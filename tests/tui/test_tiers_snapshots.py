@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SETTLE_S, clock, still, tiles, until
+from conftest import SETTLE_S, clock, screen_open, still, tiles, until
 from textual.pilot import Pilot
 
 from tui.app import TeamboardApp
@@ -51,7 +51,7 @@ def settled(*keys: str, children: int = 0) -> Callable[[Pilot[Any]], Any]:
         if keys:
             await pilot.press(*keys)
         if "t" in keys:
-            await until(pilot, lambda: isinstance(app.screen, TreeScreen), SETTLE_S, "tree")
+            await until(pilot, lambda: screen_open(app.screen, TreeScreen), SETTLE_S, "tree")
         await still(pilot, deadline)
 
     return run_before

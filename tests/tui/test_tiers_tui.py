@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import TODAY, form_open, make_app, until
+from conftest import TODAY, make_app, screen_open, until
 from textual.command import CommandList, CommandPalette
 from textual.widgets import Input, Label, Tree
 
@@ -125,7 +125,7 @@ async def fill(pilot: object, app: TeamboardApp, key: str, text: str) -> None:
     await pilot.press(*text)  # type: ignore[attr-defined]
     await until(pilot, lambda: form.valid, what="a valid form")  # type: ignore[arg-type]
     await pilot.click("#save")  # type: ignore[attr-defined]
-    await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the form closed")  # type: ignore[arg-type]
+    await until(pilot, lambda: screen_open(app.screen, BoardScreen), what="the form closed")  # type: ignore[arg-type]
 
 
 def select_action(app: TeamboardApp, action_id: int) -> None:
@@ -233,7 +233,7 @@ async def test_t_opens_the_tree_and_enter_opens_a_board(tiered: Store) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await on_board(pilot, app, "Plant")
         await pilot.press("t")
-        await until(pilot, lambda: isinstance(app.screen, TreeScreen) and tree_lines(app), 10,
+        await until(pilot, lambda: screen_open(app.screen, TreeScreen) and tree_lines(app), 10,
                     "the tree")
         lines = tree_lines(app)
         assert lines[0].startswith("Plant") and "✔ 1 green" in lines[0]
@@ -260,7 +260,7 @@ async def test_the_palette_offers_the_tree(tiered: Store) -> None:
         hits = [hit async for hit in BoardCommands(app.screen).search("KPI tree")]
         assert hits and str(hits[0].text) == "KPI tree"
         await pilot.press("ctrl+p")
-        await until(pilot, lambda: isinstance(app.screen, CommandPalette), 5, "the palette")
+        await until(pilot, lambda: screen_open(app.screen, CommandPalette), 5, "the palette")
         await pilot.press(*"KPI tree")
 
         def prompts() -> list[str]:
@@ -272,7 +272,7 @@ async def test_the_palette_offers_the_tree(tiered: Store) -> None:
         app.screen.query_one(CommandList).highlighted = next(
             i for i, p in enumerate(prompts()) if p.startswith("KPI tree"))
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, TreeScreen), 10, "the tree")
+        await until(pilot, lambda: screen_open(app.screen, TreeScreen), 10, "the tree")
 
 
 # --- escalation ----------------------------------------------------------------------------------
@@ -287,7 +287,7 @@ async def test_escalation_round_trip_in_the_app(tiered: Store) -> None:
                     "the action in the table")
         select_action(app, action.id)
         await pilot.press("E")
-        await until(pilot, lambda: form_open(app, EscalateForm), what="the escalate form")
+        await until(pilot, lambda: screen_open(app.screen, EscalateForm), what="the escalate form")
         await fill(pilot, app, "why", "needs a new guard from maintenance")
         # The team's board: escalated, waiting, and for how long.
         # The table fills again once it has its width (before, "where" is cut to a few cells).
@@ -309,7 +309,7 @@ async def test_escalation_round_trip_in_the_app(tiered: Store) -> None:
         assert body.children.index(app.screen.query_one(EscalationBox)) < body.children.index(
             app.screen.query_one("#tiles"))
         await pilot.press("y")
-        await until(pilot, lambda: form_open(app, FormScreen), what="the answer form")
+        await until(pilot, lambda: screen_open(app.screen, FormScreen), what="the answer form")
         await fill(pilot, app, "note", "guard ordered, fitted Monday")
         await until(pilot, lambda: not escalation_text(app), 10, "nothing left to answer")
         answered = the_action(tiered).escalation
@@ -330,7 +330,7 @@ async def test_take_over_moves_the_action_to_the_board_above(tiered: Store) -> N
         await on_board(pilot, app, "Assembly")
         await until(pilot, lambda: "from Line 2" in escalation_text(app), 10, "the escalation")
         await pilot.press("o")
-        await until(pilot, lambda: form_open(app, FormScreen), what="the take-over form")
+        await until(pilot, lambda: screen_open(app.screen, FormScreen), what="the take-over form")
         await pilot.click("#save")
         table = app.screen.query_one(ActionTable)
         await until(pilot, lambda: str(action.id) in table.rows, 10,
@@ -398,7 +398,7 @@ async def test_u_in_the_huddle_escalates_the_selected_action(tiered: Store) -> N
     action = the_action(tiered)
     app = make_app(tiered.path, board="Line 2", huddle=True)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, HuddleScreen)
+        await until(pilot, lambda: screen_open(app.screen, HuddleScreen)
                     and app.screen.item is not None, 10, "the huddle")
         screen = app.screen
         assert isinstance(screen, HuddleScreen)
@@ -406,7 +406,7 @@ async def test_u_in_the_huddle_escalates_the_selected_action(tiered: Store) -> N
             await pilot.press("S")
         await until(pilot, lambda: screen.actions.selected_id == action.id, 5, "the action")
         await pilot.press("E")
-        await until(pilot, lambda: form_open(app, EscalateForm), what="the form")
+        await until(pilot, lambda: screen_open(app.screen, EscalateForm), what="the form")
         form = app.screen
         form.query_one("#field-why", Input).focus()
         await pilot.press(*"the line cannot fix it")
@@ -426,7 +426,7 @@ async def test_v_records_a_review_and_the_header_shows_it(tiered: Store) -> None
         header = app.screen.query_one(BoardHeader)
         assert "never reviewed" in label_text(header)
         await pilot.press("v")
-        await until(pilot, lambda: form_open(app, FormScreen), what="the review form")
+        await until(pilot, lambda: screen_open(app.screen, FormScreen), what="the review form")
         assert "2 red KPIs" in label_text(app.screen)
         await fill(pilot, app, "note", "why is scrap up since Monday?")
         await until(pilot, lambda: f"last review today · {db.whoami()}" in label_text(header), 10,

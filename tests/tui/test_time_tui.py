@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TODAY, fingerprint, form_open, loaded, seeded, tile_named, tiles, until
+from conftest import TODAY, fingerprint, loaded, screen_open, seeded, tile_named, tiles, until
 from textual.app import App
 from textual.coordinate import Coordinate
 from textual.widgets import Input, Label
@@ -312,7 +312,7 @@ async def test_a_due_time_turns_late_then_stale_with_no_write(store_path: Path) 
         assert view is not None and view.status is Status.GREEN  # late keeps its colour
 
         await pilot.press("h")  # the huddle's agenda lists the late KPI
-        await until(pilot, lambda: isinstance(app.screen, HuddleScreen), what="the huddle")
+        await until(pilot, lambda: screen_open(app.screen, HuddleScreen), what="the huddle")
         huddle = app.screen
         assert isinstance(huddle, HuddleScreen)
         await until(pilot, lambda: huddle.session is not None, what="its agenda")
@@ -321,7 +321,7 @@ async def test_a_due_time_turns_late_then_stale_with_no_write(store_path: Path) 
         assert "late" in str(huddle.query_one("#progress", Label).render())
         huddle.ended = True  # leave without minutes: this test writes nothing
         huddle.dismiss()
-        await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the board")
+        await until(pilot, lambda: screen_open(app.screen, BoardScreen), what="the board")
 
         clock.at(TOMORROW, 7, 0, 5)  # the next value is due too: stale
         await until(pilot, lambda: tile_named(app, "Output").view.status is Status.STALE,  # type: ignore[union-attr]
@@ -352,7 +352,7 @@ async def test_t_explains_a_red_the_gate_opens_and_the_flag_returns_after(
         await until(pilot, lambda: huddle.item is not None and app.settled(), what="the item")
         assert huddle.blocked()
         await pilot.press("t")
-        await until(pilot, lambda: form_open(app, FormScreen), what="the explain form")
+        await until(pilot, lambda: screen_open(app.screen, FormScreen), what="the explain form")
         form = app.screen
         assert isinstance(form, FormScreen)
         labels = " ".join(str(lb.render()) for lb in form.query(".field-label").results(Label))
@@ -369,20 +369,20 @@ async def test_t_explains_a_red_the_gate_opens_and_the_flag_returns_after(
         assert huddle.session.has_note(item.kpi)  # the minutes say it was explained
         huddle.ended = True
         huddle.dismiss()
-        await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the board")
+        await until(pilot, lambda: screen_open(app.screen, BoardScreen), what="the board")
         await until(pilot, lambda: bool(tiles(app)), what="the tile")
         await until(pilot, lambda: "explained: Filler jammed; the vendor comes Monday (until Mon)"
                     in flags(app), what="the tile's explanation")
         assert "red, no action" not in flags(app)
         await pilot.press("h")  # the next huddle does not stop on it again
-        await until(pilot, lambda: isinstance(app.screen, HuddleScreen), what="a new huddle")
+        await until(pilot, lambda: screen_open(app.screen, HuddleScreen), what="a new huddle")
         again = app.screen
         assert isinstance(again, HuddleScreen) and again is not huddle
         await until(pilot, lambda: again.item is not None, what="its first item")
         assert not again.blocked() and not again.gate.display
         again.ended = True
         again.dismiss()
-        await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the board")
+        await until(pilot, lambda: screen_open(app.screen, BoardScreen), what="the board")
         before = fingerprint(store_path)
 
         clock.at(TODAY + timedelta(days=4), 0, 0, 5)  # Tuesday: the explanation has ended
@@ -403,7 +403,7 @@ async def test_explain_form_refuses_a_past_until(store_path: Path) -> None:
         assert isinstance(huddle, HuddleScreen)
         await until(pilot, lambda: huddle.item is not None and app.settled(), what="the item")
         await pilot.press("t")
-        await until(pilot, lambda: form_open(app, FormScreen), what="the explain form")
+        await until(pilot, lambda: screen_open(app.screen, FormScreen), what="the explain form")
         form = app.screen
         assert isinstance(form, FormScreen)
         form.query_one("#field-why", Input).value = "why"
@@ -469,7 +469,7 @@ async def test_detail_draws_estimates_and_the_variance_against_them(store_path: 
         await loaded(pilot, app, 1)
         assert "plan 110" in flags_and_target(app)  # the tile holds it against the estimate
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, DetailScreen), what="the detail")
+        await until(pilot, lambda: screen_open(app.screen, DetailScreen), what="the detail")
         detail = app.screen
         assert isinstance(detail, DetailScreen)
         await until(pilot, lambda: detail.chart.data is not None, what="the chart")
@@ -505,7 +505,7 @@ async def test_a_future_target_shows_beside_the_one_in_force(store_path: Path) -
         assert view is not None and view.status is Status.GREEN  # against today's 100
         tile_named(app, "Output").focus()
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, DetailScreen), what="the detail")
+        await until(pilot, lambda: screen_open(app.screen, DetailScreen), what="the detail")
         detail = app.screen
         assert isinstance(detail, DetailScreen)
         await until(pilot, lambda: "110 from 1 Dec" in str(detail.numbers.render()),

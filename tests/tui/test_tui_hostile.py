@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TODAY, form_open, until
+from conftest import TODAY, screen_open, until
 from textual.app import App, ComposeResult
 from textual.command import CommandList, CommandPalette
 from textual.content import Content
@@ -215,7 +215,7 @@ async def test_detail_shows_every_field_literally(store_path: Path) -> None:
         await loaded(pilot, app)
         app.screen.query_one(KpiTile).focus()
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, DetailScreen), what="the detail")
+        await until(pilot, lambda: screen_open(app.screen, DetailScreen), what="the detail")
         await pilot.pause()
         screen = app.screen
         literal_in(screen.query_one("#summary .title", Label), shown("Kpi"))
@@ -237,7 +237,7 @@ async def test_palette_hits_are_literal_and_work(store_path: Path) -> None:
     async with app.run_test(size=(160, 40)) as pilot:
         await loaded(pilot, app)
         app.action_command_palette()
-        await until(pilot, lambda: isinstance(app.screen, CommandPalette), what="the palette")
+        await until(pilot, lambda: screen_open(app.screen, CommandPalette), what="the palette")
 
         def prompts() -> list[str]:
             options = app.screen.query_one(CommandList)
@@ -256,7 +256,7 @@ async def test_palette_hits_are_literal_and_work(store_path: Path) -> None:
                 assert "@click" not in str(span.style) and "link" not in str(span.style)
         options.highlighted = next(i for i, p in enumerate(prompts()) if p.startswith("KPI: "))
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, DetailScreen), what="the KPI opened")
+        await until(pilot, lambda: screen_open(app.screen, DetailScreen), what="the KPI opened")
         no_escapes(app)
         assert app.is_running
 
@@ -268,7 +268,7 @@ async def test_forms_show_labels_titles_choices_and_errors_literally(store_path:
         await loaded(pilot, app)
         app.screen.query_one(KpiTile).focus()
         await pilot.press("r")
-        await until(pilot, lambda: form_open(app, FormScreen), what="the record form")
+        await until(pilot, lambda: screen_open(app.screen, FormScreen), what="the record form")
         form = app.screen
         literal_in(form.query_one(".form-title", Label), shown("Kpi"))
         literal_in(form.query_one(".form-title", Label), shown("Unit"))
@@ -279,11 +279,11 @@ async def test_forms_show_labels_titles_choices_and_errors_literally(store_path:
         literal_in(form.query_one("#error-value", Label), "[/] [/foo] [@click=app.quit]")
         assert form.query_one("#save", Button).disabled
         await pilot.press("escape")
-        await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the board")
+        await until(pilot, lambda: screen_open(app.screen, BoardScreen), what="the board")
 
         app.screen.query_one(KpiTile).focus()
         await pilot.press("a")
-        await until(pilot, lambda: form_open(app, ActionForm), what="the action form")
+        await until(pilot, lambda: screen_open(app.screen, ActionForm), what="the action form")
         form = app.screen
         assert form.query_one("#field-owner", Input).value == shown("Owner")  # visibly
         literal_in(form.query_one(".form-title", Label), shown("Board"))
@@ -294,7 +294,7 @@ async def test_forms_show_labels_titles_choices_and_errors_literally(store_path:
         literal_in(current, shown("Kpi"))
         no_escapes(app)
         await pilot.press("escape")
-        await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the board")
+        await until(pilot, lambda: screen_open(app.screen, BoardScreen), what="the board")
         assert app.is_running
 
 
@@ -306,7 +306,7 @@ async def test_writes_on_a_hostile_kpi_say_what_happened_literally(store_path: P
         await loaded(pilot, app)
         app.screen.query_one(KpiTile).focus()
         await pilot.press("r")
-        await until(pilot, lambda: form_open(app, FormScreen), what="the record form")
+        await until(pilot, lambda: screen_open(app.screen, FormScreen), what="the record form")
         app.screen.query_one("#field-value", Input).value = "7"
         app.screen.query_one("#field-note", Input).value = MARKUP
         await until(pilot, lambda: not app.screen.query_one("#save", Button).disabled,
@@ -360,7 +360,7 @@ async def test_record_on_a_kpi_named_with_a_closing_tag(store_path: Path) -> Non
         await loaded(pilot, app)
         app.screen.query_one(KpiTile).focus()
         await pilot.press("r")
-        await until(pilot, lambda: form_open(app, FormScreen), what="the record form")
+        await until(pilot, lambda: screen_open(app.screen, FormScreen), what="the record form")
         app.screen.query_one("#field-value", Input).value = "12"
         await until(pilot, lambda: not app.screen.query_one("#save", Button).disabled,
                     what="Save enabled")
@@ -380,7 +380,7 @@ async def test_an_action_titled_with_markup_is_added_and_shown(store_path: Path)
         await loaded(pilot, app)
         app.screen.query_one(KpiTile).focus()
         await pilot.press("a")
-        await until(pilot, lambda: form_open(app, ActionForm), what="the action form")
+        await until(pilot, lambda: screen_open(app.screen, ActionForm), what="the action form")
         app.screen.query_one("#field-title", Input).value = title
         await until(pilot, lambda: not app.screen.query_one("#save", Button).disabled,
                     what="Save enabled")
@@ -400,7 +400,7 @@ async def test_skip_in_the_huddle_on_a_kpi_named_with_a_bad_tag(store_path: Path
     small_store(store_path, "x[/foo]")
     app = make_app(store_path, huddle=True)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, HuddleScreen)
+        await until(pilot, lambda: screen_open(app.screen, HuddleScreen)
                     and app.screen.session is not None, what="the huddle")
         huddle = app.screen
         assert isinstance(huddle, HuddleScreen)
@@ -420,11 +420,11 @@ async def test_attendance_with_markup_is_shown_and_kept(store_path: Path) -> Non
     small_store(store_path, "Output")
     app = make_app(store_path, huddle=True)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, HuddleScreen)
+        await until(pilot, lambda: screen_open(app.screen, HuddleScreen)
                     and app.screen.session is not None, what="the huddle")
         huddle = app.screen
         await pilot.press("w")
-        await until(pilot, lambda: form_open(app, FormScreen), what="the form")
+        await until(pilot, lambda: screen_open(app.screen, FormScreen), what="the form")
         app.screen.query_one("#field-attendees", Input).value = "[b]a[/b], [/], [@click=app.quit]"
         await until(pilot, lambda: not app.screen.query_one("#save", Button).disabled,
                     what="Save enabled")
@@ -443,7 +443,7 @@ async def test_huddle_shows_every_field_literally(store_path: Path) -> None:
     rewrite(store_path, lambda d: d["actions"].clear())  # red with no action: on the agenda
     app = make_app(store_path, huddle=True)
     async with app.run_test(size=(200, 50)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, HuddleScreen)
+        await until(pilot, lambda: screen_open(app.screen, HuddleScreen)
                     and app.screen.item is not None, what="the first item")
         huddle = app.screen
         assert isinstance(huddle, HuddleScreen)
@@ -469,18 +469,18 @@ async def test_huddle_forms_show_store_values_visibly(store_path: Path) -> None:
     hostile_store(store_path)
     app = make_app(store_path, huddle=True)
     async with app.run_test(size=(200, 50)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, HuddleScreen)
+        await until(pilot, lambda: screen_open(app.screen, HuddleScreen)
                     and app.screen.item is not None, what="the first item")
         huddle = app.screen
         huddle.query_one("#item-actions", ActionTable).focus()
         await pilot.press("e")
-        await until(pilot, lambda: form_open(app, FormScreen), what="the edit form")
+        await until(pilot, lambda: screen_open(app.screen, FormScreen), what="the edit form")
         assert app.screen.query_one("#field-owner", Input).value == shown("Owner")
         no_escapes(app)
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is huddle, what="back in the huddle")
         await pilot.press("t")
-        await until(pilot, lambda: form_open(app, FormScreen), what="the note form")
+        await until(pilot, lambda: screen_open(app.screen, FormScreen), what="the note form")
         literal_in(app.screen.query_one(".form-title", Label), shown("Kpi"))
         no_escapes(app)
         await pilot.press("escape")
@@ -511,7 +511,7 @@ async def test_out_of_range_dates_are_one_line_in_the_forms(store_path: Path) ->
         await loaded(pilot, app)
         app.screen.query_one(KpiTile).focus()
         await pilot.press("r")
-        await until(pilot, lambda: form_open(app, FormScreen), what="the record form")
+        await until(pilot, lambda: screen_open(app.screen, FormScreen), what="the record form")
         form = app.screen
         assert isinstance(form, FormScreen)
         form.query_one("#field-value", Input).value = "1"
@@ -521,11 +521,11 @@ async def test_out_of_range_dates_are_one_line_in_the_forms(store_path: Path) ->
         await until(pilot, lambda: "year 1" in plain(form.query_one("#error-date")),
                     what="the message about the year 1")
         await pilot.press("escape")
-        await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the board")
+        await until(pilot, lambda: screen_open(app.screen, BoardScreen), what="the board")
 
         app.screen.query_one(KpiTile).focus()
         await pilot.press("a")
-        await until(pilot, lambda: form_open(app, ActionForm), what="the action form")
+        await until(pilot, lambda: screen_open(app.screen, ActionForm), what="the action form")
         form = app.screen
         assert isinstance(form, ActionForm)
         form.query_one("#field-title", Input).value = "a title"
@@ -550,12 +550,12 @@ async def test_huddle_due_date_form_refuses_out_of_range_dates(store_path: Path)
                    due=TODAY - timedelta(days=2))
     app = make_app(store_path, huddle=True)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, HuddleScreen)
+        await until(pilot, lambda: screen_open(app.screen, HuddleScreen)
                     and app.screen.item is not None, what="the first item")
         huddle = app.screen
         huddle.query_one("#item-actions", ActionTable).focus()
         await pilot.press("e")
-        await until(pilot, lambda: form_open(app, FormScreen), what="the edit form")
+        await until(pilot, lambda: screen_open(app.screen, FormScreen), what="the edit form")
         form = app.screen
         assert isinstance(form, FormScreen)
         for text in BAD_DAYS:
@@ -575,7 +575,7 @@ async def test_a_day_at_the_end_of_the_calendar_has_no_default_due_date(
                     what="the board")
         app.screen.query_one(KpiTile).focus()
         await pilot.press("a")
-        await until(pilot, lambda: form_open(app, ActionForm), what="the action form")
+        await until(pilot, lambda: screen_open(app.screen, ActionForm), what="the action form")
         assert app.screen.query_one("#field-due", Input).value == ""
         assert app.is_running
 
@@ -612,7 +612,7 @@ async def test_timestamps_before_the_year_1_in_local_time(
                     what="the stamp as stored")
         app.screen.query_one(KpiTile).focus()
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, DetailScreen), what="the detail")
+        await until(pilot, lambda: screen_open(app.screen, DetailScreen), what="the detail")
         row = app.screen.query_one("#entries", DataTable).get_row_at(0)
         assert row[5].plain == "0001-01-01T00:00:00Z"
         await pilot.pause(1.2)  # the header ticks once a second: it must keep ticking
@@ -723,11 +723,11 @@ async def test_a_store_with_extreme_values_never_crashes_the_board(store_path: P
         if app.snapshot is None:  # refused: the banner says why
             assert app.banner is not None
         else:
-            await until(pilot, lambda: isinstance(app.screen, HuddleScreen)
+            await until(pilot, lambda: screen_open(app.screen, HuddleScreen)
                         and app.screen.session is not None, what="the huddle")
         app.export_screenshot()
         await pilot.press("escape")
-        await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the board")
+        await until(pilot, lambda: screen_open(app.screen, BoardScreen), what="the board")
         app.export_screenshot()
         assert app.is_running
 
@@ -940,7 +940,7 @@ async def test_ctrl_c_in_a_huddle_on_a_broken_store_still_quits(store_path: Path
     small_store(store_path, "Output")
     app = make_app(store_path, huddle=True)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, HuddleScreen)
+        await until(pilot, lambda: screen_open(app.screen, HuddleScreen)
                     and app.screen.session is not None, what="the huddle")
         before = app.reloads
         tmp = store_path.with_name(".broken")
@@ -957,7 +957,7 @@ async def test_ctrl_c_in_a_huddle_saves_the_minutes(store_path: Path) -> None:
     small_store(store_path, "Output")
     app = make_app(store_path, huddle=True)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, HuddleScreen)
+        await until(pilot, lambda: screen_open(app.screen, HuddleScreen)
                     and app.screen.session is not None, what="the huddle")
         await pilot.press("ctrl+c")
         await until(pilot, lambda: not app.is_running, timeout=10, what="ctrl+c to quit")
