@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar
 
 from textual import getters
 from textual.app import ComposeResult
@@ -267,6 +266,7 @@ class WallTile(KpiTile):
     WallTile.-stale .status, WallTile.-stale .status-row, WallTile.-stale #status-big,
     WallTile.-no-data .status, WallTile.-no-data .status-row { color: $text-muted; }
     WallTile.-stale .value, WallTile.-stale .value-big { color: $text-muted; }
+    WallTile.-stale .value { text-style: italic; }
     /* Focus (for `a`, Enter) never hides the status colour: on a wall the border stays it. */
     WallTile.-green:focus { border: heavy $success; }
     WallTile.-amber:focus { border: heavy $warning; }
@@ -338,7 +338,13 @@ class WallTile(KpiTile):
             self.style = style
             self._arrange()
 
-    status_classes: ClassVar[dict[Status, str]] = STATUS_CLASSES
+    def _restyle(self, status: Status) -> None:
+        """A class on the tile: the wall's stylesheet colours the border and the big parts (a
+        wall tile's draw lays it out again anyway, so the restyle adds little)."""
+        self.update_classes({c: s is status for s, c in STATUS_CLASSES.items()})
+
+    def _paint_border(self, force: bool = False) -> None:
+        """The wall's stylesheet draws the border, focused or not (see `_restyle`)."""
 
     def texts(self) -> TileTexts | None:
         return texts_of(self.view) if self.view is not None else None
@@ -350,6 +356,8 @@ class WallTile(KpiTile):
             return
         t = drawn[1]
         unit = ("≈ " if t.value.startswith("≈") else "") + t.unit
+        show(self.name_label, literal(t.name))
+        show(self.status_label, literal(t.status))
         show(self.status_row, literal(t.status))
         self.status_big.lines = (t.status.upper(),)
         self.value_big.lines = self.value_big2.lines = (big_value(t.value),)

@@ -136,14 +136,14 @@ def plain(widget: Widget) -> str:
 
 def literal_in(widget: Widget, text: str, whole: bool = False) -> None:
     """`text` is on `widget` as typed, with no style, link or action on any part of it; with
-    `whole`, a style of the widget's own may cover all of it (the tile's muted unit)."""
+    `whole`, a style of the widget's own may cover all of it (the tile's dim unit)."""
     rendered = widget.render()
     assert isinstance(rendered, Content)
     start = rendered.plain.find(text)
     assert start >= 0, (text, rendered.plain)
     for span in rendered.spans:
         if whole and span.start <= start and span.end >= start + len(text):
-            assert str(span.style) == "$text-muted", span
+            assert str(span.style) == "dim", span
             continue
         assert span.end <= start or span.start >= start + len(text), span
         assert "@click" not in str(span.style) and "link" not in str(span.style), span
