@@ -12,6 +12,7 @@ import pytest
 from conftest import TODAY, loaded, make_app, tile_named, tile_text, tiles, until
 from textual.app import App, ComposeResult
 from textual.content import Content
+from textual.dom import DOMNode
 from textual.pilot import Pilot
 from textual.widgets import Footer, Label, Static
 
@@ -154,7 +155,7 @@ async def test_a_status_change_restyles_no_tile_and_the_border_follows_status_fo
     status's colour, heavy in the accent colour while focused, and follows a new theme."""
     store = line_store(tmp_path / "team.json")
     app = make_app(store.path)
-    restyled: list[object] = []
+    restyled: list[DOMNode] = []
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot, app)
         tile, other = tile_named(app, "Output"), tile_named(app, "Scrap")
@@ -170,15 +171,19 @@ async def test_a_status_change_restyles_no_tile_and_the_border_follows_status_fo
 
         assert border() == ("round", theme("success"))
         update_styles = app.update_styles
-        monkeypatch.setattr(app, "update_styles", lambda node, animate=True: (
-            restyled.append(node), update_styles(node, animate)))
+
+        def noted(node: DOMNode, animate: bool = True) -> None:
+            restyled.append(node)
+            update_styles(node, animate)
+
+        monkeypatch.setattr(app, "update_styles", noted)
         reloads = app.reloads
         await asyncio.to_thread(ops.record, store, "Output", 50.0, TODAY, TODAY)
         await until(pilot, lambda: app.reloads > reloads and "red" in tile_text(tile), 15,
                     "Output red")
         await until(pilot, app.settled, what="settled")
         assert border() == ("round", theme("error"))
-        assert not [n for n in restyled if n is tile or tile in getattr(n, "ancestors", ())]
+        assert not [n for n in restyled if n is tile or tile in n.ancestors]
         monkeypatch.undo()
         tile.focus()
         await until(pilot, lambda: border() == ("heavy", theme("accent")), what="focus border")
