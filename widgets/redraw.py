@@ -46,10 +46,10 @@ def keeps_size(label: Static, before: object, after: object) -> bool:
     or fitting on one line where it does not (`1fr`, fixed)."""
     if not (isinstance(before, Content) and isinstance(after, Content)):
         return False
-    if not label.display:
-        return True  # takes no room; showing it again lays it out
+    if not all(node.display for node in label.ancestors_with_self):
+        return True  # takes no room, or is in a box that takes none; shown again, laid out
     if not label.size:
-        return False  # not laid out yet (just mounted, or inside a hidden container)
+        return False  # not laid out yet (just mounted)
     width, height = label.styles.width, label.styles.height
     if height is not None and not height.is_auto and not (width is not None and width.is_auto):
         return True  # sized by the stylesheet (no width: by its container); text is clipped

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import TODAY, loaded, make_app, tile_named, tile_text, tiles, until
 from textual.app import App, ComposeResult
+from textual.containers import Horizontal
 from textual.content import Content
 from textual.dom import DOMNode
 from textual.pilot import Pilot
@@ -106,8 +107,11 @@ class OneLabel(App[None]):
         yield Label("wide", id="wide", classes="fill")
         yield Label(id="fixed")
         yield Static(id="filled")
+        with Horizontal(id="hidden"):
+            yield Label("1,000", id="inside")
 
-    CSS = "#wide { width: 1fr; } #fixed { width: 1fr; height: 1; } #filled { height: 1; }"
+    CSS = """#wide { width: 1fr; } #fixed { width: 1fr; height: 1; } #filled { height: 1; }
+    #hidden { display: none; height: 1; }"""
 
 
 async def test_show_lays_out_only_when_the_size_may_change() -> None:
@@ -145,6 +149,14 @@ async def test_show_lays_out_only_when_the_size_may_change() -> None:
         assert show(fixed, literal("⚑ red, no action"))
         await pilot.pause()
         assert (str(fixed.render()), fixed.size) == ("⚑ red, no action", (40, 1))
+        # A label in a hidden box (the wall's small value while its big digits show) takes
+        # no room: no layout now; it has its new width once the box shows again.
+        inside, hidden = app.query_one("#inside", Label), app.query_one("#hidden")
+        assert keeps_size(inside, Content("1,000"), Content("12,345"))
+        assert show(inside, literal("12,345"))
+        hidden.display = True
+        await pilot.pause()
+        assert (str(inside.render()), inside.size.width) == ("12,345", 6)
 
 
 async def test_a_status_change_restyles_no_tile_and_the_border_follows_status_focus_and_theme(
