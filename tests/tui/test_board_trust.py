@@ -7,6 +7,7 @@ The clock is frozen (the demo is built for TODAY); every wait is on a condition 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from widgets.big_text import big_lines, width_of, wrap_big
 from widgets.kpi_tile import KpiTile
 from widgets.trend_chart import downsample
 from widgets.trend_spark import DOTS, SparkData, spark_row
-from widgets.wall_tile import TileTexts, WallTile, plan
+from widgets.wall_tile import TileTexts, WallTile, plan, plans
 
 pytestmark = pytest.mark.anyio
 
@@ -345,6 +346,17 @@ def test_the_sparkline_shrinks_first() -> None:
     assert roomy.status_scale == 2 and roomy.value_scale == 2 and roomy.spark > 0
     assert tight.status_scale >= 1 and tight.value_scale >= 1 and tight.spark < roomy.spark
     assert tight.meta or not roomy.meta
+
+
+def test_a_value_of_the_same_widths_is_not_planned_again() -> None:
+    """The wall plans every tile at every column count on each reload: a new value of the
+    same widths reuses the plans; one of other widths, or a new flag, is planned afresh."""
+    same = replace(TEXTS, value="93.8", target="target 98% · −4.2 (−4.3%)")
+    assert plans(same, 74, 27) is plans(TEXTS, 74, 27)
+    wider = replace(TEXTS, value="100.5")
+    assert plans(wider, 74, 27) is not plans(TEXTS, 74, 27)
+    flagged = replace(TEXTS, flags=(*TEXTS.flags, "⚑ counter-metric red"))
+    assert plans(flagged, 74, 27) != plans(TEXTS, 74, 27)
 
 
 def test_the_big_font_draws_every_character_of_a_name() -> None:
