@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/gap_cases.py [--base /work/main]
         [--base-python /work/main/.venv/bin/python] [--sizes 100000,1000000] [--repeats 3]
+        [--wall]
 
 A write usually changes one tile's value; some change what a tile looks like or what is on the
 board. For each store size (bench/make_store.py) it runs the board of each tree in turn (the
@@ -17,8 +18,10 @@ order alternating by size), with another process writing, case by case:
 For each write: the UI loop's longest gap (a 5 ms heartbeat) from the write until the board
 shows it, the reload ended and the screen was not laid out or drawn for 250 ms; and the UI
 thread's longest busy stretch (its own CPU time between two beats: load stretches it less).
-Markdown out, with the load average; timings, never assertions. PYTHONDONTWRITEBYTECODE is unset.
-The child mode (`--probe ROOT STORE REPEATS`) is one board on one store, code from ROOT.
+`--wall` runs the wall (`teamboard show --wall`, 240x67, its own tiles) instead of the laptop's
+board at 120x40. Markdown out, with the load average; timings, never assertions.
+PYTHONDONTWRITEBYTECODE is unset.
+The child mode (`--probe ROOT STORE REPEATS [wall]`) is one board on one store, code from ROOT.
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ for line in sys.stdin:
 """
 
 
-async def probe(root: str, path: Path, repeats: int) -> dict[str, Any]:
+async def probe(root: str, path: Path, repeats: int, wall: bool = False) -> dict[str, Any]:
     """One board on `path`, code from `root`: each case `repeats` times; the gaps in seconds."""
     sys.path.insert(0, root)
     from datetime import date
@@ -83,7 +86,7 @@ async def probe(root: str, path: Path, repeats: int) -> dict[str, Any]:
     )  # fmt: skip
     assert writer.stdin is not None and writer.stdout is not None
     await writer.stdout.readline()
-    app = TeamboardApp(path)
+    app = TeamboardApp(path, wall=wall)
     found: dict[str, Any] = {}
 
     def output_label(cls: str) -> str | None:
@@ -139,7 +142,7 @@ async def probe(root: str, path: Path, repeats: int) -> dict[str, Any]:
     beats: list[float] = []
     cpu: list[float] = []
     out: dict[str, Any] = {c: {"gap": [], "busy": []} for c in CASES}
-    async with app.run_test(size=(120, 40)):
+    async with app.run_test(size=(240, 67) if wall else (120, 40)):
         await wait_for(lambda: output_label("value") not in (None, "–"))
 
         def beat() -> None:
@@ -169,7 +172,9 @@ async def probe(root: str, path: Path, repeats: int) -> dict[str, Any]:
                 max((cpu[b] - cpu[a] for a, b in itertools.pairwise(j)), default=0.0))
 
         tiles = grid_size()
-        await write(None, "record", 999.0, lambda: output_label("value") == num(999.0))  # warm-up
+        # A warm-up as wide as the values to come: 999 → 1,000 made the first "value" case a
+        # wider value (the wall's big digits then lay the screen out).
+        await write(None, "record", 1999.0, lambda: output_label("value") == num(1999.0))
         for r in range(repeats):
             v = 1000.0 + r
             await write("value", "record", v, lambda v=v: output_label("value") == num(v))
@@ -184,10 +189,11 @@ async def probe(root: str, path: Path, repeats: int) -> dict[str, Any]:
     return out
 
 
-def run_probe(python: str, root: Path, store: Path, repeats: int) -> dict[str, Any]:
+def run_probe(python: str, root: Path, store: Path, repeats: int, wall: bool) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     res = subprocess.run(
-        [python, str(HERE / "gap_cases.py"), "--probe", str(root), str(store), str(repeats)],
+        [python, str(HERE / "gap_cases.py"), "--probe", str(root), str(store), str(repeats)]
+        + (["wall"] if wall else []),
         env=env, cwd=str(root), capture_output=True, text=True, check=False, timeout=3600,
     )  # fmt: skip
     lines = [x for x in res.stdout.splitlines() if x.startswith("{")]
@@ -203,7 +209,8 @@ def ms(xs: list[float]) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--probe"]:
-        print(json.dumps(asyncio.run(probe(argv[1], Path(argv[2]), int(argv[3])))))
+        wall = argv[4:5] == ["wall"]
+        print(json.dumps(asyncio.run(probe(argv[1], Path(argv[2]), int(argv[3]), wall))))
         return 0
     sys.path.insert(0, str(HERE))
     from make_store import make_store
@@ -214,18 +221,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--python", default=sys.executable, help="this tree's Python")
     p.add_argument("--sizes", default="100000,1000000", help="entries per store")
     p.add_argument("--repeats", type=int, default=3, help="writes of each case per run")
+    p.add_argument("--wall", action="store_true", help="the wall board at 240x67")
     a = p.parse_args(argv)
     trees = [("after (this tree)", a.python, ROOT), ("before (base)", a.base_python,
                                                      Path(a.base))]
     t0 = time.time()
-    lines = [f"this tree {ROOT} against {a.base}; load average before "
+    shown = ", the wall" if a.wall else ""
+    lines = [f"this tree {ROOT} against {a.base}{shown}; load average before "
              f"{os.getloadavg()[0]:.2f}", ""]
     with tempfile.TemporaryDirectory(prefix="gap-cases-") as tmp:
         for k, n in enumerate(int(x) for x in a.sizes.split(",") if x):
             runs: dict[str, dict[str, Any]] = {}
             for name, py, root in trees if k % 2 == 0 else trees[::-1]:
                 store = make_store(Path(tmp) / f"s{n}-{len(runs)}.json", n)
-                runs[name] = run_probe(py, root, store, a.repeats)
+                runs[name] = run_probe(py, root, store, a.repeats, a.wall)
                 store.unlink()
             lines += [f"{n:,} entries, load average now {os.getloadavg()[0]:.2f}; UI loop's "
                       "longest gap, median (max) ms / UI thread's longest busy stretch:", "",

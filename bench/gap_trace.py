@@ -1,6 +1,6 @@
 """Where each kind of write's UI-loop gap goes: Textual's layout and render passes, traced.
 
-    .venv/bin/python bench/gap_trace.py [--root .] [--entries 100000] [--repeats 1]
+    .venv/bin/python bench/gap_trace.py [--root .] [--entries 100000] [--repeats 1] [--wall]
 
 A diagnosis, not a figure for the table (gap_cases.py gives those). It runs gap_cases' probe in
 this process on a fresh store (bench/make_store.py), with code from ROOT, and times, per reload
@@ -58,6 +58,7 @@ def main() -> int:
     p.add_argument("--root", default=str(HERE.parent), help="the tree whose code runs")
     p.add_argument("--entries", type=int, default=100_000)
     p.add_argument("--repeats", type=int, default=1)
+    p.add_argument("--wall", action="store_true", help="the wall board at 240x67")
     a = p.parse_args()
     sys.path.insert(0, a.root)
     sys.path.insert(0, str(HERE))
@@ -72,6 +73,7 @@ def main() -> int:
     from tui.board_screen import BoardScreen
     from widgets.action_table import ActionTable
     from widgets.kpi_tile import KpiTile
+    from widgets.wall_tile import WallTile
 
     names = ["first load", "warm-up"] + CASES * a.repeats
     case = ["first load"]
@@ -87,6 +89,7 @@ def main() -> int:
         (Screen, "_refresh_layout"), (Compositor, "reflow"), (Compositor, "render_update"),
         (Stylesheet, "update_nodes"), (BoardScreen, "refresh_board"),
         (BoardScreen, "_show_tiles"), (KpiTile, "_draw"), (ActionTable, "_fill"),
+        (WallTile, "_draw"), (WallTile, "_arrange"), (BoardScreen, "_wall_columns"),
     ]:  # fmt: skip
         timed(owner, name, case)
     layout_init = messages.Layout.__init__
@@ -98,7 +101,7 @@ def main() -> int:
     messages.Layout.__init__ = on_layout  # type: ignore[method-assign]
     with tempfile.TemporaryDirectory(prefix="gap-trace-") as tmp:
         store = make_store(Path(tmp) / "store.json", a.entries)
-        res = asyncio.run(gap_cases.probe(a.root, store, a.repeats))
+        res = asyncio.run(gap_cases.probe(a.root, store, a.repeats, a.wall))
     print("gaps (ms):", {k: [round(x * 1000) for x in v["gap"]] for k, v in res.items()})
     t0 = 0.0
     for t, ms, what, c in LOG:
