@@ -367,8 +367,9 @@ class WallTile(KpiTile):
             self._arrange()
 
     def _restyle(self, status: Status) -> None:
-        """A class on the tile: the wall's stylesheet colours the border and the big parts (a
-        wall tile's draw lays it out again anyway, so the restyle adds little)."""
+        """A class on the tile: the wall's stylesheet colours the border and the big digits.
+        It restyles the tile's 20-odd widgets (13–18 ms at 100,000 entries, `gap_trace
+        --wall`); a new status usually brings a new form of the tile, laid out again anyway."""
         self.update_classes({c: s is status for s, c in STATUS_CLASSES.items()})
 
     def _paint_border(self, force: bool = False) -> None:
