@@ -157,15 +157,17 @@ class KpiTile(Vertical, can_focus=True):
         super().watch_has_focus(has_focus)
         self._paint_border()
 
+    def frame(self, status: Status | None, focused: bool) -> tuple[EdgeType, str]:
+        """The border's edge and theme variable: round in the status's colour, heavy in the
+        accent colour while focused."""
+        if focused:
+            return "heavy", "accent"
+        return "round", border_colour(status)
+
     def _paint_border(self, force: bool = False) -> None:
-        """Round in the status's colour, or heavy in the accent colour while focused: set
-        inline, where the stylesheet would restyle the whole tile (see the class docstring)."""
-        edge: EdgeType = "round"
-        name = "panel-lighten-2"
-        if self.has_focus:
-            edge, name = "heavy", "accent"
-        elif self._drawn is not None:
-            name = STATUS_COLOUR.get(self._drawn[0], name)
+        """The border `frame` says, set inline: the stylesheet would restyle the whole tile
+        (see the class docstring)."""
+        edge, name = self.frame(self._drawn[0] if self._drawn else None, self.has_focus)
         colour = self.app.theme_variables.get(name)
         if colour and (force or (edge, name) != self._border):
             self._border = (edge, name)
@@ -204,6 +206,11 @@ class KpiTile(Vertical, can_focus=True):
         self.spark.data = drawn[2]
         show(self.meta_label, literal(t.meta))
         show(self.flags_label, literal("  ".join(t.flags)))
+
+
+def border_colour(status: Status | None) -> str:
+    """The theme variable of a tile's border: its status's colour, or a quiet panel's."""
+    return STATUS_COLOUR.get(status, "panel-lighten-2") if status is not None else "panel-lighten-2"
 
 
 def status_style(status: Status) -> str:

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from textual import getters
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.css.types import EdgeType
 from textual.widgets import Label
 
 from store.model import Status
 from store.rules import KpiView
 
 from .big_text import BigText, rows_of, width_of, wrap_big
-from .kpi_tile import KpiTile, texts_of
+from .kpi_tile import KpiTile, border_colour, texts_of
 from .kpi_tile import TileTexts as TileTexts  # its home was here: tests import it from here
 from .literal import literal
 from .redraw import show
@@ -261,7 +262,6 @@ class WallTile(KpiTile):
         padding: 0 1;
         background: $surface;
     }
-    WallTile:focus { border: heavy $panel-lighten-2; }
     WallTile Label { width: 1fr; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     WallTile > Horizontal { height: auto; }
     WallTile .name { text-style: bold; }
@@ -282,24 +282,15 @@ class WallTile(KpiTile):
     WallTile #name-row .name { height: auto; text-wrap: wrap; }
     WallTile TrendSpark { height: 1fr; margin: 0; }
     WallTile #flags { height: auto; }
-    WallTile.-green { border: round $success; }
-    WallTile.-green .status, WallTile.-green .status-row, WallTile.-green #status-big,
-    WallTile.-green .value, WallTile.-green .value-big { color: $success; }
-    WallTile.-amber { border: round $warning; }
-    WallTile.-amber .status, WallTile.-amber .status-row, WallTile.-amber #status-big,
-    WallTile.-amber .value, WallTile.-amber .value-big { color: $warning; }
-    WallTile.-red { border: heavy $error; }
-    WallTile.-red .status, WallTile.-red .status-row, WallTile.-red #status-big,
-    WallTile.-red .value, WallTile.-red .value-big { color: $error; }
-    WallTile.-stale .status, WallTile.-stale .status-row, WallTile.-stale #status-big,
-    WallTile.-no-data .status, WallTile.-no-data .status-row { color: $text-muted; }
-    WallTile.-stale .value, WallTile.-stale .value-big { color: $text-muted; }
-    WallTile.-stale .value { text-style: italic; }
-    /* Focus (for `a`, Enter) never hides the status colour: on a wall the border stays it. */
-    WallTile.-green:focus { border: heavy $success; }
-    WallTile.-amber:focus { border: heavy $warning; }
-    WallTile.-red:focus { border: heavy $error; }
-    WallTile.-stale:focus, WallTile.-no-data:focus { border: heavy $panel-lighten-2; }
+    /* The status's colour on the parts that show it: classes on those six widgets, not on
+       the tile, whose class would restyle all its widgets (the border is set inline). */
+    WallTile .-green { color: $success; }
+    WallTile .-amber { color: $warning; }
+    WallTile .-red { color: $error; }
+    WallTile .-stale, WallTile .status.-no-data, WallTile .status-row.-no-data {
+        color: $text-muted;
+    }
+    WallTile .value.-stale { text-style: italic; }
     """
 
     name_big = getters.query_one("#name-big", BigText)
@@ -367,13 +358,18 @@ class WallTile(KpiTile):
             self._arrange()
 
     def _restyle(self, status: Status) -> None:
-        """A class on the tile: the wall's stylesheet colours the border and the big digits.
-        It restyles the tile's 20-odd widgets (13–18 ms at 100,000 entries, `gap_trace
-        --wall`); a new status usually brings a new form of the tile, laid out again anyway."""
-        self.update_classes({c: s is status for s, c in STATUS_CLASSES.items()})
+        """The status's class on the six widgets that show its colour (the stylesheet's), and
+        the border (`frame`)."""
+        self._paint_border()
+        classes = {c: s is status for s, c in STATUS_CLASSES.items()}
+        for widget in (self.status_label, self.status_row, self.status_big, self.value_small,
+                       self.value_big, self.value_big2):
+            widget.update_classes(classes)
 
-    def _paint_border(self, force: bool = False) -> None:
-        """The wall's stylesheet draws the border, focused or not (see `_restyle`)."""
+    def frame(self, status: Status | None, focused: bool) -> tuple[EdgeType, str]:
+        """In the status's colour, focused or not (on a wall the border stays the status);
+        heavy when red or focused."""
+        return ("heavy" if focused or status is Status.RED else "round"), border_colour(status)
 
     def texts(self) -> TileTexts | None:
         """What the tile says: as last drawn once composed (every new view is drawn then), so

@@ -21,6 +21,7 @@ from store import Store, ops
 from store.model import Direction
 from widgets.literal import literal
 from widgets.redraw import keeps_size, show
+from widgets.wall_tile import WallTile
 
 pytestmark = pytest.mark.anyio
 
@@ -204,3 +205,49 @@ async def test_a_status_change_restyles_no_tile_and_the_border_follows_status_fo
         app.theme = "nord"
         await until(pilot, lambda: border() == ("round", theme("error")) and
                     theme("error") != "#B93C5B", what="the new theme's red")
+
+
+async def test_on_the_wall_a_status_change_restyles_only_the_parts_in_its_colour(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wall's tile: the status's class goes on the six widgets that show its colour (the
+    status words and the big digits), not on the tile (which restyled its 20-odd widgets);
+    the border is heavy when red or focused and in the status's colour either way."""
+    store = line_store(tmp_path / "team.json")
+    app = make_app(store.path, wall=True)
+    restyled: list[DOMNode] = []
+    async with app.run_test(size=(160, 50)) as pilot:
+        await loaded(pilot, app)
+        tile, other = tile_named(app, "Output"), tile_named(app, "Scrap")
+        assert isinstance(tile, WallTile)
+        other.focus()
+        await pilot.pause()
+
+        def border() -> tuple[str, str]:
+            edge, colour = tile.styles.border_top
+            return edge, colour.hex.upper()
+
+        error = app.theme_variables["error"].upper()
+        assert border() == ("round", app.theme_variables["success"].upper())
+        update_styles = app.update_styles
+
+        def noted(node: DOMNode, animate: bool = True) -> None:
+            restyled.append(node)
+            update_styles(node, animate)
+
+        monkeypatch.setattr(app, "update_styles", noted)
+        reloads = app.reloads
+        await asyncio.to_thread(ops.record, store, "Output", 50.0, TODAY, TODAY)
+        await until(pilot, lambda: app.reloads > reloads and "red" in tile_text(tile), 15,
+                    "Output red")
+        await until(pilot, app.settled, what="settled")
+        monkeypatch.undo()
+        coloured = {tile.status_label, tile.status_row, tile.status_big, tile.value_small,
+                    tile.value_big, tile.value_big2}
+        inside = [n for n in restyled if n is tile or tile in n.ancestors]
+        assert inside and set(inside) <= coloured
+        assert all(w.has_class("-red") for w in coloured) and not tile.has_class("-red")
+        assert tile.value_big.styles.color.hex.upper() == error
+        assert border() == ("heavy", error)
+        tile.focus()
+        await until(pilot, lambda: border() == ("heavy", error), what="focused, still red")
