@@ -134,7 +134,7 @@ class KpiTile(Vertical, can_focus=True):
         super().__init__(id=id)
         self.set_reactive(KpiTile.view, view)
         self._drawn: tuple[Status, TileTexts, SparkData] | None = None  # as last drawn
-        self._border: tuple[str, str] = ("round", "")  # as last painted: edge, theme variable
+        self._border: tuple[str, str] = ("", "")  # as last painted: edge, colour
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -147,7 +147,7 @@ class KpiTile(Vertical, can_focus=True):
         yield Label(classes="flags")
 
     def on_mount(self) -> None:
-        self.app.theme_changed_signal.subscribe(self, lambda _: self._paint_border(force=True))
+        self.app.theme_changed_signal.subscribe(self, lambda _: self._paint_border())
         self._draw()
 
     def watch_view(self) -> None:
@@ -164,17 +164,18 @@ class KpiTile(Vertical, can_focus=True):
             return "heavy", "accent"
         return "round", border_colour(status)
 
-    def _paint_border(self, force: bool = False) -> None:
-        """The border `frame` says, set inline: the stylesheet would restyle the whole tile
-        (see the class docstring)."""
+    def _paint_border(self) -> None:
+        """The border `frame` says, in the theme's colour, set inline: the stylesheet would
+        restyle the whole tile (see the class docstring). Set only when it differs: setting
+        `styles.border` repaints the tile even when nothing changed."""
         edge, name = self.frame(self._drawn[0] if self._drawn else None, self.has_focus)
         colour = self.app.theme_variables.get(name)
-        if colour and (force or (edge, name) != self._border):
-            self._border = (edge, name)
+        if colour and (edge, colour) != self._border:
+            self._border = (edge, colour)
             self.styles.border = (edge, colour)
 
     def _restyle(self, status: Status) -> None:
-        """Show `status` in the tile's frame (a `WallTile` sets classes instead)."""
+        """Show `status` in the tile's frame (a `WallTile` also sets classes)."""
         self._paint_border()
 
     def _changed(self) -> tuple[Status, TileTexts, SparkData] | None:
