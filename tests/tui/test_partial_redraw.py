@@ -15,10 +15,13 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.dom import DOMNode
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import Footer, Label, Static
 
 from store import Store, ops
 from store.model import Direction
+from tui.app import TeamboardApp
+from widgets.kpi_tile import KpiTile
 from widgets.literal import literal
 from widgets.redraw import keeps_size, show
 from widgets.wall_tile import WallTile
@@ -160,6 +163,35 @@ async def test_show_lays_out_only_when_the_size_may_change() -> None:
         assert (str(inside.render()), inside.size.width) == ("12,345", 6)
 
 
+def border_of(tile: Widget) -> tuple[str, str]:
+    """A tile's border as drawn: its edge and colour (#RRGGBB)."""
+    edge, colour = tile.styles.border_top
+    return edge, colour.hex.upper()
+
+
+async def restyled_turning_red(
+    pilot: Pilot[int], app: TeamboardApp, store: Store, tile: KpiTile,
+    monkeypatch: pytest.MonkeyPatch,
+) -> list[DOMNode]:
+    """Turn Output red from another thread and return the nodes the app restyled meanwhile
+    (`App.update_styles`, the entry of every class change)."""
+    restyled: list[DOMNode] = []
+    update_styles = app.update_styles
+
+    def noted(node: DOMNode, animate: bool = True) -> None:
+        restyled.append(node)
+        update_styles(node, animate)
+
+    monkeypatch.setattr(app, "update_styles", noted)
+    reloads = app.reloads
+    await asyncio.to_thread(ops.record, store, "Output", 50.0, TODAY, TODAY)
+    await until(pilot, lambda: app.reloads > reloads and "red" in tile_text(tile), 15,
+                "Output red")
+    await until(pilot, app.settled, what="settled")
+    monkeypatch.undo()
+    return restyled
+
+
 async def test_a_status_change_restyles_no_tile_and_the_border_follows_status_focus_and_theme(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -168,7 +200,6 @@ async def test_a_status_change_restyles_no_tile_and_the_border_follows_status_fo
     status's colour, heavy in the accent colour while focused, and follows a new theme."""
     store = line_store(tmp_path / "team.json")
     app = make_app(store.path)
-    restyled: list[DOMNode] = []
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot, app)
         tile, other = tile_named(app, "Output"), tile_named(app, "Scrap")
@@ -176,28 +207,15 @@ async def test_a_status_change_restyles_no_tile_and_the_border_follows_status_fo
         await pilot.pause()
 
         def border() -> tuple[str, str]:
-            edge, colour = tile.styles.border_top
-            return edge, colour.hex.upper()
+            return border_of(tile)
 
         def theme(name: str) -> str:
             return app.theme_variables[name].upper()
 
         assert border() == ("round", theme("success"))
-        update_styles = app.update_styles
-
-        def noted(node: DOMNode, animate: bool = True) -> None:
-            restyled.append(node)
-            update_styles(node, animate)
-
-        monkeypatch.setattr(app, "update_styles", noted)
-        reloads = app.reloads
-        await asyncio.to_thread(ops.record, store, "Output", 50.0, TODAY, TODAY)
-        await until(pilot, lambda: app.reloads > reloads and "red" in tile_text(tile), 15,
-                    "Output red")
-        await until(pilot, app.settled, what="settled")
+        restyled = await restyled_turning_red(pilot, app, store, tile, monkeypatch)
         assert border() == ("round", theme("error"))
         assert not [n for n in restyled if n is tile or tile in n.ancestors]
-        monkeypatch.undo()
         tile.focus()
         await until(pilot, lambda: border() == ("heavy", theme("accent")), what="focus border")
         other.focus()
@@ -215,7 +233,6 @@ async def test_on_the_wall_a_status_change_restyles_only_the_parts_in_its_colour
     the border is heavy when red or focused and in the status's colour either way."""
     store = line_store(tmp_path / "team.json")
     app = make_app(store.path, wall=True)
-    restyled: list[DOMNode] = []
     async with app.run_test(size=(160, 50)) as pilot:
         await loaded(pilot, app)
         tile, other = tile_named(app, "Output"), tile_named(app, "Scrap")
@@ -224,24 +241,11 @@ async def test_on_the_wall_a_status_change_restyles_only_the_parts_in_its_colour
         await pilot.pause()
 
         def border() -> tuple[str, str]:
-            edge, colour = tile.styles.border_top
-            return edge, colour.hex.upper()
+            return border_of(tile)
 
         error = app.theme_variables["error"].upper()
         assert border() == ("round", app.theme_variables["success"].upper())
-        update_styles = app.update_styles
-
-        def noted(node: DOMNode, animate: bool = True) -> None:
-            restyled.append(node)
-            update_styles(node, animate)
-
-        monkeypatch.setattr(app, "update_styles", noted)
-        reloads = app.reloads
-        await asyncio.to_thread(ops.record, store, "Output", 50.0, TODAY, TODAY)
-        await until(pilot, lambda: app.reloads > reloads and "red" in tile_text(tile), 15,
-                    "Output red")
-        await until(pilot, app.settled, what="settled")
-        monkeypatch.undo()
+        restyled = await restyled_turning_red(pilot, app, store, tile, monkeypatch)
         coloured = {tile.status_label, tile.status_row, tile.status_big, tile.value_small,
                     tile.value_big, tile.value_big2}
         inside = [n for n in restyled if n is tile or tile in n.ancestors]
