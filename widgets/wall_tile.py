@@ -358,9 +358,9 @@ class WallTile(KpiTile):
             self._arrange()
 
     def _restyle(self, status: Status) -> None:
-        """The status's class on the six widgets that show its colour (the stylesheet's), and
-        the border (`frame`)."""
-        self._paint_border()
+        """The border (`frame`), and the status's class on the six widgets that show its
+        colour (the stylesheet's)."""
+        super()._restyle(status)
         classes = {c: s is status for s, c in STATUS_CLASSES.items()}
         for widget in (self.status_label, self.status_row, self.status_big, self.value_small,
                        self.value_big, self.value_big2):
