@@ -9,6 +9,7 @@ from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
@@ -39,6 +40,16 @@ SHORT_ROWS = 36  # below this (a laptop: 24-35 rows), the escalations get a few 
 WALL_FRAME_W, WALL_FRAME_H = 4, 2  # a wall tile's border and padding (wall_tile.py)
 
 
+class TileGrid(Grid):
+    """The board's grid of KPI tiles; it says when its size changed."""
+
+    class Resized(Message):
+        """The grid has a new size (the wall chooses its columns for it)."""
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized())
+
+
 class BoardScreen(Screen[None]):
     CSS_PATH = "board.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -66,7 +77,7 @@ class BoardScreen(Screen[None]):
     header = getters.query_one(BoardHeader)
     banner = getters.query_one(Banner)
     empty = getters.query_one("#empty", Static)
-    grid = getters.query_one("#tiles", Grid)
+    grid = getters.query_one("#tiles", TileGrid)
     actions_title = getters.query_one("#actions-title", Label)
     actions = getters.query_one(ActionTable)
 
@@ -77,7 +88,7 @@ class BoardScreen(Screen[None]):
         with Vertical(id="body") if self.app.wall else VerticalScroll(id="body"):
             yield Static(id="empty")
             yield EscalationBox(id="escalations")
-            yield Grid(id="tiles")
+            yield TileGrid(id="tiles")
             yield ChildTiles(id="children")
             yield Label("Actions", id="actions-title")
             yield ActionTable(id="actions")
@@ -102,7 +113,13 @@ class BoardScreen(Screen[None]):
         # A laptop's few rows go to the tiles first: the escalations then scroll in less room.
         self.set_class(self.size.height < SHORT_ROWS, "-short")
         self._reflow()
-        self.call_after_refresh(self._reflow)  # again with the grid's new size
+
+    @on(TileGrid.Resized)
+    def _grid_resized(self) -> None:
+        """A wall's columns are chosen for the grid's size, which changes after the screen's
+        and whenever the parts above or below it (escalations, actions) grow or shrink."""
+        if self.app.wall:
+            self._reflow()
 
     # --- drawing ---------------------------------------------------------------------------
 

@@ -310,6 +310,31 @@ async def test_wall_has_no_footer_and_rotates(demo_store: Store) -> None:
         await until(pilot, lambda: app.board_id == first, 20, "the rotation to come back")
 
 
+async def test_the_walls_columns_follow_the_grids_size_not_only_the_screens(
+    demo_store: Store,
+) -> None:
+    """The wall chooses its columns for the grid's size, which changes without the screen's
+    when the parts around it grow (the actions, the escalations, the child boards appearing
+    after the first paint). A shorter grid: three tiles go side by side, each in a smaller
+    form; a taller one again: back to two columns."""
+    app = make_app(demo_store.path, wall=True)
+    async with app.run_test(size=(240, 67)) as pilot:
+        await loaded(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, BoardScreen)
+        grid = screen.grid
+
+        def columns() -> int:
+            return int(grid.styles.grid_size_columns or 1)
+
+        await until(pilot, lambda: grid.size.height > 40 and columns() == 2, what="2 columns")
+        grid.styles.height = 20
+        await until(pilot, lambda: grid.size.height == 20 and columns() == 3, what="3 columns")
+        assert all(t.plan.fits for t in tiles(app))  # type: ignore[attr-defined]
+        grid.styles.height = "1fr"
+        await until(pilot, lambda: grid.size.height > 40 and columns() == 2, what="2 again")
+
+
 async def test_the_forms_write_by_id_when_a_teammate_renames_the_kpi(demo_store: Store) -> None:
     """Between opening a form and saving it, someone renames the KPI and gives its old name to
     another one: the value still lands on the KPI the form was opened for."""
